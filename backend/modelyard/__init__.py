@@ -1,0 +1,10 @@
+"""Modelyard: an async HTTP API for tabular machine learning."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("modelyard")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0"

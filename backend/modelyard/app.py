@@ -1,0 +1,123 @@
+"""create_app(): the one place the application is assembled."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.app import AppConfig
+from litestar.di import Provide
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.openapi.spec import Contact, License, Server, Tag
+
+from modelyard import __version__
+from modelyard.domain.accounts.auth import PUBLIC_PATHS, TokenIssuer, build_token_auth
+from modelyard.domain.accounts.controllers import AuthController
+from modelyard.domain.accounts.documents import UserDocument
+from modelyard.domain.accounts.services import AccountService
+from modelyard.domain.system.controllers import DocsController, HealthController
+from modelyard.lib.db import connect_database, ping_database
+from modelyard.lib.errors import EXCEPTION_HANDLERS
+from modelyard.lib.storage import create_object_store
+from modelyard.observability.logging import RequestIdMiddleware, configure_logging
+from modelyard.settings import Settings, get_settings
+
+DOCUMENTS = [UserDocument]
+
+API_DESCRIPTION = """\
+Modelyard turns tabular data into trained, documented models.
+
+Upload a dataset, read its profile and an AI-written analysis, start an AutoML
+training job and call the best model for online or batch predictions.
+
+**Authentication**: register, then exchange email and password for a bearer token at
+`POST /api/v1/auth/token` and send it as `Authorization: Bearer <token>`.
+
+**Errors** are RFC 9457 problem details (`application/problem+json`) with a stable
+`type` URI per kind of error.
+"""
+
+TAGS = [
+    Tag(name="auth", description="Accounts and bearer tokens."),
+    Tag(name="system", description="Health probes for orchestrators and load balancers."),
+]
+
+
+def create_openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Modelyard API",
+        version=__version__,
+        description=API_DESCRIPTION,
+        contact=Contact(name="Modelyard maintainers", url="https://modelyard.dev"),
+        license=License(name="Apache-2.0", identifier="Apache-2.0"),
+        servers=[Server(url="/", description="This server")],
+        tags=TAGS,
+        path="/schema",
+        render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
+        use_handler_docstrings=True,
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    configure_logging(
+        settings.app.log_level,
+        json_output=settings.app.log_format == "json"
+        or (settings.app.log_format == "auto" and settings.app.is_production),
+    )
+    token_auth = build_token_auth(settings.jwt_secret(), settings.auth.expire_minutes)
+    tokens = TokenIssuer(token_auth, settings.auth.expire_minutes)
+    mongodb_url = settings.database.url or f"mongodb://127.0.0.1:{settings.database.embedded_port}"
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        store = create_object_store(
+            settings.storage.url,
+            endpoint_url=settings.storage.s3_endpoint_url,
+            region=settings.storage.s3_region,
+            part_size=settings.storage.multipart_chunk_bytes,
+        )
+        client = await connect_database(
+            mongodb_url, settings.database.database, DOCUMENTS, timeout_ms=settings.database.timeout_ms
+        )
+        app.state.object_store = store
+        app.state.db_client = client
+        app.state.database_name = settings.database.database
+        app.state.readiness_probes = {"mongodb": lambda: ping_database(client), "object_store": store.ping}
+        try:
+            yield
+        finally:
+            await client.close()
+            await store.close()
+
+    def rate_limit_first(config: AppConfig) -> AppConfig:
+        # Runs after the JWT plugin put its middleware first: limiting before authentication
+        # means unauthenticated floods (password guessing) are limited too.
+        if settings.app.rate_limit_per_minute:
+            limiter = RateLimitConfig(
+                rate_limit=("minute", settings.app.rate_limit_per_minute),
+                exclude=[p for p in PUBLIC_PATHS if not p.startswith("^/api")],
+            )
+            config.middleware.insert(0, limiter.middleware)
+        return config
+
+    app = Litestar(
+        route_handlers=[AuthController, HealthController, DocsController],
+        on_app_init=[token_auth.on_app_init, rate_limit_first],
+        dependencies={
+            "settings": Provide(lambda: settings, sync_to_thread=False),
+            "accounts": Provide(AccountService, sync_to_thread=False),
+            "tokens": Provide(lambda: tokens, sync_to_thread=False),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        openapi_config=create_openapi_config(),
+        lifespan=[lifespan],
+        logging_config=None,
+        debug=False,
+    )
+    # Outermost wrapper, outside Litestar's router: unmatched routes (404/405) get a request id too.
+    app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
+    return app

@@ -1,0 +1,74 @@
+"""HTTP endpoints of accounts: register, token, me."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, URLEncodedBody
+from litestar.security.jwt import Token
+
+from modelyard.domain.accounts.auth import TokenIssuer
+from modelyard.domain.accounts.documents import UserDocument
+from modelyard.domain.accounts.schemas import AccessToken, TokenRequest, User, UserCreate
+from modelyard.domain.accounts.services import AccountService
+from modelyard.lib.openapi import AUTHENTICATED, problem_responses
+
+
+def to_user(doc: UserDocument) -> User:
+    return User(id=str(doc.id), email=doc.email, created_at=doc.created_at)
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["auth"]
+
+    @post(
+        "/register",
+        operation_id="registerUser",
+        summary="Register an account",
+        security=[],
+        responses=problem_responses(400, 409, 422, 429),
+    )
+    async def register(self, data: JSONBody[UserCreate], accounts: NamedDependency[AccountService]) -> User:
+        """Create an account from an email and a password (at least 8 characters).
+
+        Emails are unique and compared case-insensitively: registering `Ada@Example.com`
+        when `ada@example.com` exists is a 409. Then request a token from `/api/v1/auth/token`.
+        """
+        return to_user(await accounts.register(data.email, data.password))
+
+    @post(
+        "/token",
+        operation_id="createAccessToken",
+        summary="Get an access token",
+        security=[],
+        status_code=200,
+        responses=problem_responses(400, 401, 422, 429),
+    )
+    async def token(
+        self,
+        data: URLEncodedBody[TokenRequest],
+        accounts: NamedDependency[AccountService],
+        tokens: NamedDependency[TokenIssuer],
+    ) -> AccessToken:
+        """Exchange email (`username`) and password for a bearer token (OAuth2 password grant).
+
+        The body is a form (`application/x-www-form-urlencoded`). An unknown email and a
+        wrong password give the same 401, so the response does not reveal which accounts exist.
+        """
+        user = await accounts.authenticate(data.username, data.password)
+        return AccessToken(
+            access_token=tokens.issue(str(user.id)), token_type="bearer", expires_in=tokens.expires_in
+        )
+
+    @get(
+        "/me",
+        operation_id="getCurrentUser",
+        summary="Get the current account",
+        responses=problem_responses(*AUTHENTICATED),
+    )
+    async def me(self, request: Request[UserDocument, Token, Any]) -> User:
+        """The account the bearer token belongs to."""
+        return to_user(request.user)

@@ -1,0 +1,64 @@
+"""API shapes of accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from modelyard.lib.schema import Schema
+
+Email = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=3,
+        max_length=254,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="Email address; unique per account, compared case-insensitively.",
+        examples=["ada@example.com"],
+    ),
+]
+Password = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=8,
+        max_length=256,
+        description="At least 8 characters.",
+        examples=["correct horse battery staple"],
+    ),
+]
+
+
+class UserCreate(Schema):
+    """A new account."""
+
+    email: Email
+    password: Password
+
+
+class User(Schema):
+    """An account, as its owner sees it."""
+
+    id: Annotated[str, msgspec.Meta(description="24-hex account id.", examples=["665f1c2a9b1e8a3d4c5b6a79"])]
+    email: Email
+    created_at: Annotated[datetime, msgspec.Meta(description="When the account was created (UTC).")]
+
+
+class TokenRequest(Schema):
+    """OAuth2 password grant, sent as `application/x-www-form-urlencoded`."""
+
+    username: Annotated[str, msgspec.Meta(max_length=254, description="The account's email.")]
+    password: Annotated[str, msgspec.Meta(max_length=256)]
+    grant_type: Literal["password"] | None = None
+    scope: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+
+
+class AccessToken(Schema):
+    """A bearer token for the `Authorization` header."""
+
+    access_token: str
+    token_type: Literal["bearer"]
+    expires_in: Annotated[int, msgspec.Meta(description="Seconds until the token expires.")]

@@ -1,0 +1,48 @@
+"""Account rules: registration, credential checks, lookups."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from beanie import PydanticObjectId
+from pymongo.errors import DuplicateKeyError
+
+from modelyard.domain.accounts.documents import UserDocument, utcnow
+from modelyard.lib.errors import AuthenticationError, ConflictError
+from modelyard.lib.security import hash_password, verify_password
+
+# How stale `last_active_at` may get before an authenticated request refreshes it.
+ACTIVITY_RESOLUTION = timedelta(minutes=15)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+class AccountService:
+    async def register(self, email: str, password: str) -> UserDocument:
+        user = UserDocument(email=normalise_email(email), password_hash=await hash_password(password))
+        try:
+            await user.insert()
+        except DuplicateKeyError:
+            raise ConflictError("An account with this email already exists.") from None
+        return user
+
+    async def authenticate(self, email: str, password: str) -> UserDocument:
+        """The user whose credentials these are; unknown email and wrong password fail alike."""
+        user = await UserDocument.find_one(UserDocument.email == normalise_email(email))
+        if not await verify_password(user.password_hash if user else None, password) or user is None:
+            raise AuthenticationError("Incorrect email or password.")
+        return user
+
+    async def get(self, user_id: str) -> UserDocument | None:
+        if not PydanticObjectId.is_valid(user_id):
+            return None
+        return await UserDocument.get(PydanticObjectId(user_id))
+
+    async def touch(self, user: UserDocument, now: datetime | None = None) -> None:
+        """Record activity (for active-user counts), at most once per ACTIVITY_RESOLUTION."""
+        now = now or utcnow()
+        if now - user.last_active_at >= ACTIVITY_RESOLUTION:
+            user.last_active_at = now
+            await UserDocument.find_one(UserDocument.id == user.id).update({"$set": {"last_active_at": now}})

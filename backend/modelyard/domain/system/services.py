@@ -1,0 +1,33 @@
+"""Readiness probes of the dependencies."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+from modelyard.domain.system.schemas import CheckResult, Readiness
+
+PROBE_TIMEOUT_S = 3.0
+
+Probe = Callable[[], Awaitable[None]]
+
+
+async def _run(name: str, probe: Probe) -> CheckResult:
+    started = time.perf_counter()
+    try:
+        await asyncio.wait_for(probe(), PROBE_TIMEOUT_S)
+    except TimeoutError:
+        ok, detail = False, f"no answer within {PROBE_TIMEOUT_S:.0f} s"
+    except Exception as exc:
+        ok, detail = False, f"{type(exc).__name__}: {exc}"[:300]
+    else:
+        ok, detail = True, "ok"
+    return CheckResult(
+        name=name, ok=ok, detail=detail, latency_ms=round((time.perf_counter() - started) * 1000, 2)
+    )
+
+
+async def check_readiness(probes: dict[str, Probe]) -> Readiness:
+    results = await asyncio.gather(*(_run(name, probe) for name, probe in probes.items()))
+    return Readiness(status="ok" if all(r.ok for r in results) else "unavailable", checks=list(results))

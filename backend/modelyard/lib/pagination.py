@@ -1,0 +1,28 @@
+"""The one pagination scheme: `limit` + `offset` query parameters; pages carry `total`.
+
+Each area's `XPage` subclasses `Page` and adds `items: list[X]`, so clients see the
+same envelope everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar.params import Parameter
+
+MAX_PAGE_SIZE = 100
+
+Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE, description="Items per page (1-100).")]
+Offset = Annotated[int, Parameter(ge=0, le=1_000_000, description="Number of items to skip.")]
+
+
+class Page(msgspec.Struct, kw_only=True):
+    """Envelope of every list response."""
+
+    total: int
+    """Items in the whole (filtered) collection."""
+    limit: int
+    """Items per page, as requested."""
+    offset: int
+    """Items skipped before this page."""

@@ -1,0 +1,148 @@
+"""Register, token, me: what an API client sees."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import httpx
+import jwt
+import pytest
+
+from tests.conftest import TEST_JWT_SECRET, register_and_login
+
+pytestmark = pytest.mark.integration
+
+PROBLEM = "application/problem+json"
+
+
+async def test_register_token_me_round_trip(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": "Ada@Example.com", "password": "correct horse"}
+    )
+    assert response.status_code == 201
+    user = response.json()
+    assert user["email"] == "ada@example.com"
+    assert len(user["id"]) == 24 and "password" not in str(user).lower()
+
+    token = await client.post(
+        "/api/v1/auth/token", data={"username": "ADA@example.com", "password": "correct horse"}
+    )
+    assert token.status_code == 200
+    body = token.json()
+    assert body["token_type"] == "bearer" and body["expires_in"] == 30 * 60
+
+    me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.status_code == 200
+    assert me.json() == user
+
+
+async def test_duplicate_email_is_conflict_case_insensitive(client: httpx.AsyncClient) -> None:
+    await register_and_login(client, "bob@example.com")
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": "BOB@example.com", "password": "12345678"}
+    )
+    assert response.status_code == 409
+    assert response.headers["content-type"].startswith(PROBLEM)
+    assert response.json()["type"].endswith("/conflict")
+
+
+async def test_concurrent_registrations_one_wins(client: httpx.AsyncClient) -> None:
+    payload = {"email": "race@example.com", "password": "12345678"}
+    results = await asyncio.gather(*(client.post("/api/v1/auth/register", json=payload) for _ in range(2)))
+    assert sorted(r.status_code for r in results) == [201, 409]
+
+
+async def test_wrong_password_and_unknown_user_look_the_same(client: httpx.AsyncClient) -> None:
+    await register_and_login(client, "carol@example.com")
+    wrong = await client.post(
+        "/api/v1/auth/token", data={"username": "carol@example.com", "password": "nope-nope"}
+    )
+    unknown = await client.post(
+        "/api/v1/auth/token", data={"username": "nobody@example.com", "password": "nope-nope"}
+    )
+    assert wrong.status_code == unknown.status_code == 401
+    assert {k: v for k, v in wrong.json().items() if k != "request_id"} == {
+        k: v for k, v in unknown.json().items() if k != "request_id"
+    }
+    assert wrong.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize(
+    ("payload", "location"),
+    [
+        ({"email": "not-an-email", "password": "12345678"}, "email"),
+        ({"email": "a@b.co", "password": "short"}, "password"),
+        ({"email": "a@b.co"}, "password"),
+        ({"email": "a@b.co", "password": "12345678", "is_admin": True}, "is_admin"),
+    ],
+)
+async def test_invalid_registration_says_where(
+    client: httpx.AsyncClient, payload: dict[str, object], location: str
+) -> None:
+    response = await client.post("/api/v1/auth/register", json=payload)
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert response.headers["content-type"].startswith(PROBLEM)
+    assert problem["type"].endswith("/validation-error")
+    assert any(location in (e.get("location") or "") + e["message"] for e in problem["errors"]), problem
+
+
+async def test_malformed_json_body(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/register",
+        content=b'{"email": "a@b.co", "password": ',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith(PROBLEM)
+    assert response.json()["type"].endswith("/malformed-body")
+
+
+async def test_wrong_content_type(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/register",
+        content=b"email=a@b.co&password=12345678",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code in (400, 415), response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+
+
+async def test_me_without_token(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/auth/me")
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith(PROBLEM)
+    assert "bearer token" in response.json()["detail"].lower()
+
+
+def _token(secret: str, sub: str, expires_in: timedelta) -> str:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    return jwt.encode({"sub": sub, "iat": now - timedelta(hours=2), "exp": now + expires_in}, secret, "HS256")
+
+
+async def test_expired_token(client: httpx.AsyncClient) -> None:
+    headers = await register_and_login(client)
+    me = (await client.get("/api/v1/auth/me", headers=headers)).json()
+    expired = _token(TEST_JWT_SECRET, me["id"], timedelta(minutes=-5))
+    response = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {expired}"})
+    assert response.status_code == 401
+    assert response.json()["type"].endswith("/unauthenticated")
+    assert "expired" in response.json()["detail"]
+
+
+async def test_token_signed_with_another_secret(client: httpx.AsyncClient) -> None:
+    headers = await register_and_login(client)
+    me = (await client.get("/api/v1/auth/me", headers=headers)).json()
+    forged = _token("another-secret-" + "z" * 40, me["id"], timedelta(minutes=5))
+    response = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401
+    assert response.json()["detail"] == "The access token is invalid."
+
+
+async def test_token_of_deleted_or_unknown_user(client: httpx.AsyncClient) -> None:
+    ghost = _token(TEST_JWT_SECRET, "665f1c2a9b1e8a3d4c5b6a79", timedelta(minutes=5))
+    response = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {ghost}"})
+    assert response.status_code == 401
