@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
 from litestar.config.app import AppConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
@@ -21,7 +23,8 @@ from modelyard.domain.accounts.services import AccountService
 from modelyard.domain.system.controllers import DocsController, HealthController
 from modelyard.lib.db import connect_database, ping_database
 from modelyard.lib.errors import EXCEPTION_HANDLERS
-from modelyard.lib.storage import create_object_store
+from modelyard.lib.storage import ObjectStore, create_object_store
+from modelyard.lib.workers import create_process_pool
 from modelyard.observability.logging import RequestIdMiddleware, configure_logging
 from modelyard.settings import Settings, get_settings
 
@@ -44,6 +47,14 @@ TAGS = [
     Tag(name="auth", description="Accounts and bearer tokens."),
     Tag(name="system", description="Health probes for orchestrators and load balancers."),
 ]
+
+
+def provide_object_store(state: State) -> ObjectStore:
+    return state.object_store  # type: ignore[no-any-return]
+
+
+def provide_process_pool(state: State) -> ProcessPoolExecutor:
+    return state.process_pool  # type: ignore[no-any-return]
 
 
 def create_openapi_config() -> OpenAPIConfig:
@@ -83,6 +94,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         client = await connect_database(
             mongodb_url, settings.database.database, DOCUMENTS, timeout_ms=settings.database.timeout_ms
         )
+        pool = create_process_pool(settings.app.process_workers or None)
+        app.state.process_pool = pool
         app.state.object_store = store
         app.state.db_client = client
         app.state.database_name = settings.database.database
@@ -90,6 +103,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
+            pool.shutdown(wait=False, cancel_futures=True)
             await client.close()
             await store.close()
 
@@ -111,6 +125,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "accounts": Provide(AccountService, sync_to_thread=False),
             "tokens": Provide(lambda: tokens, sync_to_thread=False),
+            "object_store": Provide(provide_object_store, sync_to_thread=False),
+            "process_pool": Provide(provide_process_pool, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=create_openapi_config(),

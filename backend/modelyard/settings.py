@@ -44,6 +44,13 @@ class AppSettings(BaseSettings):
     rate_limit_per_minute: int = Field(
         600, ge=0, description="Requests per minute allowed per client address on the API (0 disables)."
     )
+    process_workers: int = Field(
+        0,
+        ge=0,
+        le=32,
+        description="Processes for CPU-heavy work (profiling, training, batch scoring); 0 picks one per core "
+        "(at most 4).",
+    )
     max_upload_bytes: int = Field(
         200 * 1024 * 1024, ge=1024, description="Largest accepted upload (datasets, batch inputs), in bytes."
     )

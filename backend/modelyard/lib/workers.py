@@ -1,0 +1,58 @@
+"""The process pool for CPU-heavy work (profiling, training, batch scoring).
+
+Work leaves the event loop through `run_in_process`. Each worker pins its BLAS and
+OpenMP threads so that workers x threads never exceeds the cores: on a 2-core
+machine an unpinned 2-thread fit in each of two workers runs many times slower.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "POLARS_MAX_THREADS")
+
+
+def _pin_threads(threads: int) -> None:
+    for name in _THREAD_VARS:
+        os.environ[name] = str(threads)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads)
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        pass
+
+
+def default_worker_count() -> int:
+    return max(1, min(4, (os.cpu_count() or 1)))
+
+
+def create_process_pool(workers: int | None = None) -> ProcessPoolExecutor:
+    workers = workers or default_worker_count()
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    # spawn, not fork: the parent holds event-loop and database-client state a fork would copy.
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_pin_threads,
+        initargs=(threads,),
+    )
+
+
+async def run_in_process(
+    pool: ProcessPoolExecutor, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs
+) -> R:
+    """Run a picklable top-level function in the pool and await its result."""
+    if kwargs:
+        import functools
+
+        return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(fn, *args, **kwargs))
+    return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
