@@ -24,7 +24,9 @@ def configure_logging(level: str = "INFO", json_output: bool = False) -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer: Any = (
-        structlog.processors.JSONRenderer() if json_output else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer()
+        if json_output
+        else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -36,9 +38,17 @@ def configure_logging(level: str = "INFO", json_output: bool = False) -> None:
         foreign_pre_chain=shared,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info
-            if json_output
-            else structlog.processors.ExceptionPrettyPrinter(),
+            # JSON gets a structured traceback; the console renderer prints exc_info itself.
+            # Never with local variables: they can hold passwords, tokens and user data.
+            *(
+                [
+                    structlog.processors.ExceptionRenderer(
+                        structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+                    )
+                ]
+                if json_output
+                else []
+            ),
             renderer,
         ],
     )
@@ -50,7 +60,7 @@ def configure_logging(level: str = "INFO", json_output: bool = False) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    # Access lines come from our own middleware-free uvicorn log; keep library chatter down.
+    # Keep library chatter down.
     for noisy in ("botocore", "aiobotocore", "pymongo", "urllib3", "httpx", "openai"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 

@@ -1,0 +1,79 @@
+"""Start the real Modelyard server (uvicorn in a subprocess) on a free port, for e2e tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.services.processes import free_port, stop
+
+TEST_JWT_SECRET = "e2e-secret-" + "e" * 40
+
+
+@dataclass
+class RunningServer:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@contextmanager
+def start_server(
+    mongodb_url: str,
+    tmp_dir: Path,
+    *,
+    database: str | None = None,
+    storage_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    command: tuple[str, ...] = ("serve",),
+    timeout: float = 60.0,
+) -> Iterator[RunningServer]:
+    """Run `python -m modelyard serve` against `mongodb_url`; yields once /health/ready is 200."""
+    port = free_port()
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "MODELYARD_ENV": "test",
+        "MODELYARD_HOST": "127.0.0.1",
+        "MODELYARD_PORT": str(port),
+        "MODELYARD_MONGODB_URL": mongodb_url,
+        "MODELYARD_MONGODB_DATABASE": database or f"e2e_{port}",
+        "MODELYARD_STORAGE_URL": storage_url or f"file://{tmp_dir / 'objects'}",
+        "MODELYARD_VAR_DIR": str(tmp_dir / "var"),
+        "MODELYARD_JWT_SECRET": TEST_JWT_SECRET,
+        **(extra_env or {}),
+    }
+    log_path = tmp_dir / f"server-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "modelyard", *command], stdout=log, stderr=subprocess.STDOUT, env=env
+        )
+    server = RunningServer(f"http://127.0.0.1:{port}", process, log_path)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited with {process.returncode}:\n{server.log()}")
+            try:
+                if httpx.get(server.base_url + "/health/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server not ready within {timeout} s:\n{server.log()}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        # SIGTERM: uvicorn shuts down gracefully, so subprocess coverage data is written.
+        stop(process)
