@@ -30,7 +30,7 @@ class RunningServer:
 
 @contextmanager
 def start_server(
-    mongodb_url: str,
+    mongodb_url: str | None,
     tmp_dir: Path,
     *,
     database: str | None = None,
@@ -39,7 +39,10 @@ def start_server(
     command: tuple[str, ...] = ("serve",),
     timeout: float = 60.0,
 ) -> Iterator[RunningServer]:
-    """Run `python -m modelyard serve` against `mongodb_url`; yields once /health/ready is 200."""
+    """Run `python -m modelyard serve` against `mongodb_url`; yields once /health/ready is 200.
+
+    With `mongodb_url=None` and `command=("dev",)` the server starts its embedded database.
+    """
     port = free_port()
     tmp_dir.mkdir(parents=True, exist_ok=True)
     env = {
@@ -47,13 +50,15 @@ def start_server(
         "MODELYARD_ENV": "test",
         "MODELYARD_HOST": "127.0.0.1",
         "MODELYARD_PORT": str(port),
-        "MODELYARD_MONGODB_URL": mongodb_url,
         "MODELYARD_MONGODB_DATABASE": database or f"e2e_{port}",
         "MODELYARD_STORAGE_URL": storage_url or f"file://{tmp_dir / 'objects'}",
         "MODELYARD_VAR_DIR": str(tmp_dir / "var"),
         "MODELYARD_JWT_SECRET": TEST_JWT_SECRET,
         **(extra_env or {}),
     }
+    env.pop("MODELYARD_MONGODB_URL", None)
+    if mongodb_url is not None:
+        env["MODELYARD_MONGODB_URL"] = mongodb_url
     log_path = tmp_dir / f"server-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
