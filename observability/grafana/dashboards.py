@@ -1,0 +1,616 @@
+"""Grafana dashboards as code (grafana-foundation-sdk 11.x).
+
+    python observability/grafana/dashboards.py           # regenerate dashboards/*.json
+    python observability/grafana/dashboards.py --check   # fail if the committed JSON is stale
+
+The panels are declared as data (`DASHBOARDS`) so tests can run every query against a
+real Prometheus. Business series come from MongoDB and are identical in every process
+and replica: they are aggregated with `max`, never `sum`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from grafana_foundation_sdk.builders import common as common_builder
+from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.builders import piechart, prometheus, stat, timeseries
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models import common as common_model
+from grafana_foundation_sdk.models.dashboard import DashboardLinkType, DataSourceRef
+
+OUT_DIR = Path(__file__).parent / "dashboards"
+RUNBOOK_BASE = "https://modelyard.dev/docs/runbook/alerts/"
+RUNBOOK_INDEX = "https://modelyard.dev/docs/runbook/"
+DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")
+REFRESH = "30s"
+
+PanelKind = Literal["timeseries", "stat", "piechart"]
+
+
+@dataclass(frozen=True)
+class Query:
+    expr: str
+    legend: str = "__auto"
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    title: str
+    kind: PanelKind
+    queries: tuple[Query, ...]
+    description: str
+    unit: str = "short"
+    width: int = 12
+    height: int = 8
+    runbook: str | None = None
+    """Alert name in kebab case; the panel links to that runbook page."""
+
+
+@dataclass(frozen=True)
+class DashboardSpec:
+    uid: str
+    title: str
+    description: str
+    panels: list[PanelSpec] = field(default_factory=list)
+
+
+def q(expr: str, legend: str = "__auto") -> Query:
+    return Query(" ".join(expr.split()), legend)
+
+
+RATE = "$__rate_interval"
+
+SYSTEM = DashboardSpec(
+    "modelyard-system",
+    "Modelyard / System health",
+    "HTTP traffic, latency and errors of the Modelyard API, and the readiness of its dependencies.",
+    [
+        PanelSpec(
+            "Requests per second",
+            "stat",
+            (q(f"sum(rate(modelyard_http_requests_total[{RATE}]))", "req/s"),),
+            "All API requests (health probes and scrapes excluded).",
+            "reqps",
+            width=4,
+            height=4,
+        ),
+        PanelSpec(
+            "5xx ratio (5m)",
+            "stat",
+            (q("max(job:modelyard_http_5xx_ratio:rate5m)", "5xx ratio"),),
+            "Share of all requests answered with a 5xx status over 5 minutes. "
+            "Warning above 5%, critical above 20%.",
+            "percentunit",
+            width=4,
+            height=4,
+            runbook="modelyard-high-error-ratio",
+        ),
+        PanelSpec(
+            "p95 latency (5m)",
+            "stat",
+            (q("max(job:modelyard_http_request_duration_seconds:p95_5m)", "p95"),),
+            "95th percentile of request duration over all routes. Alert above 1 s for 10 minutes.",
+            "s",
+            width=4,
+            height=4,
+            runbook="modelyard-high-request-latency",
+        ),
+        PanelSpec(
+            "In-progress requests",
+            "stat",
+            (q("sum(modelyard_http_requests_in_progress)", "in progress"),),
+            "Requests being handled right now, over all worker processes.",
+            width=4,
+            height=4,
+        ),
+        PanelSpec(
+            "API up",
+            "stat",
+            (q('min(up{job="modelyard"})', "up"),),
+            "1 when Prometheus can scrape every Modelyard target.",
+            width=4,
+            height=4,
+            runbook="modelyard-down",
+        ),
+        PanelSpec(
+            "Dependencies ready",
+            "stat",
+            (q("min by (dependency) (modelyard_dependency_up)", "{{dependency}}"),),
+            "1 when the dependency passes its readiness probe (checked with every metrics refresh).",
+            width=4,
+            height=4,
+            runbook="modelyard-not-ready",
+        ),
+        PanelSpec(
+            "Latency p50 / p95 / p99",
+            "timeseries",
+            tuple(
+                q(
+                    f"histogram_quantile({quantile}, sum by (le) "
+                    f"(rate(modelyard_http_request_duration_seconds_bucket[{RATE}])))",
+                    f"p{int(quantile * 100)}",
+                )
+                for quantile in (0.5, 0.95, 0.99)
+            ),
+            "Request duration percentiles over all routes.",
+            "s",
+            runbook="modelyard-high-request-latency",
+        ),
+        PanelSpec(
+            "p95 latency by route",
+            "timeseries",
+            (q("max by (route) (job_route:modelyard_http_request_duration_seconds:p95_5m)", "{{route}}"),),
+            "95th percentile of request duration per route template, over 5 minutes.",
+            "s",
+        ),
+        PanelSpec(
+            "Throughput by route",
+            "timeseries",
+            (q(f"sum by (route) (rate(modelyard_http_requests_total[{RATE}]))", "{{route}}"),),
+            "Requests per second per route template; unknown paths share `<unmatched>`.",
+            "reqps",
+        ),
+        PanelSpec(
+            "Error ratio (5xx / all)",
+            "timeseries",
+            (q("max(job:modelyard_http_5xx_ratio:rate5m)", "5xx ratio"),),
+            "Share of all requests answered with a 5xx status, over 5 minutes.",
+            "percentunit",
+            runbook="modelyard-high-error-ratio",
+        ),
+        PanelSpec(
+            "5xx by status",
+            "timeseries",
+            (
+                q(
+                    "sum by (status_code) "
+                    f'(rate(modelyard_http_requests_total{{status_code=~"5.."}}[{RATE}]))',
+                    "{{status_code}}",
+                ),
+            ),
+            "Server errors per second, by status code.",
+            "reqps",
+            runbook="modelyard-high-error-ratio",
+        ),
+        PanelSpec(
+            "4xx by status",
+            "timeseries",
+            (
+                q(
+                    "sum by (status_code) "
+                    f'(rate(modelyard_http_requests_total{{status_code=~"4.."}}[{RATE}]))',
+                    "{{status_code}}",
+                ),
+            ),
+            "Client errors per second, by status code (401 authentication, 404 unknown, "
+            "413 too large, 429 rate limited, 422 invalid input).",
+            "reqps",
+        ),
+        PanelSpec(
+            "Status-code mix",
+            "piechart",
+            (
+                q(
+                    "sum by (status_code) (increase(modelyard_http_requests_total[$__range]))",
+                    "{{status_code}}",
+                ),
+            ),
+            "Responses by status code over the dashboard's time range.",
+        ),
+        PanelSpec(
+            "In-progress requests over time",
+            "timeseries",
+            (q("sum(modelyard_http_requests_in_progress)", "in progress"),),
+            "Concurrent requests; a steady climb means requests are stuck.",
+        ),
+    ],
+)
+
+ML = DashboardSpec(
+    "modelyard-ml",
+    "Modelyard / ML operations",
+    "Training jobs, predictions, dataset sizes and language-model calls.",
+    [
+        PanelSpec(
+            "Training jobs finished (24h)",
+            "stat",
+            (q("sum(increase(modelyard_training_jobs_finished_total[24h]))", "jobs"),),
+            "Training jobs that reached a final status in the last 24 hours.",
+            width=6,
+            height=4,
+        ),
+        PanelSpec(
+            "Rows predicted (24h)",
+            "stat",
+            (q("sum(increase(modelyard_predictions_total[24h]))", "rows"),),
+            "Rows scored online and in batch in the last 24 hours.",
+            width=6,
+            height=4,
+        ),
+        PanelSpec(
+            "Datasets uploaded (24h)",
+            "stat",
+            (q("max(increase(modelyard_datasets_created_total[24h]))", "datasets"),),
+            "Datasets accepted at upload in the last 24 hours.",
+            width=6,
+            height=4,
+        ),
+        PanelSpec(
+            "LLM tokens (24h)",
+            "stat",
+            (q("sum(increase(modelyard_llm_tokens_total[24h]))", "tokens"),),
+            "Prompt and completion tokens used in the last 24 hours.",
+            width=6,
+            height=4,
+        ),
+        PanelSpec(
+            "Training duration p50 / p95",
+            "timeseries",
+            tuple(
+                q(
+                    f"histogram_quantile({quantile}, sum by (le) "
+                    "(rate(modelyard_training_duration_seconds_bucket[1h])))",
+                    f"p{int(quantile * 100)}",
+                )
+                for quantile in (0.5, 0.95)
+            ),
+            "Wall time of finished training jobs over the last hour.",
+            "s",
+        ),
+        PanelSpec(
+            "Training job outcomes (1h)",
+            "timeseries",
+            (q("sum by (status) (increase(modelyard_training_jobs_finished_total[1h]))", "{{status}}"),),
+            "Finished training jobs per hour by outcome.",
+            runbook="modelyard-training-failure-ratio-high",
+        ),
+        PanelSpec(
+            "Training jobs by status",
+            "timeseries",
+            (q("max by (status) (modelyard_training_jobs)", "{{status}}"),),
+            "Training jobs in each status, from the database. A growing `queued` line is a backlog.",
+            runbook="modelyard-training-backlog-growing",
+        ),
+        PanelSpec(
+            "Training failure ratio (1h)",
+            "timeseries",
+            (q("max(job:modelyard_training_failure_ratio:1h)", "failed / finished"),),
+            "Share of training jobs finished in the last hour that failed.",
+            "percentunit",
+            runbook="modelyard-training-failure-ratio-high",
+        ),
+        PanelSpec(
+            "Online prediction latency p50 / p99",
+            "timeseries",
+            tuple(
+                q(
+                    f"histogram_quantile({quantile}, sum by (le) "
+                    f'(rate(modelyard_prediction_duration_seconds_bucket{{kind="online"}}[{RATE}])))',
+                    f"p{int(quantile * 100)}",
+                )
+                for quantile in (0.5, 0.99)
+            ),
+            "Scoring time of online prediction requests. Alert when p99 stays above 0.5 s.",
+            "s",
+            runbook="modelyard-high-prediction-latency",
+        ),
+        PanelSpec(
+            "Prediction throughput",
+            "timeseries",
+            (q(f"sum by (kind) (rate(modelyard_predictions_total[{RATE}]))", "{{kind}}"),),
+            "Rows scored per second, online and batch.",
+            "rowsps",
+        ),
+        PanelSpec(
+            "Production model scores",
+            "timeseries",
+            (q("max by (model_id, metric) (modelyard_production_model_score)", "{{model_id}} {{metric}}"),),
+            "Held-out test score of each model in the production stage.",
+            runbook="modelyard-production-model-score-low",
+        ),
+        PanelSpec(
+            "Dataset size at upload (rows)",
+            "timeseries",
+            tuple(
+                q(
+                    f"histogram_quantile({quantile}, sum by (le) "
+                    "(rate(modelyard_dataset_upload_rows_bucket[1d])))",
+                    f"p{int(quantile * 100)}",
+                )
+                for quantile in (0.5, 0.9)
+            ),
+            "Median and 90th percentile of uploaded datasets' row counts over the last day.",
+        ),
+        PanelSpec(
+            "Dataset size at upload (bytes)",
+            "timeseries",
+            tuple(
+                q(
+                    f"histogram_quantile({quantile}, sum by (le) "
+                    "(rate(modelyard_dataset_upload_bytes_bucket[1d])))",
+                    f"p{int(quantile * 100)}",
+                )
+                for quantile in (0.5, 0.9)
+            ),
+            "Median and 90th percentile of uploaded file sizes over the last day.",
+            "bytes",
+        ),
+        PanelSpec(
+            "LLM calls by outcome",
+            "timeseries",
+            (q(f"sum by (outcome) (rate(modelyard_llm_requests_total[{RATE}]))", "{{outcome}}"),),
+            "Language-model calls per second: success, error, timeout, invalid output.",
+            "reqps",
+        ),
+        PanelSpec(
+            "LLM error ratio (10m)",
+            "timeseries",
+            (q("max(job:modelyard_llm_error_ratio:rate10m)", "errors / calls"),),
+            "Share of language-model calls that did not succeed.",
+            "percentunit",
+            runbook="modelyard-llm-error-ratio-high",
+        ),
+        PanelSpec(
+            "LLM latency p95",
+            "timeseries",
+            (
+                q(
+                    "histogram_quantile(0.95, sum by (le, model) "
+                    f"(rate(modelyard_llm_request_duration_seconds_bucket[{RATE}])))",
+                    "{{model}}",
+                ),
+            ),
+            "95th percentile of language-model call latency, by model.",
+            "s",
+        ),
+        PanelSpec(
+            "LLM tokens per hour",
+            "timeseries",
+            (q("sum by (kind) (increase(modelyard_llm_tokens_total[1h]))", "{{kind}}"),),
+            "Prompt and completion tokens per hour.",
+        ),
+    ],
+)
+
+BUSINESS = DashboardSpec(
+    "modelyard-business",
+    "Modelyard / Business",
+    "Users, datasets, models and predictions, computed from the database "
+    "(correct across restarts and workers).",
+    [
+        PanelSpec(
+            "Registered users",
+            "stat",
+            (q("max(modelyard_registered_users)", "users"),),
+            "Accounts registered.",
+            width=4,
+            height=4,
+        ),
+        PanelSpec(
+            "Daily active users",
+            "stat",
+            (q('max(modelyard_active_users{window="1d"})', "DAU"),),
+            "Accounts that made an authenticated request in the last 24 hours.",
+            width=4,
+            height=4,
+        ),
+        PanelSpec(
+            "Datasets created (7d)",
+            "stat",
+            (q("max(increase(modelyard_datasets_created_total[7d]))", "datasets"),),
+            "Datasets uploaded in the last 7 days.",
+            width=4,
+            height=4,
+        ),
+        PanelSpec(
+            "Models trained (7d)",
+            "stat",
+            (q("sum(max by (problem_type) (increase(modelyard_models_trained_total[7d])))", "models"),),
+            "Models produced by successful training jobs in the last 7 days.",
+            width=4,
+            height=4,
+        ),
+        PanelSpec(
+            "Predictions (7d)",
+            "stat",
+            (q("max(increase(modelyard_predictions_made_total[7d]))", "rows"),),
+            "Rows scored in the last 7 days.",
+            width=4,
+            height=4,
+        ),
+        PanelSpec(
+            "Users week over week",
+            "stat",
+            (
+                q(
+                    "(max(modelyard_registered_users) - max(modelyard_registered_users offset 1w))"
+                    " / max(modelyard_registered_users offset 1w)",
+                    "growth",
+                ),
+            ),
+            "Growth of registered users against the same time last week.",
+            "percentunit",
+            width=4,
+            height=4,
+        ),
+        PanelSpec(
+            "Active users (DAU / WAU / MAU)",
+            "timeseries",
+            (q("max by (window) (modelyard_active_users)", "{{window}}"),),
+            "Accounts active within 1, 7 and 30 days.",
+        ),
+        PanelSpec(
+            "Registered users and stored datasets",
+            "timeseries",
+            (
+                q("max(modelyard_registered_users)", "users"),
+                q("max(modelyard_datasets)", "datasets stored"),
+            ),
+            "Totals over time, from the database.",
+        ),
+        PanelSpec(
+            "Problem-type mix (models trained)",
+            "piechart",
+            (q("max by (problem_type) (modelyard_models_trained_total)", "{{problem_type}}"),),
+            "Models trained since the start, by problem type.",
+        ),
+        PanelSpec(
+            "Models by stage",
+            "piechart",
+            (q("sum by (stage) (max by (problem_type, stage) (modelyard_models))", "{{stage}}"),),
+            "Models currently stored, by registry stage.",
+        ),
+        PanelSpec(
+            "Daily totals",
+            "timeseries",
+            (
+                q("max(increase(modelyard_datasets_created_total[1d]))", "datasets created"),
+                q(
+                    "sum(max by (problem_type) (increase(modelyard_models_trained_total[1d])))",
+                    "models trained",
+                ),
+                q("max(increase(modelyard_predictions_made_total[1d]))", "predictions"),
+            ),
+            "Datasets, models and predictions per day.",
+        ),
+        PanelSpec(
+            "Predictions week over week",
+            "stat",
+            (
+                q(
+                    "max(increase(modelyard_predictions_made_total[7d]))"
+                    " / max(increase(modelyard_predictions_made_total[7d] offset 1w)) - 1",
+                    "growth",
+                ),
+            ),
+            "Rows scored in the last 7 days against the 7 days before.",
+            "percentunit",
+        ),
+    ],
+)
+
+DASHBOARDS = [SYSTEM, ML, BUSINESS]
+
+
+def _links(spec: PanelSpec) -> list[dash.DashboardLink]:
+    if not spec.runbook:
+        return []
+    return [dash.DashboardLink("Runbook").type(DashboardLinkType.LINK).url(RUNBOOK_BASE + spec.runbook + "/")]
+
+
+def _targets(spec: PanelSpec) -> list[prometheus.Dataquery]:
+    targets = []
+    for index, query in enumerate(spec.queries):
+        target = (
+            prometheus.Dataquery().expr(query.expr).legend_format(query.legend).ref_id(chr(ord("A") + index))
+        )
+        targets.append(target.instant() if spec.kind == "piechart" else target.range())
+    return targets
+
+
+def _panel(spec: PanelSpec) -> stat.Panel | timeseries.Panel | piechart.Panel:
+    panel: stat.Panel | timeseries.Panel | piechart.Panel
+    if spec.kind == "stat":
+        panel = (
+            stat.Panel()
+            .graph_mode(common_model.BigValueGraphMode.AREA)
+            .reduce_options(common_builder.ReduceDataOptions().calcs(["lastNotNull"]))
+        )
+    elif spec.kind == "piechart":
+        panel = (
+            piechart.Panel()
+            .reduce_options(common_builder.ReduceDataOptions().calcs(["lastNotNull"]))
+            .legend(
+                piechart.PieChartLegendOptions()
+                .show_legend(True)
+                .placement(common_model.LegendPlacement.RIGHT)
+            )
+        )
+    else:
+        panel = timeseries.Panel().fill_opacity(10).line_width(1)
+    panel = (
+        panel.title(spec.title)
+        .description(spec.description)
+        .datasource(DATASOURCE)
+        .unit(spec.unit)
+        .span(spec.width)
+        .height(spec.height)
+        .targets(_targets(spec))  # type: ignore[arg-type]
+    )
+    links = _links(spec)
+    if links:
+        panel = panel.links(links)  # type: ignore[arg-type]
+    return panel
+
+
+def build(spec: DashboardSpec) -> dict[str, object]:
+    board = (
+        dash.Dashboard(spec.title)
+        .uid(spec.uid)
+        .description(spec.description)
+        .tags(["modelyard"])
+        .refresh(REFRESH)
+        .time("now-6h", "now")
+        .timezone("browser")
+        .editable()
+        .with_variable(dash.DatasourceVariable("datasource").label("Data source").type("prometheus"))
+        .link(
+            dash.DashboardLink("Runbook")
+            .type(DashboardLinkType.LINK)
+            .url(RUNBOOK_INDEX)
+            .icon("doc")
+            .target_blank(True)
+        )
+        .link(
+            dash.DashboardLink("Modelyard dashboards")
+            .type(DashboardLinkType.DASHBOARDS)
+            .tags(["modelyard"])
+            .as_dropdown(True)
+            .include_vars(True)
+            .keep_time(True)
+        )
+    )
+    for panel_spec in spec.panels:
+        board = board.with_panel(_panel(panel_spec))
+    built = board.build()
+    # Stable panel ids, so regenerating gives byte-identical files.
+    for index, panel in enumerate(built.panels or [], start=1):
+        panel.id = index  # type: ignore[union-attr]
+    return json.loads(json.dumps(built, cls=JSONEncoder))  # type: ignore[no-any-return]
+
+
+def render(spec: DashboardSpec) -> str:
+    return json.dumps(build(spec), indent=2, sort_keys=True) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--check", action="store_true", help="fail if a committed file differs")
+    args = parser.parse_args(argv)
+    stale = []
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    for spec in DASHBOARDS:
+        path = OUT_DIR / f"{spec.uid}.json"
+        text = render(spec)
+        if args.check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(path.name)
+        else:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")
+    if stale:
+        print(f"stale dashboards (run `just dashboards`): {', '.join(stale)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

