@@ -1,0 +1,316 @@
+"""HTTP endpoints of datasets: upload, list, read, edit, delete, profile, preview, download."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIMediaType as MediaTypeSpec
+from litestar.openapi.spec import Operation, RequestBody
+from litestar.openapi.spec import Schema as SchemaSpec
+from litestar.openapi.spec.enums import OpenAPIType
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.response import Stream
+from litestar.security.jwt import Token
+
+from modelyard.domain.accounts.documents import UserDocument
+from modelyard.domain.datasets.documents import DatasetDocument
+from modelyard.domain.datasets.ingestion import ACCEPTED_FORMATS, SNIFF_BYTES
+from modelyard.domain.datasets.schemas import (
+    ColumnRename,
+    Dataset,
+    DatasetPage,
+    DatasetProfile,
+    DatasetUpdate,
+    PreviewPage,
+)
+from modelyard.domain.datasets.services import DatasetService
+from modelyard.domain.datasets.upload import receive_upload
+from modelyard.lib.errors import FieldError, ValidationFailedError
+from modelyard.lib.openapi import AUTHENTICATED, problem_responses
+from modelyard.lib.pagination import Limit, Offset
+from modelyard.settings import Settings
+
+MAX_PREVIEW_ROWS = 1000
+NAME_MAX = 200
+DESCRIPTION_MAX = 5000
+UserRequest = Request[UserDocument, Token, Any]
+DatasetIdParam = Annotated[str, Parameter(description="24-hex dataset id.", min_length=1, max_length=64)]
+
+
+@dataclass
+class UploadOperation(Operation):
+    """The upload body is read as a stream, so its multipart schema is declared here by hand."""
+
+    def __post_init__(self) -> None:
+        schema = SchemaSpec(
+            type=OpenAPIType.OBJECT,
+            required=["file"],
+            properties={
+                "file": SchemaSpec(
+                    type=OpenAPIType.STRING,
+                    format="binary",  # type: ignore[arg-type]
+                    description=f"The data: {ACCEPTED_FORMATS}. The format is detected from the content.",
+                ),
+                "name": SchemaSpec(
+                    type=OpenAPIType.STRING,
+                    max_length=NAME_MAX,
+                    description="Display name; defaults to the file name without its extension.",
+                ),
+                "description": SchemaSpec(type=OpenAPIType.STRING, max_length=DESCRIPTION_MAX),
+            },
+        )
+        self.request_body = RequestBody(
+            required=True, content={"multipart/form-data": MediaTypeSpec(schema=schema)}
+        )
+
+
+def to_dataset(doc: DatasetDocument) -> Dataset:
+    return Dataset(
+        id=str(doc.id),
+        name=doc.name,
+        description=doc.description,
+        filename=doc.filename,
+        format=doc.format,  # type: ignore[arg-type]
+        encoding=doc.encoding,
+        delimiter=doc.delimiter,
+        size_bytes=doc.size_bytes,
+        sha256=doc.sha256,
+        duplicate_of=str(doc.duplicate_of) if doc.duplicate_of else None,
+        rows=doc.rows,
+        columns=len(doc.columns),
+        renamed_columns=[ColumnRename(original=old, renamed_to=new) for old, new in doc.renamed_columns],
+        created_at=doc.created_at,
+        updated_at=doc.updated_at,
+    )
+
+
+def _text_field(fields: dict[str, str], key: str, max_length: int) -> str | None:
+    value = fields.get(key)
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if len(value) > max_length:
+        raise ValidationFailedError(
+            f"`{key}` is longer than {max_length} characters.",
+            errors=[FieldError(f"at most {max_length} characters", f"body.{key}")],
+        )
+    return value
+
+
+class DatasetController(Controller):
+    path = "/api/v1/datasets"
+    tags = ["datasets"]
+
+    @post(
+        "/",
+        operation_id="createDataset",
+        summary="Upload a dataset",
+        request_max_body_size=None,  # enforced while streaming, against MODELYARD_MAX_UPLOAD_BYTES
+        operation_class=UploadOperation,
+        responses=problem_responses(400, 413, 415, 422, *AUTHENTICATED),
+    )
+    async def create(
+        self,
+        request: UserRequest,
+        datasets: NamedDependency[DatasetService],
+        settings: NamedDependency[Settings],
+    ) -> Dataset:
+        """Upload a table as `multipart/form-data`: a `file` part, optional `name` and `description`.
+
+        Accepted: CSV and TSV (delimiter `,` `;` tab or `|`, sniffed), Excel `.xlsx` (first
+        sheet), Parquet and JSON Lines. The format comes from the content, not the file name
+        or Content-Type; text encodings UTF-8 (with or without BOM), UTF-16 and Latin-1 are
+        detected and reported in `encoding`.
+
+        The dataset is profiled before this returns (see `GET /datasets/{id}/profile`).
+        Blank or repeated headers are renamed deterministically (`column_3`, `price_2`) and
+        listed in `renamed_columns`. Cells that look like spreadsheet formulas are kept as
+        data and flagged in the profile. Uploading bytes identical to one of your datasets
+        creates a new dataset whose `duplicate_of` names the earlier one.
+
+        Errors store nothing: 413 over the size limit, 415 for a format that is not
+        tabular, 422 for an empty file, a header without rows, ragged rows, too many
+        columns, an oversized cell or a zip bomb; 400 when the body is cut short.
+        """
+        upload = await receive_upload(
+            request.headers.get("content-type", ""),
+            request.content_length,
+            request.stream(),
+            max_bytes=settings.app.max_upload_bytes,
+            head_bytes=SNIFF_BYTES,
+        )
+        try:
+            name = _text_field(upload.fields, "name", NAME_MAX)
+            description = _text_field(upload.fields, "description", DESCRIPTION_MAX)
+            document = await datasets.create(request.user.id, upload, name, description)  # type: ignore[arg-type]
+        finally:
+            await upload.discard()
+        return to_dataset(document)
+
+    @get(
+        "/",
+        operation_id="listDatasets",
+        summary="List datasets",
+        responses=problem_responses(422, *AUTHENTICATED),
+    )
+    async def list_datasets(
+        self,
+        request: UserRequest,
+        datasets: NamedDependency[DatasetService],
+        limit: FromQuery[Limit] = 20,
+        offset: FromQuery[Offset] = 0,
+        name: FromQuery[
+            Annotated[
+                str | None,
+                Parameter(
+                    max_length=NAME_MAX, description="Only datasets whose name contains this (any case)."
+                ),
+            ]
+        ] = None,
+    ) -> DatasetPage:
+        """Your datasets, newest first. `name` filters by a case-insensitive substring."""
+        items, total = await datasets.list_owned(
+            request.user.id,  # type: ignore[arg-type]
+            name_contains=name,
+            limit=limit,
+            offset=offset,
+        )
+        return DatasetPage(total=total, limit=limit, offset=offset, items=[to_dataset(d) for d in items])
+
+    @get(
+        "/{dataset_id:str}",
+        operation_id="getDataset",
+        summary="Get a dataset",
+        responses=problem_responses(404, *AUTHENTICATED),
+    )
+    async def get_dataset(
+        self,
+        request: UserRequest,
+        datasets: NamedDependency[DatasetService],
+        dataset_id: FromPath[DatasetIdParam],
+    ) -> Dataset:
+        """One of your datasets. Another user's dataset id is a 404."""
+        return to_dataset(await datasets.get_owned(request.user.id, dataset_id))  # type: ignore[arg-type]
+
+    @patch(
+        "/{dataset_id:str}",
+        operation_id="updateDataset",
+        summary="Rename or describe a dataset",
+        responses=problem_responses(400, 404, 422, *AUTHENTICATED),
+    )
+    async def update_dataset(
+        self,
+        request: UserRequest,
+        datasets: NamedDependency[DatasetService],
+        dataset_id: FromPath[DatasetIdParam],
+        data: JSONBody[DatasetUpdate],
+    ) -> Dataset:
+        """Change `name` and/or `description`; nothing else about a dataset is editable."""
+        document = await datasets.update(
+            request.user.id,  # type: ignore[arg-type]
+            dataset_id,
+            name=data.name,
+            description=data.description,
+        )
+        return to_dataset(document)
+
+    @delete(
+        "/{dataset_id:str}",
+        operation_id="deleteDataset",
+        summary="Delete a dataset",
+        responses=problem_responses(404, *AUTHENTICATED),
+    )
+    async def delete_dataset(
+        self,
+        request: UserRequest,
+        datasets: NamedDependency[DatasetService],
+        dataset_id: FromPath[DatasetIdParam],
+    ) -> None:
+        """Delete the dataset and every stored copy of its data. 204 when done.
+
+        If storage fails half-way the dataset disappears from lists and the next GET or
+        DELETE of its id finishes the removal.
+        """
+        await datasets.delete(request.user.id, dataset_id)  # type: ignore[arg-type]
+
+    @get(
+        "/{dataset_id:str}/profile",
+        operation_id="getDatasetProfile",
+        summary="Get a dataset's profile",
+        responses=problem_responses(404, *AUTHENTICATED),
+    )
+    async def get_profile(
+        self,
+        request: UserRequest,
+        datasets: NamedDependency[DatasetService],
+        dataset_id: FromPath[DatasetIdParam],
+    ) -> DatasetProfile:
+        """Per-column statistics and semantic types, dataset-level counts, quality and PII findings.
+
+        Values shown from columns that hold personal data (sample and top values) are masked.
+        `estimated` lists the figures that are estimates rather than exact.
+        """
+        document = await datasets.get_owned(request.user.id, dataset_id)  # type: ignore[arg-type]
+        return msgspec.convert(document.profile, DatasetProfile)
+
+    @get(
+        "/{dataset_id:str}/preview",
+        operation_id="previewDataset",
+        summary="Preview rows",
+        responses=problem_responses(404, 422, *AUTHENTICATED),
+    )
+    async def preview(
+        self,
+        request: UserRequest,
+        datasets: NamedDependency[DatasetService],
+        dataset_id: FromPath[DatasetIdParam],
+        offset: FromQuery[Offset] = 0,
+        limit: FromQuery[
+            Annotated[int, Parameter(ge=1, le=MAX_PREVIEW_ROWS, description="Rows to return (1-1000).")]
+        ] = 50,
+    ) -> PreviewPage:
+        """Rows `offset` to `offset + limit` of the normalised table, as arrays in `columns` order.
+
+        Datetimes are strings; missing values are `null`. `total` is the number of rows.
+        """
+        document = await datasets.get_owned(request.user.id, dataset_id)  # type: ignore[arg-type]
+        rows = await datasets.preview(document, offset=offset, limit=limit)
+        return PreviewPage(
+            total=document.rows, limit=limit, offset=offset, columns=document.columns, rows=rows
+        )
+
+    @get(
+        "/{dataset_id:str}/download",
+        operation_id="downloadDataset",
+        summary="Download the original file",
+        media_type="application/octet-stream",
+        responses=problem_responses(404, *AUTHENTICATED),
+    )
+    async def download(
+        self,
+        request: UserRequest,
+        datasets: NamedDependency[DatasetService],
+        dataset_id: FromPath[DatasetIdParam],
+    ) -> Response[Any]:
+        """The bytes exactly as uploaded, streamed, with the original file name."""
+        document = await datasets.get_owned(request.user.id, dataset_id)  # type: ignore[arg-type]
+        filename = (document.filename or f"{document.name}.{document.format}").replace('"', "")
+        return Stream(
+            datasets.stream_original(document),
+            media_type="application/octet-stream",
+            headers={
+                "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(filename)}",
+                "Content-Length": str(document.size_bytes),
+                "X-Content-SHA256": document.sha256,
+            },
+        )
+
+
+def _quote(filename: str) -> str:
+    from urllib.parse import quote
+
+    return quote(filename, safe="")

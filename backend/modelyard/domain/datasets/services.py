@@ -1,0 +1,259 @@
+"""Dataset rules: ingest an upload, list/read/edit/delete owned datasets, preview rows.
+
+The only module that queries `DatasetDocument`. Other areas read a dataset through
+`DatasetService.get_owned` (404 for missing or foreign ids) and `load_dataset_table`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import re
+import tempfile
+from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import structlog
+from beanie import PydanticObjectId
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+
+from modelyard.domain.accounts.documents import utcnow
+from modelyard.domain.datasets.documents import DatasetDocument, dataset_prefix
+from modelyard.domain.datasets.ingestion import SNIFF_BYTES, DatasetRejected, IngestLimits, Sniffed, sniff
+from modelyard.domain.datasets.profiling import analyse_upload
+from modelyard.domain.datasets.upload import ReceivedUpload
+from modelyard.lib.errors import (
+    FieldError,
+    NotFoundError,
+    UnsupportedMediaTypeError,
+    ValidationFailedError,
+)
+from modelyard.lib.storage import ObjectStore
+from modelyard.lib.workers import run_in_process
+from modelyard.settings import Settings
+
+log = structlog.get_logger("modelyard.datasets")
+ORIGINAL = "original"
+TABLE = "table.parquet"
+
+
+def rejection_error(exc: DatasetRejected) -> Exception:
+    """The API error for an upload that is not usable data."""
+    if exc.kind == "unsupported":
+        return UnsupportedMediaTypeError(exc.detail)
+    return ValidationFailedError(exc.detail, errors=[FieldError(exc.detail, exc.location or "body.file")])
+
+
+async def load_dataset_table(store: ObjectStore, dataset: DatasetDocument) -> pa.Table:
+    """The dataset's normalised table: unique column names, plain Arrow types, original row order."""
+    data = await store.get_bytes(dataset.table_key)
+    return await asyncio.to_thread(pq.read_table, io.BytesIO(data))
+
+
+class DatasetService:
+    def __init__(self, store: ObjectStore, pool: ProcessPoolExecutor, settings: Settings) -> None:
+        self.store = store
+        self.pool = pool
+        self.limits = IngestLimits(
+            max_columns=settings.app.max_dataset_columns, max_cell_bytes=settings.app.max_cell_bytes
+        )
+
+    # ------------------------------------------------------------------ create
+
+    def sniff(self, upload: ReceivedUpload) -> Sniffed:
+        try:
+            return sniff(upload.head, complete=upload.size <= SNIFF_BYTES, limits=self.limits)
+        except DatasetRejected as exc:
+            raise rejection_error(exc) from None
+
+    async def create(
+        self, owner_id: PydanticObjectId, upload: ReceivedUpload, name: str | None, description: str | None
+    ) -> DatasetDocument:
+        """Profile the upload, store original and normalised copies, then record the dataset.
+
+        Nothing is stored unless everything succeeds: objects written before a failure are removed.
+        """
+        sniffed = self.sniff(upload)
+        dataset_id = PydanticObjectId()
+        prefix = dataset_prefix(dataset_id)
+        with tempfile.TemporaryDirectory(prefix="modelyard-dataset-") as work:
+            table_path = Path(work) / TABLE
+            try:
+                result: dict[str, Any] = await run_in_process(
+                    self.pool, analyse_upload, str(upload.path), sniffed, str(table_path), self.limits
+                )
+            except DatasetRejected as exc:
+                raise rejection_error(exc) from None
+            try:
+                await asyncio.gather(
+                    self.store.put(prefix + ORIGINAL, _file_chunks(upload.path)),
+                    self.store.put(prefix + TABLE, _file_chunks(table_path)),
+                )
+                duplicate = (
+                    await DatasetDocument.find(
+                        DatasetDocument.owner_id == owner_id,
+                        DatasetDocument.sha256 == upload.sha256,
+                        DatasetDocument.status == "ready",
+                    )
+                    .sort("+created_at")
+                    .first_or_none()
+                )
+                document = DatasetDocument(
+                    id=dataset_id,
+                    owner_id=owner_id,
+                    name=name or _default_name(upload.filename),
+                    description=description,
+                    filename=upload.filename,
+                    format=sniffed.format,
+                    encoding=result["encoding"],
+                    delimiter=sniffed.delimiter,
+                    size_bytes=upload.size,
+                    sha256=upload.sha256,
+                    duplicate_of=duplicate.id if duplicate else None,
+                    rows=result["rows"],
+                    columns=result["columns"],
+                    renamed_columns=[tuple(pair) for pair in result["renamed"]],
+                    profile=result["profile"],
+                    original_key=prefix + ORIGINAL,
+                    table_key=prefix + TABLE,
+                )
+                await document.insert()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self.store.delete_prefix(prefix))
+                raise
+        log.info("dataset created", dataset_id=str(dataset_id), rows=document.rows, format=document.format)
+        return document
+
+    # ------------------------------------------------------------------ read, edit, delete
+
+    async def list_owned(
+        self, owner_id: PydanticObjectId, *, name_contains: str | None, limit: int, offset: int
+    ) -> tuple[list[DatasetDocument], int]:
+        query: dict[str, Any] = {"owner_id": owner_id, "status": "ready"}
+        if name_contains:
+            query["name"] = {"$regex": re.escape(name_contains), "$options": "i"}
+        found = DatasetDocument.find(query)
+        total = await found.count()
+        items = (
+            await DatasetDocument.find(query).sort("-created_at", "-_id").skip(offset).limit(limit).to_list()
+        )
+        return items, total
+
+    async def get_owned(self, owner_id: PydanticObjectId, dataset_id: str) -> DatasetDocument:
+        """The owner's ready dataset, or NotFoundError (unknown id, another user's, or being deleted)."""
+        not_found = NotFoundError(f"No dataset with id {dataset_id}.")
+        if not PydanticObjectId.is_valid(dataset_id):
+            raise not_found
+        document = await DatasetDocument.find_one(
+            DatasetDocument.id == PydanticObjectId(dataset_id), DatasetDocument.owner_id == owner_id
+        )
+        if document is None:
+            raise not_found
+        if document.status == "deleting":
+            await self._finish_delete(document)
+            raise not_found
+        return document
+
+    async def update(
+        self, owner_id: PydanticObjectId, dataset_id: str, *, name: str | None, description: str | None
+    ) -> DatasetDocument:
+        document = await self.get_owned(owner_id, dataset_id)
+        changes: dict[str, Any] = {}
+        if name is not None:
+            changes["name"] = name
+        if description is not None:
+            changes["description"] = description
+        if changes:
+            changes["updated_at"] = utcnow()
+            await document.set(changes)
+        return document
+
+    async def delete(self, owner_id: PydanticObjectId, dataset_id: str) -> None:
+        """Mark, remove the objects, then the document: a failure half-way leaves a marked document
+        that the next GET or DELETE finishes removing, never objects nobody can reach."""
+        not_found = NotFoundError(f"No dataset with id {dataset_id}.")
+        if not PydanticObjectId.is_valid(dataset_id):
+            raise not_found
+        document = await DatasetDocument.find_one(
+            DatasetDocument.id == PydanticObjectId(dataset_id), DatasetDocument.owner_id == owner_id
+        )
+        if document is None:
+            raise not_found
+        if document.status != "deleting":
+            await document.set({"status": "deleting", "updated_at": utcnow()})
+        await self._finish_delete(document)
+
+    async def _finish_delete(self, document: DatasetDocument) -> None:
+        await self.store.delete_prefix(dataset_prefix(document.id or ""))
+        await document.delete()
+        log.info("dataset deleted", dataset_id=str(document.id))
+
+    # ------------------------------------------------------------------ content
+
+    def stream_original(self, document: DatasetDocument) -> AsyncIterator[bytes]:
+        return self.store.stream(document.original_key)
+
+    async def preview(self, document: DatasetDocument, *, offset: int, limit: int) -> list[list[Any]]:
+        if offset >= document.rows:
+            return []
+        with tempfile.TemporaryDirectory(prefix="modelyard-preview-") as work:
+            path = Path(work) / TABLE
+            await _download(self.store, document.table_key, path)
+            return await asyncio.to_thread(_read_rows, path, offset, limit)
+
+
+def _default_name(filename: str | None) -> str:
+    stem = Path(filename or "").stem.strip()
+    return stem[:200] or f"dataset-{utcnow():%Y%m%d-%H%M%S}"
+
+
+async def _file_chunks(path: Path, chunk_size: int = 1024 * 1024) -> AsyncIterator[bytes]:
+    handle = await asyncio.to_thread(path.open, "rb")
+    try:
+        while chunk := await asyncio.to_thread(handle.read, chunk_size):
+            yield chunk
+    finally:
+        handle.close()
+
+
+async def _download(store: ObjectStore, key: str, path: Path) -> None:
+    handle = await asyncio.to_thread(path.open, "wb")
+    try:
+        async for chunk in store.stream(key):
+            await asyncio.to_thread(handle.write, chunk)
+    finally:
+        handle.close()
+
+
+def _read_rows(path: Path, offset: int, limit: int) -> list[list[Any]]:
+    """Rows offset..offset+limit, reading only the row groups that hold them."""
+    parquet = pq.ParquetFile(path)
+    groups, start, first_start = [], 0, None
+    for index in range(parquet.metadata.num_row_groups):
+        count = parquet.metadata.row_group(index).num_rows
+        if start + count > offset and start < offset + limit:
+            groups.append(index)
+            first_start = start if first_start is None else first_start
+        start += count
+    if not groups:
+        return []
+    table = parquet.read_row_groups(groups)
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    frame = frame.slice(offset - (first_start or 0), limit)
+    temporal = [name for name, dtype in frame.schema.items() if dtype.is_temporal()]
+    frame = frame.with_columns(pl.col(temporal).cast(pl.String)) if temporal else frame
+    return [list(row) for row in frame.rows()]
+
+
+def provide_dataset_service(state: State, settings: NamedDependency[Settings]) -> DatasetService:
+    """Dependency provider (`datasets`): the app's object store and process pool."""
+    return DatasetService(state.object_store, state.process_pool, settings)
