@@ -1,0 +1,325 @@
+"""Analysis rules: start, read and list analysis jobs; run them; choose and fall back between analysts.
+
+The only module that queries `AnalysisJobDocument`. Jobs run on the shared `JobRunner`
+(lib/jobs.py): `AnalysisEngine.run_job` is the registered handler.
+
+Failure policy (setting `fallback`, default on): when the language model fails after its
+retries and one repair attempt, the heuristic analyst answers and the provenance says
+`fallback_used: true` with the reason; with `fallback` off the job fails with a
+`service-unavailable` problem that carries the same reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import structlog
+from beanie import PydanticObjectId
+from litestar import Litestar
+
+from modelyard.domain.analysis import heuristic
+from modelyard.domain.analysis.documents import AnalysisJobDocument
+from modelyard.domain.analysis.model_facts import load_model_facts, owned_model_dataset
+from modelyard.domain.analysis.providers import (
+    Analyst,
+    AnalystFailure,
+    Authored,
+    DatasetRequest,
+    ModelRequest,
+)
+from modelyard.domain.analysis.providers.heuristic import HeuristicAnalyst
+from modelyard.domain.analysis.schemas import DatasetAnalysisResult, ModelNarrative
+from modelyard.domain.analysis.signals import DataSignals, compute_signals
+from modelyard.domain.datasets.documents import DatasetDocument
+from modelyard.domain.datasets.schemas import DatasetProfile
+from modelyard.domain.datasets.services import DatasetService
+from modelyard.lib.errors import AppError, FieldError, NotFoundError, ValidationFailedError
+from modelyard.lib.jobs import JobContext, JobRunner, utcnow
+from modelyard.lib.storage import ObjectStore
+from modelyard.lib.workers import default_worker_count
+from modelyard.settings import AnalysisSettings, Settings
+
+log = structlog.get_logger("modelyard.analysis")
+
+SIGNAL_TARGETS = 2
+ACTIVE = ("queued", "running")
+
+
+class AnalysisRateLimitedError(AppError):
+    kind = "rate-limited"
+
+
+class AnalysisFailedError(AppError):
+    """The language model failed and the fallback is off."""
+
+    kind = "service-unavailable"
+
+
+def build_analyst(settings: AnalysisSettings) -> Analyst:
+    if settings.resolved_provider == "openai":
+        from modelyard.domain.analysis.providers.openai import OpenAIAnalyst
+
+        return OpenAIAnalyst(settings)
+    return HeuristicAnalyst()
+
+
+class AnalysisEngine:
+    """Process-wide: the configured analyst, the heuristic fallback and the job handler."""
+
+    def __init__(self, settings: Settings, store: ObjectStore, analyst: Analyst | None = None) -> None:
+        self.settings = settings
+        self.config = settings.analysis
+        self.store = store
+        self.analyst: Analyst = analyst or build_analyst(settings.analysis)
+        self.heuristic = HeuristicAnalyst()
+
+    async def probe(self) -> str:
+        return await self.analyst.probe()
+
+    async def close(self) -> None:
+        await self.analyst.close()
+
+    # -- authoring (with the fallback policy) ----------------------------------------------------
+
+    async def author_dataset(self, request: DatasetRequest) -> Authored[DatasetAnalysisResult]:
+        started = time.perf_counter()
+        try:
+            return await self.analyst.analyse_dataset(request)
+        except AnalystFailure as failure:
+            self._on_failure(failure)
+            authored = await self.heuristic.analyse_dataset(
+                request, fallback_reason=failure.reason, usage=failure.usage
+            )
+            return self._timed(authored, started)
+
+    async def author_model(self, request: ModelRequest) -> Authored[ModelNarrative]:
+        started = time.perf_counter()
+        try:
+            return await self.analyst.narrate_model(request)
+        except AnalystFailure as failure:
+            self._on_failure(failure)
+            authored = await self.heuristic.narrate_model(
+                request, fallback_reason=failure.reason, usage=failure.usage
+            )
+            return self._timed(authored, started)
+
+    def _on_failure(self, failure: AnalystFailure) -> None:
+        log.warning("analyst failed", reason=failure.reason, fallback=self.config.fallback)
+        if not self.config.fallback:
+            raise AnalysisFailedError(failure.reason) from failure
+
+    @staticmethod
+    def _timed(authored: Authored[Any], started: float) -> Authored[Any]:
+        provenance = msgspec.structs.replace(
+            authored.provenance, latency_ms=round((time.perf_counter() - started) * 1000, 2)
+        )
+        return Authored(authored.result, provenance)
+
+    # -- the job ---------------------------------------------------------------------------------
+
+    async def run_job(self, job: AnalysisJobDocument, context: JobContext) -> dict[str, Any]:
+        datasets = DatasetService(self.store, context.runner.pool, self.settings)
+        if job.kind == "dataset":
+            authored: Authored[Any] = await self._dataset_job(job, context, datasets)
+        else:
+            authored = await self._model_job(job, context)
+        log.info(
+            "analysis written",
+            analysis_id=str(job.id),
+            provider=authored.provenance.provider,
+            fallback=authored.provenance.fallback_used,
+        )
+        return {
+            "result": msgspec.to_builtins(authored.result),
+            "provenance": msgspec.to_builtins(authored.provenance),
+        }
+
+    async def _dataset_job(
+        self, job: AnalysisJobDocument, context: JobContext, datasets: DatasetService
+    ) -> Authored[DatasetAnalysisResult]:
+        dataset = await datasets.get_owned(job.owner_id, str(job.dataset_id))
+        profile = msgspec.convert(dataset.profile, DatasetProfile)
+        context.report(0.1, message="Checking columns against likely targets.")
+        targets = [job.target_hint] if job.target_hint else []
+        targets += [
+            c.column for c in heuristic.rank_targets(profile)[:SIGNAL_TARGETS] if c.column not in targets
+        ]
+        signals = await self._signals(dataset, targets, context)
+        context.check()
+        context.report(0.5, message=f"Writing the analysis ({self.analyst.name}).")
+        return await self.author_dataset(DatasetRequest(profile, signals, job.target_hint))
+
+    async def _signals(
+        self, dataset: DatasetDocument, targets: list[str], context: JobContext
+    ) -> DataSignals:
+        if not targets:
+            return DataSignals()
+        with tempfile.TemporaryDirectory(prefix="modelyard-analysis-") as work:
+            path = Path(work) / "table.parquet"
+            handle = await asyncio.to_thread(path.open, "wb")
+            try:
+                async for chunk in self.store.stream(dataset.table_key):
+                    await asyncio.to_thread(handle.write, chunk)
+            finally:
+                handle.close()
+            raw = await context.run_in_process(compute_signals, str(path), targets)
+        return msgspec.convert(raw, DataSignals)
+
+    async def _model_job(self, job: AnalysisJobDocument, context: JobContext) -> Authored[ModelNarrative]:
+        facts = await load_model_facts(self.store, job.owner_id, str(job.model_id))
+        context.report(0.5, message=f"Writing the narrative ({self.analyst.name}).")
+        return await self.author_model(ModelRequest(facts))
+
+
+class AnalysisService:
+    """Per request: start, read and list the caller's analyses."""
+
+    def __init__(self, datasets: DatasetService, engine: AnalysisEngine, runner: JobRunner | None) -> None:
+        self.datasets = datasets
+        self.engine = engine
+        self.config = engine.config
+        self.runner = runner
+
+    async def start_dataset_analysis(
+        self, owner_id: PydanticObjectId, dataset_id: str, target: str | None
+    ) -> AnalysisJobDocument:
+        dataset = await self.datasets.get_owned(owner_id, dataset_id)
+        if target is not None and target not in dataset.columns:
+            raise ValidationFailedError(
+                f"The dataset has no column named {target!r}.",
+                errors=[FieldError(f"No column named {target!r}.", "body.target")],
+            )
+        await self._check_limits(owner_id)
+        job = AnalysisJobDocument(
+            owner_id=owner_id, kind="dataset", dataset_id=dataset.id, target_hint=target
+        )
+        return await self._enqueue(job)
+
+    async def start_model_analysis(self, owner_id: PydanticObjectId, model_id: str) -> AnalysisJobDocument:
+        dataset_id = await owned_model_dataset(self.engine.store, owner_id, model_id)
+        await self._check_limits(owner_id)
+        job = AnalysisJobDocument(
+            owner_id=owner_id, kind="model", model_id=PydanticObjectId(model_id), dataset_id=dataset_id
+        )
+        return await self._enqueue(job)
+
+    async def _enqueue(self, job: AnalysisJobDocument) -> AnalysisJobDocument:
+        await job.insert()
+        if self.runner is not None:
+            self.runner.wake()
+        return job
+
+    async def _check_limits(self, owner_id: PydanticObjectId) -> None:
+        active = await AnalysisJobDocument.find(
+            {"owner_id": owner_id, "status": {"$in": list(ACTIVE)}}
+        ).count()
+        if active >= self.config.max_concurrent_per_user:
+            raise AnalysisRateLimitedError(
+                f"You have {active} analyses queued or running; at most "
+                f"{self.config.max_concurrent_per_user} may run at once. Retry when one has finished.",
+                headers={"Retry-After": "10"},
+            )
+        window_start = utcnow() - timedelta(hours=1)
+        recent = AnalysisJobDocument.find({"owner_id": owner_id, "created_at": {"$gte": window_start}})
+        if await recent.count() >= self.config.max_per_hour_per_user:
+            oldest = (
+                await AnalysisJobDocument.find({"owner_id": owner_id, "created_at": {"$gte": window_start}})
+                .sort("+created_at")
+                .first_or_none()
+            )
+            wait = 60
+            if oldest is not None:
+                created = oldest.created_at.replace(tzinfo=oldest.created_at.tzinfo or window_start.tzinfo)
+                wait = max(1, int((created - window_start).total_seconds()) + 1)
+            raise AnalysisRateLimitedError(
+                f"You started {self.config.max_per_hour_per_user} analyses in the last hour, the limit; "
+                f"Retry in {wait} s.",
+                headers={"Retry-After": str(wait)},
+            )
+
+    async def get(self, owner_id: PydanticObjectId, analysis_id: str) -> AnalysisJobDocument:
+        not_found = NotFoundError(f"No analysis with id {analysis_id}.")
+        if not PydanticObjectId.is_valid(analysis_id):
+            raise not_found
+        job = await AnalysisJobDocument.find_one({"_id": PydanticObjectId(analysis_id), "owner_id": owner_id})
+        if job is None:
+            raise not_found
+        return job
+
+    async def list_for_dataset(
+        self, owner_id: PydanticObjectId, dataset_id: str, *, limit: int, offset: int
+    ) -> tuple[list[AnalysisJobDocument], int]:
+        dataset = await self.datasets.get_owned(owner_id, dataset_id)
+        return await self._page(
+            {"owner_id": owner_id, "dataset_id": dataset.id, "kind": "dataset"}, limit, offset
+        )
+
+    async def list_for_model(
+        self, owner_id: PydanticObjectId, model_id: str, *, limit: int, offset: int
+    ) -> tuple[list[AnalysisJobDocument], int]:
+        await owned_model_dataset(self.engine.store, owner_id, model_id)
+        return await self._page(
+            {"owner_id": owner_id, "model_id": PydanticObjectId(model_id), "kind": "model"}, limit, offset
+        )
+
+    async def _page(
+        self, query: dict[str, Any], limit: int, offset: int
+    ) -> tuple[list[AnalysisJobDocument], int]:
+        total = await AnalysisJobDocument.find(query).count()
+        items = (
+            await AnalysisJobDocument.find(query)
+            .sort("-created_at", "-_id")
+            .skip(offset)
+            .limit(limit)
+            .to_list()
+        )
+        return items, total
+
+
+def analysis_lifespan(settings: Settings) -> Any:
+    """Builds the analyst, registers the job handler with the app's job runner, adds the readiness probe.
+
+    Runs after the main lifespan (it needs the object store, the process pool and the
+    readiness probes). It uses `app.state.job_runner` when another area created it, and
+    otherwise creates and owns the one runner of this process, so there is never a second.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = AnalysisEngine(settings, app.state.object_store)
+        app.state.analysis_engine = engine
+        runner: JobRunner | None = getattr(app.state, "job_runner", None)
+        owned = runner is None
+        if runner is None:
+            runner = JobRunner(
+                app.state.process_pool,
+                concurrency=settings.training.concurrent_jobs
+                or settings.app.process_workers
+                or default_worker_count(),
+                lease_seconds=settings.training.lease_seconds,
+                poll_interval=settings.training.poll_interval_s,
+                max_attempts=settings.training.max_attempts,
+            )
+            app.state.job_runner = runner
+        runner.register(AnalysisJobDocument, engine.run_job)
+        app.state.readiness_probes["analysis"] = engine.probe
+        if owned:
+            await runner.start()
+        else:
+            runner.wake()
+        try:
+            yield
+        finally:
+            if owned:
+                await runner.stop()
+            await engine.close()
+
+    return lifespan
