@@ -18,16 +18,16 @@ serve:
 # Lint, then the whole test suite with coverage
 test *args: lint
     {{python}} -m coverage erase
-    COVERAGE_PROCESS_START="$PWD/pyproject.toml" {{python}} -m pytest {{args}}
-    {{python}} -m coverage combine -q || true
+    {{python}} -m coverage run -m pytest {{args}}
+    {{python}} -m coverage combine -q
     {{python}} -m coverage report
 
 # Tests without lint or coverage, e.g. `just quick tests/unit -x`
 quick *args:
     {{python}} -m pytest {{args}}
 
-# ruff and mypy
-lint:
+# ruff and mypy (and the OpenAPI linter, see lint-openapi)
+lint: lint-openapi
     {{python}} -m ruff check backend tests benchmarks
     {{python}} -m ruff format --check backend tests benchmarks
     {{python}} -m mypy
@@ -40,3 +40,62 @@ fmt:
 # Export the OpenAPI spec to docs/reference/openapi.json
 openapi:
     {{python}} -m modelyard export-openapi docs/reference/openapi.json
+
+# Pinned npm tools, installed once into .tools/: Redocly CLI (OpenAPI lint) and Mermaid's
+# browser bundle (served by the docs site itself, so no page loads a script from a CDN).
+redocly_version := "2.77.0"
+mermaid_version := "11.12.1"
+node_env := "REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true NO_UPDATE_NOTIFIER=1"
+
+# Install the pinned npm tools into .tools/ (once; a no-op when present)
+node-tools:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    stamp=".tools/.installed-redocly-{{redocly_version}}-mermaid-{{mermaid_version}}"
+    [ -f "$stamp" ] && exit 0
+    command -v npm >/dev/null || { echo "modelyard: npm (Node.js 20+) is needed for lint-openapi and docs" >&2; exit 1; }
+    rm -rf .tools && mkdir -p .tools/mermaid
+    {{node_env}} npm install --prefix .tools --no-save --no-audit --no-fund --loglevel=error "@redocly/cli@{{redocly_version}}"
+    cd .tools
+    npm pack --silent "mermaid@{{mermaid_version}}" >/dev/null
+    tar xzf "mermaid-{{mermaid_version}}.tgz" package/dist/mermaid.min.js
+    mv package/dist/mermaid.min.js mermaid/ && rm -rf package "mermaid-{{mermaid_version}}.tgz"
+    touch "../$stamp"
+
+# Lint docs/reference/openapi.json with Redocly CLI (rules: redocly.yaml)
+lint-openapi: node-tools
+    {{node_env}} .tools/node_modules/.bin/redocly lint --config redocly.yaml --format=stylish docs/reference/openapi.json
+
+# Build the docs site into site/ (strict: any warning fails)
+docs: node-tools
+    {{python}} -m mkdocs build --strict
+
+# Serve the docs site with live reload on http://127.0.0.1:8001
+docs-serve: node-tools
+    {{python}} -m mkdocs serve --dev-addr 127.0.0.1:8001
+
+# Regenerate the Grafana dashboards (observability/grafana/dashboards/*.json) from code
+dashboards:
+    {{python}} observability/grafana/dashboards.py
+
+# Start the full stack (API, MongoDB, MinIO, Prometheus, Alertmanager, Grafana) with Docker Compose
+stack-up:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    mkdir -p var
+    if [ ! -f var/stack.env ]; then
+        umask 077
+        gen() { {{python}} -c 'import secrets; print(secrets.token_urlsafe(36))'; }
+        printf 'MODELYARD_JWT_SECRET=%s\nGRAFANA_ADMIN_PASSWORD=%s\nMINIO_ROOT_PASSWORD=%s\n' "$(gen)" "$(gen)" "$(gen)" > var/stack.env
+        echo "modelyard: generated secrets in var/stack.env (Grafana: admin / GRAFANA_ADMIN_PASSWORD)" >&2
+    fi
+    docker compose -f observability/docker-compose.yml --env-file var/stack.env up -d
+    echo "API http://127.0.0.1:8000  Grafana http://127.0.0.1:3000  Prometheus http://127.0.0.1:9090  Alertmanager http://127.0.0.1:9093"
+
+# Stop the stack (volumes are kept; add -v to docker compose down to drop them)
+stack-down:
+    docker compose -f observability/docker-compose.yml --env-file var/stack.env down
+
+# Metrics middleware overhead and /metrics scrape time (needs Debian `wrk`)
+bench-metrics:
+    {{python}} benchmarks/metrics_overhead.py

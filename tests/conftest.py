@@ -14,7 +14,14 @@ import pytest
 from litestar import Litestar
 
 from modelyard.app import create_app
-from modelyard.settings import AppSettings, AuthSettings, DatabaseSettings, Settings, StorageSettings
+from modelyard.settings import (
+    AnalysisSettings,
+    AppSettings,
+    AuthSettings,
+    DatabaseSettings,
+    Settings,
+    StorageSettings,
+)
 from tests.services.processes import start_moto, start_secantus, stop
 
 TEST_JWT_SECRET = "test-secret-" + "s" * 40
@@ -51,6 +58,8 @@ def make_settings(
         database=DatabaseSettings(url=mongodb_url, database=f"t_{uuid.uuid4().hex[:16]}", timeout_ms=3000),
         storage=StorageSettings(url=storage_url, s3_endpoint_url=s3_endpoint),
         auth=AuthSettings(secret=TEST_JWT_SECRET, expire_minutes=30),
+        # Never the network: an OPENAI_API_KEY in the environment must not switch tests to OpenAI.
+        analysis=AnalysisSettings(provider="heuristic"),
     )
 
 

@@ -20,15 +20,37 @@ from modelyard.domain.accounts.auth import PUBLIC_PATHS, TokenIssuer, build_toke
 from modelyard.domain.accounts.controllers import AuthController
 from modelyard.domain.accounts.documents import UserDocument
 from modelyard.domain.accounts.services import AccountService
+from modelyard.domain.analysis.controllers import (
+    AnalysesController,
+    DatasetAnalysesController,
+    ModelAnalysesController,
+)
+from modelyard.domain.analysis.documents import AnalysisJobDocument
+from modelyard.domain.analysis.services import analysis_lifespan
+from modelyard.domain.datasets.controllers import DatasetController
+from modelyard.domain.datasets.documents import DatasetDocument
+from modelyard.domain.datasets.services import provide_dataset_service
+from modelyard.domain.models.controllers import ModelController
+from modelyard.domain.models.documents import ModelDocument
+from modelyard.domain.predictions.controllers import BatchPredictionController, ModelPredictionsController
+from modelyard.domain.predictions.documents import BatchPredictionJobDocument
+from modelyard.domain.predictions.runtime import ml_lifespan
 from modelyard.domain.system.controllers import DocsController, HealthController
+from modelyard.domain.training.controllers import TrainingJobController
+from modelyard.domain.training.documents import TrainingJobDocument
 from modelyard.lib.db import connect_database, ping_database
 from modelyard.lib.errors import EXCEPTION_HANDLERS
+from modelyard.lib.openapi import finalize_spec
 from modelyard.lib.storage import ObjectStore, create_object_store
 from modelyard.lib.workers import create_process_pool
+from modelyard.observability.collectors import business_metrics_lifespan
+from modelyard.observability.controllers import MetricsController
 from modelyard.observability.logging import RequestIdMiddleware, configure_logging
+from modelyard.observability.middleware import HTTPMetricsMiddleware
 from modelyard.settings import Settings, get_settings
 
-DOCUMENTS = [UserDocument]
+DOCUMENTS = [UserDocument, DatasetDocument, AnalysisJobDocument]
+DOCUMENTS += [TrainingJobDocument, ModelDocument, BatchPredictionJobDocument]
 
 API_DESCRIPTION = """\
 Modelyard turns tabular data into trained, documented models.
@@ -46,6 +68,32 @@ training job and call the best model for online or batch predictions.
 TAGS = [
     Tag(name="auth", description="Accounts and bearer tokens."),
     Tag(name="system", description="Health probes for orchestrators and load balancers."),
+    Tag(
+        name="datasets",
+        description="Upload tables (CSV, TSV, Excel, Parquet, JSON Lines), read their profile, preview, "
+        "download and delete them.",
+    ),
+    Tag(
+        name="analysis",
+        description="Plain-language analyses of datasets (findings, target suggestions, preprocessing, "
+        "columns to exclude) and narratives of trained models, written by a language model or the "
+        "built-in heuristic analyst. Each is a job: 202 + `Location`, then poll.",
+    ),
+    Tag(
+        name="training",
+        description="AutoML training jobs: from a dataset and a target column to an evaluated model, within "
+        "a time budget. Each is a job: 202 + `Location`, then poll; cancellable.",
+    ),
+    Tag(
+        name="models",
+        description="The model registry: metrics, feature importance, input schema and leaderboard of each "
+        "trained model; rename, promote (`staging`, `production`, `archived`) or delete it.",
+    ),
+    Tag(
+        name="predictions",
+        description="Score records with a model: online (1-1000 records per call, per-record errors) or as a "
+        "batch job over an uploaded file with a CSV result.",
+    ),
 ]
 
 
@@ -69,6 +117,9 @@ def create_openapi_config() -> OpenAPIConfig:
         path="/schema",
         render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
         use_handler_docstrings=True,
+        # Every response gets an example (deterministic: seeded); fields with their own
+        # `examples` in msgspec.Meta keep those.
+        create_examples=True,
     )
 
 
@@ -119,7 +170,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return config
 
     app = Litestar(
-        route_handlers=[AuthController, HealthController, DocsController],
+        route_handlers=[
+            AuthController,
+            HealthController,
+            DocsController,
+            MetricsController,
+            DatasetController,
+            DatasetAnalysesController,
+            ModelAnalysesController,
+            AnalysesController,
+            TrainingJobController,
+            ModelController,
+            ModelPredictionsController,
+            BatchPredictionController,
+        ],
         on_app_init=[token_auth.on_app_init, rate_limit_first],
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False),
@@ -127,13 +191,26 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "tokens": Provide(lambda: tokens, sync_to_thread=False),
             "object_store": Provide(provide_object_store, sync_to_thread=False),
             "process_pool": Provide(provide_process_pool, sync_to_thread=False),
+            "datasets": Provide(provide_dataset_service, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=create_openapi_config(),
-        lifespan=[lifespan],
+        # Business metrics read the database the first lifespan connects: keep them after it.
+        lifespan=[
+            lifespan,
+            business_metrics_lifespan(settings.metrics.refresh_seconds),
+            # Training and predictions: creates the job runner (recovering interrupted jobs), the model
+            # cache and the prediction-count flusher; before analysis, which reuses the runner.
+            ml_lifespan(settings),
+            # After the main lifespan: it needs the store, the pool and the readiness probes.
+            analysis_lifespan(settings),
+        ],
         logging_config=None,
         debug=False,
     )
     # Outermost wrapper, outside Litestar's router: unmatched routes (404/405) get a request id too.
     app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
+    # Outermost of all: HTTP metrics see every response with its real status (401, 404, 413, 429...).
+    app.asgi_handler = HTTPMetricsMiddleware(app.asgi_handler)
+    finalize_spec(app.openapi_schema)
     return app

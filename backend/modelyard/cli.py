@@ -19,6 +19,11 @@ def _serve(settings: Settings) -> None:
     # Resolve the secret once so every worker signs with the same one (and a bad one stops us here).
     os.environ["MODELYARD_JWT_SECRET"] = settings.jwt_secret()
     get_settings.cache_clear()
+    if settings.app.workers > 1:
+        from modelyard.observability.multiprocess import prepare_multiprocess_dir
+
+        # Before any worker imports prometheus-client: they share (and merge) metric files there.
+        prepare_multiprocess_dir(settings.app.var_dir)
     uvicorn.run(
         "modelyard.app:create_app",
         factory=True,

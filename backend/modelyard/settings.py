@@ -7,7 +7,9 @@ field carries a description.
 
 from __future__ import annotations
 
+import os
 import secrets
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -53,6 +55,18 @@ class AppSettings(BaseSettings):
     )
     max_upload_bytes: int = Field(
         200 * 1024 * 1024, ge=1024, description="Largest accepted upload (datasets, batch inputs), in bytes."
+    )
+    max_dataset_columns: int = Field(
+        2000,
+        ge=1,
+        le=100_000,
+        description="Most columns a dataset may have; wider uploads are rejected (422).",
+    )
+    max_cell_bytes: int = Field(
+        1024 * 1024,
+        ge=1024,
+        description="Largest single cell of a dataset, in bytes; an upload with a larger cell is "
+        "rejected (422).",
     )
 
     @property
@@ -114,6 +128,138 @@ class AuthSettings(BaseSettings):
     expire_minutes: int = Field(60, ge=1, le=60 * 24 * 30, description="Access token lifetime, in minutes.")
 
 
+class TrainingSettings(BaseSettings):
+    """Training jobs, the job runner and the prediction model cache."""
+
+    model_config = SettingsConfigDict(env_prefix="MODELYARD_TRAINING_", extra="ignore")
+
+    default_time_budget_s: int = Field(
+        60, ge=1, le=86_400, description="Search budget of a training job that sets none, in seconds."
+    )
+    max_time_budget_s: int = Field(
+        3600, ge=1, le=86_400, description="Largest `time_budget_s` a training job may ask for, in seconds."
+    )
+    max_attempts: int = Field(
+        3,
+        ge=1,
+        le=20,
+        description="Times a job is started before one interrupted by a server restart is failed "
+        "instead of requeued.",
+    )
+    lease_seconds: float = Field(
+        60.0,
+        ge=1.0,
+        description="How long a claimed job stays owned without a heartbeat; a job whose lease ran "
+        "out is requeued.",
+    )
+    poll_interval_s: float = Field(
+        0.5,
+        gt=0,
+        le=60,
+        description="How often the job runner looks for queued jobs and reports progress, in seconds.",
+    )
+    concurrent_jobs: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="Jobs one server process runs at a time; 0 means one per process-pool worker.",
+    )
+    model_cache_bytes: int = Field(
+        512 * 1024 * 1024,
+        ge=0,
+        description="Memory bound of the in-process model cache used by online predictions, in bytes.",
+    )
+    prediction_count_flush_s: float = Field(
+        5.0,
+        gt=0,
+        description="How often aggregated prediction counts are written to the database, in seconds.",
+    )
+    batch_chunk_rows: int = Field(
+        10_000, ge=100, description="Rows scored per chunk by batch predictions (bounds their memory)."
+    )
+
+
+class MetricsSettings(BaseSettings):
+    """Prometheus metrics at `/metrics`."""
+
+    model_config = SettingsConfigDict(env_prefix="MODELYARD_METRICS_", extra="ignore")
+
+    refresh_seconds: float = Field(
+        15.0,
+        ge=0.1,
+        le=3600,
+        description="How often the database-backed business metrics (users, datasets, models, predictions) "
+        "are recomputed in the background, in seconds; scrapes serve the last values.",
+    )
+
+
+class AnalysisSettings(BaseSettings):
+    """AI analysis of datasets and models: the provider, its limits and what may be sent to it.
+
+    The OpenAI connection reads the standard `OPENAI_API_KEY` and `OPENAI_BASE_URL` variables
+    (no `MODELYARD_` prefix), so any OpenAI-compatible server (vLLM, Ollama, LiteLLM) works.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MODELYARD_ANALYSIS_", extra="ignore", populate_by_name=True)
+
+    provider: Literal["auto", "openai", "heuristic"] = Field(
+        "auto",
+        description="Who writes analyses: `openai` (a language model), `heuristic` (the built-in offline "
+        "analyst) or `auto` (`openai` when `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set, else `heuristic`).",
+    )
+    model: str = Field("gpt-4o-mini", min_length=1, description="Chat model name passed to the OpenAI API.")
+    openai_api_key: str | None = Field(
+        None, validation_alias="OPENAI_API_KEY", repr=False, description="`OPENAI_API_KEY`: the API key."
+    )
+    openai_base_url: str | None = Field(
+        None,
+        validation_alias="OPENAI_BASE_URL",
+        description="`OPENAI_BASE_URL`: an OpenAI-compatible endpoint, e.g. `http://localhost:11434/v1`.",
+    )
+    timeout_s: float = Field(
+        60.0, gt=0, le=600, description="Timeout of one language-model request, in seconds."
+    )
+    max_retries: int = Field(
+        2, ge=0, le=10, description="Retries (with backoff) of a request failing with 429, 5xx or a timeout."
+    )
+    max_tokens: int = Field(
+        2000, ge=100, le=32_000, description="Upper bound of tokens the model may generate per answer."
+    )
+    send_samples: bool = Field(
+        True,
+        description="Send masked sample and top values of non-PII columns to the language model; `false` "
+        "sends no row values at all (only aggregates and column names). PII values are never sent.",
+    )
+    max_prompt_chars: int = Field(
+        24_000,
+        ge=2_000,
+        le=400_000,
+        description="Size bound of the dataset summary sent to the model; wide datasets are summarised.",
+    )
+    fallback: bool = Field(
+        True,
+        description="When the language model fails (after retries and one repair attempt), answer with the "
+        "heuristic analyst and record it in the provenance; `false` fails the analysis job instead.",
+    )
+    max_concurrent_per_user: int = Field(
+        2, ge=1, le=100, description="Analysis jobs a user may have queued or running at once (beyond: 429)."
+    )
+    max_per_hour_per_user: int = Field(
+        30, ge=1, le=10_000, description="Analysis jobs one user may start per rolling hour (more is a 429)."
+    )
+    readiness_cache_s: float = Field(
+        300.0,
+        ge=0,
+        description="How long the readiness probe reuses its last check of the OpenAI endpoint, in seconds.",
+    )
+
+    @property
+    def resolved_provider(self) -> Literal["openai", "heuristic"]:
+        if self.provider == "auto":
+            return "openai" if (self.openai_api_key or self.openai_base_url) else "heuristic"
+        return self.provider
+
+
 class Settings:
     """All settings groups together."""
 
@@ -123,11 +269,17 @@ class Settings:
         database: DatabaseSettings | None = None,
         storage: StorageSettings | None = None,
         auth: AuthSettings | None = None,
+        training: TrainingSettings | None = None,
+        metrics: MetricsSettings | None = None,
+        analysis: AnalysisSettings | None = None,
     ) -> None:
         self.app = app or AppSettings()
         self.database = database or DatabaseSettings()
         self.storage = storage or StorageSettings()
         self.auth = auth or AuthSettings()
+        self.training = training or TrainingSettings()
+        self.metrics = metrics or MetricsSettings()
+        self.analysis = analysis or AnalysisSettings()
 
     def jwt_secret(self) -> str:
         """The signing secret: configured, or (outside production) generated once and kept in `var/`."""
@@ -146,12 +298,19 @@ class Settings:
                 f"{MIN_JWT_SECRET_LENGTH} characters shared by every worker."
             )
         path = self.app.var_dir / "jwt-secret"
-        if path.exists():
-            return path.read_text().strip()
         path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # O_EXCL: when several processes start at once, exactly one writes the secret.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            for _ in range(50):
+                if existing := path.read_text().strip():
+                    return existing
+                time.sleep(0.01)  # the creator is between open and write
+            raise ConfigurationError(f"{path} is empty; delete it to generate a new secret") from None
         generated = secrets.token_urlsafe(48)
-        path.write_text(generated)
-        path.chmod(0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(generated)
         return generated
 
     @classmethod
@@ -162,6 +321,9 @@ class Settings:
             "Database": DatabaseSettings,
             "Object storage": StorageSettings,
             "Authentication": AuthSettings,
+            "Training and predictions": TrainingSettings,
+            "Metrics": MetricsSettings,
+            "Analysis": AnalysisSettings,
         }
 
 

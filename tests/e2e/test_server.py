@@ -15,9 +15,13 @@ pytestmark = pytest.mark.e2e
 def test_readme_auth_flow_over_http(mongodb_url: str, tmp_path: Path) -> None:
     with start_server(mongodb_url, tmp_path) as server, httpx.Client(base_url=server.base_url) as http:
         assert http.get("/health/live").json() == {"status": "ok"}
-        created = http.post("/api/v1/auth/register", json={"email": "e2e@example.com", "password": "e2e-password"})
+        created = http.post(
+            "/api/v1/auth/register", json={"email": "e2e@example.com", "password": "e2e-password"}
+        )
         assert created.status_code == 201, created.text
-        token = http.post("/api/v1/auth/token", data={"username": "e2e@example.com", "password": "e2e-password"})
+        token = http.post(
+            "/api/v1/auth/token", data={"username": "e2e@example.com", "password": "e2e-password"}
+        )
         assert token.status_code == 200
         me = http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
         assert me.status_code == 200 and me.json()["email"] == "e2e@example.com"
@@ -50,11 +54,13 @@ def test_user_survives_restart(mongodb_url: str, tmp_path: Path) -> None:
     database = "e2e_restart"
     with start_server(mongodb_url, tmp_path, database=database) as server:
         response = httpx.post(
-            server.base_url + "/api/v1/auth/register", json={"email": "keep@example.com", "password": "keep-password"}
+            server.base_url + "/api/v1/auth/register",
+            json={"email": "keep@example.com", "password": "keep-password"},
         )
         assert response.status_code == 201
     with start_server(mongodb_url, tmp_path, database=database) as server:
         token = httpx.post(
-            server.base_url + "/api/v1/auth/token", data={"username": "keep@example.com", "password": "keep-password"}
+            server.base_url + "/api/v1/auth/token",
+            data={"username": "keep@example.com", "password": "keep-password"},
         )
         assert token.status_code == 200

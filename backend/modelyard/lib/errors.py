@@ -6,7 +6,7 @@ Every error response of the API is `application/problem+json` with a stable
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 import structlog
@@ -23,21 +23,54 @@ log = structlog.get_logger("modelyard.errors")
 class FieldError(msgspec.Struct, omit_defaults=True):
     """One invalid input: what is wrong and where."""
 
-    message: str
-    location: str | None = None
-    """Where the problem is: `body.email`, `query.limit`, `file`, `column:age`, ..."""
+    message: Annotated[
+        str, msgspec.Meta(description="What is wrong.", examples=["Expected `str` of length >= 8"])
+    ]
+    location: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="Where: `body.<field>`, `query.<name>`, `path.<name>`, `file`, `column:<name>`, "
+            "or a dependency name for readiness.",
+            examples=["body.password"],
+        ),
+    ] = None
 
 
 class Problem(msgspec.Struct, omit_defaults=True):
     """An RFC 9457 problem details object."""
 
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: str | None = None
-    request_id: str | None = None
-    errors: list[FieldError] | None = None
+    type: Annotated[
+        str,
+        msgspec.Meta(
+            description="Stable URI of the kind of problem; the errors guide lists each one.",
+            examples=["https://modelyard.dev/problems/not-found"],
+        ),
+    ]
+    title: Annotated[
+        str, msgspec.Meta(description="Short summary of the kind.", examples=["Resource not found"])
+    ]
+    status: Annotated[int, msgspec.Meta(ge=400, le=599, description="HTTP status code.", examples=[404])]
+    detail: Annotated[
+        str,
+        msgspec.Meta(
+            description="What went wrong in this occurrence, for people.",
+            examples=["No dataset with id 665f1c2a9b1e8a3d4c5b6a79."],
+        ),
+    ]
+    instance: Annotated[
+        str | None,
+        msgspec.Meta(description="The request path.", examples=["/api/v1/datasets/665f1c2a9b1e8a3d4c5b6a79"]),
+    ] = None
+    request_id: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="The request id (also the `X-Request-ID` header); quote it when reporting a problem.",
+            examples=["5d0c6c1b2f7e4a7f9a3b0d1e2c3f4a5b"],
+        ),
+    ] = None
+    errors: Annotated[
+        list[FieldError] | None, msgspec.Meta(description="Each invalid input, when there are several.")
+    ] = None
 
 
 # kind -> (status, title). The kinds are part of the API contract: never rename one.

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar.openapi import ResponseSpec
-from litestar.openapi.spec import Example
+from litestar.openapi.spec import (
+    Example,
+    OpenAPI,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    Operation,
+    Parameter,
+    Reference,
+)
+from litestar.openapi.spec import Schema as OpenAPISchema
 
 from modelyard.lib.errors import PROBLEM_KINDS, PROBLEM_MEDIA_TYPE, Problem, problem_type
+from modelyard.lib.schema import Schema
 
 _STATUS_KIND = {
     400: "malformed-body",
@@ -75,3 +87,89 @@ def _to_dict(problem: Problem) -> dict[str, object]:
 
 # Error responses every authenticated operation can produce.
 AUTHENTICATED = (401, 429)
+
+
+class PublicOperation(Operation):
+    """An operation that needs no credentials.
+
+    Litestar drops an empty `security` list from the spec, so a public operation would inherit
+    the global bearer requirement; this one says `security: []` explicitly. Use it with
+    `operation_class=PublicOperation` (and `security=[]`) on handlers excluded from authentication.
+    """
+
+    def to_schema(self) -> dict[str, Any]:
+        schema = super().to_schema()
+        schema["security"] = []
+        return schema
+
+
+def close_request_schemas(spec: OpenAPI) -> None:
+    """Declare `additionalProperties: false` on every `Schema` struct in the spec.
+
+    Our Structs forbid unknown fields (a typo is an error, not silently ignored), and
+    Litestar does not carry that into the generated schema; without it clients and
+    fuzzers would believe extra fields are accepted.
+    """
+    names = {cls.__name__ for cls in _subclasses(Schema)}
+    for name, component in (spec.components.schemas or {}).items():
+        if name in names and isinstance(component, OpenAPISchema) and component.properties is not None:
+            component.additional_properties = False
+
+
+def _subclasses(cls: type) -> list[type]:
+    found: list[type] = []
+    direct: list[type] = cls.__subclasses__()
+    for child in direct:
+        found.append(child)
+        found.extend(_subclasses(child))
+    return found
+
+
+def finalize_spec(spec: OpenAPI) -> None:
+    """Rules applied to the whole generated spec, so each operation cannot get them wrong.
+
+    - Structs that forbid unknown fields say `additionalProperties: false`.
+    - Litestar adds a generic JSON 400 to every operation with parameters; ours are problem
+      details: a 400 for a body that cannot be parsed and a 422 for invalid values.
+    - Path ids are described once here: every `{x_id}` is a 24-hex id, unknown or another
+      user's is a 404.
+    """
+    close_request_schemas(spec)
+    problem_specs = problem_responses(400, 404, 422)
+    for item in (spec.paths or {}).values():
+        for operation in (item.get, item.put, item.post, item.patch, item.delete):
+            if operation is None:
+                continue
+            responses = operation.responses or {}
+            generic_400 = responses.get("400")
+            if isinstance(generic_400, OpenAPIResponse) and PROBLEM_MEDIA_TYPE not in (
+                generic_400.content or {}
+            ):
+                responses["400"] = _problem_response(spec, problem_specs[400])
+                responses.setdefault("422", _problem_response(spec, problem_specs[422]))
+            for parameter in operation.parameters or []:
+                if (
+                    isinstance(parameter, Parameter)
+                    and parameter.param_in == "path"
+                    and not parameter.description
+                ):
+                    noun = parameter.name.removesuffix("_id").replace("_", " ")
+                    parameter.description = f"24-hex id of the {noun}; unknown or another user's id is a 404."
+                    if "404" not in responses:
+                        responses["404"] = _problem_response(spec, problem_specs[404])
+            operation.responses = dict(sorted(responses.items()))
+
+
+def _problem_response(spec: OpenAPI, response_spec: ResponseSpec) -> OpenAPIResponse:
+    examples = {
+        f"problem-example-{i}": example for i, example in enumerate(response_spec.examples or [], start=1)
+    }
+    return OpenAPIResponse(
+        description=response_spec.description,
+        content={
+            PROBLEM_MEDIA_TYPE: OpenAPIMediaType(
+                schema=Reference(ref="#/components/schemas/Problem"),
+                examples=examples or None,  # type: ignore[arg-type]
+            )
+        },
+    )

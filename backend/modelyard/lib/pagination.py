@@ -20,9 +20,10 @@ Offset = Annotated[int, Parameter(ge=0, le=1_000_000, description="Number of ite
 class Page(msgspec.Struct, kw_only=True):
     """Envelope of every list response."""
 
-    total: int
-    """Items in the whole (filtered) collection."""
-    limit: int
-    """Items per page, as requested."""
-    offset: int
-    """Items skipped before this page."""
+    total: Annotated[
+        int, msgspec.Meta(ge=0, description="Items in the whole (filtered) collection.", examples=[42])
+    ]
+    limit: Annotated[
+        int, msgspec.Meta(ge=1, le=MAX_PAGE_SIZE, description="Items per page, as requested.", examples=[20])
+    ]
+    offset: Annotated[int, msgspec.Meta(ge=0, description="Items skipped before this page.", examples=[0])]

@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, get
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
+from modelyard.lib.openapi import PublicOperation
 from modelyard.observability import metrics as m
 
 
@@ -33,6 +34,7 @@ class MetricsController(Controller):
         operation_id="getMetrics",
         summary="Prometheus metrics",
         security=[],
+        operation_class=PublicOperation,
         media_type=CONTENT_TYPE_PLAIN_0_0_4,
     )
     async def metrics(self, request: Request[Any, Any, Any]) -> Response[bytes]:

@@ -46,7 +46,7 @@ async def test_readiness_ok(client: httpx.AsyncClient) -> None:
     response = await client.get("/health/ready")
     assert response.status_code == 200
     checks = {c["name"]: c["ok"] for c in response.json()["checks"]}
-    assert checks == {"mongodb": True, "object_store": True}
+    assert checks == {"mongodb": True, "object_store": True, "analysis": True}
 
 
 async def test_readiness_names_the_failed_check(app: Litestar, client: httpx.AsyncClient) -> None:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.openapi.spec import Components, OAuthFlow, OAuthFlows, SecurityScheme
 from litestar.security.jwt import OAuth2PasswordBearerAuth, Token
 
 from modelyard.domain.accounts.documents import UserDocument
@@ -33,8 +34,19 @@ async def _retrieve_user(token: Token, connection: ASGIConnection[Any, Any, Any,
     return user
 
 
+class BearerTokenAuth(OAuth2PasswordBearerAuth[UserDocument, Token]):
+    """Litestar's scheme object mixes `http` bearer fields (`scheme`, `bearerFormat`, `in`, `name`) into
+    an `oauth2` scheme and omits the required `scopes`, which is invalid OpenAPI; declare a clean one."""
+
+    @property
+    def openapi_components(self) -> Components:
+        flow = OAuthFlow(token_url=self.token_url, scopes=self.oauth_scopes or {})
+        scheme = SecurityScheme(type="oauth2", flows=OAuthFlows(password=flow), description=self.description)
+        return Components(security_schemes={self.openapi_security_scheme_name: scheme})
+
+
 def build_token_auth(secret: str, expire_minutes: int) -> OAuth2PasswordBearerAuth[UserDocument, Token]:
-    return OAuth2PasswordBearerAuth[UserDocument, Token](
+    return BearerTokenAuth(
         token_secret=secret,
         token_url=TOKEN_URL,
         retrieve_user_handler=_retrieve_user,

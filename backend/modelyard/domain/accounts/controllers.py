@@ -13,7 +13,7 @@ from modelyard.domain.accounts.auth import TokenIssuer
 from modelyard.domain.accounts.documents import UserDocument
 from modelyard.domain.accounts.schemas import AccessToken, TokenRequest, User, UserCreate
 from modelyard.domain.accounts.services import AccountService
-from modelyard.lib.openapi import AUTHENTICATED, problem_responses
+from modelyard.lib.openapi import AUTHENTICATED, PublicOperation, problem_responses
 
 
 def to_user(doc: UserDocument) -> User:
@@ -27,6 +27,7 @@ class AuthController(Controller):
     @post(
         "/register",
         operation_id="registerUser",
+        operation_class=PublicOperation,
         summary="Register an account",
         security=[],
         responses=problem_responses(400, 409, 422, 429),
@@ -42,6 +43,7 @@ class AuthController(Controller):
     @post(
         "/token",
         operation_id="createAccessToken",
+        operation_class=PublicOperation,
         summary="Get an access token",
         security=[],
         status_code=200,

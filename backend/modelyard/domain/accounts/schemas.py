@@ -42,23 +42,49 @@ class User(Schema):
 
     id: Annotated[str, msgspec.Meta(description="24-hex account id.", examples=["665f1c2a9b1e8a3d4c5b6a79"])]
     email: Email
-    created_at: Annotated[datetime, msgspec.Meta(description="When the account was created (UTC).")]
+    created_at: Annotated[
+        datetime,
+        msgspec.Meta(description="When the account was created (UTC).", examples=["2026-11-02T09:30:00Z"]),
+    ]
+
+
+# Standard OAuth2 form fields this API accepts and does not use.
+OAuth2Extra = Annotated[
+    str, msgspec.Meta(max_length=1024, description="Ignored; accepted for OAuth2 clients.")
+]
 
 
 class TokenRequest(Schema):
     """OAuth2 password grant, sent as `application/x-www-form-urlencoded`."""
 
-    username: Annotated[str, msgspec.Meta(max_length=254, description="The account's email.")]
-    password: Annotated[str, msgspec.Meta(max_length=256)]
-    grant_type: Literal["password"] | None = None
-    scope: str | None = None
-    client_id: str | None = None
-    client_secret: str | None = None
+    username: Annotated[
+        str, msgspec.Meta(max_length=254, description="The account's email.", examples=["ada@example.com"])
+    ]
+    password: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=256, description="The account's password.", examples=["correct horse battery staple"]
+        ),
+    ]
+    grant_type: Annotated[
+        Literal["password"] | None, msgspec.Meta(description="OAuth2 grant type; only `password`.")
+    ] = None
+    scope: OAuth2Extra | None = None
+    client_id: OAuth2Extra | None = None
+    client_secret: OAuth2Extra | None = None
 
 
 class AccessToken(Schema):
     """A bearer token for the `Authorization` header."""
 
-    access_token: str
-    token_type: Literal["bearer"]
-    expires_in: Annotated[int, msgspec.Meta(description="Seconds until the token expires.")]
+    access_token: Annotated[
+        str,
+        msgspec.Meta(
+            description="The JWT to send as `Authorization: Bearer <access_token>`.",
+            examples=[
+                "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI2NjVmMWMyYTliMWU4YTNkNGM1YjZhNzkifQ.sig"
+            ],
+        ),
+    ]
+    token_type: Annotated[Literal["bearer"], msgspec.Meta(description="Always `bearer`.")]
+    expires_in: Annotated[int, msgspec.Meta(description="Seconds until the token expires.", examples=[3600])]

@@ -60,7 +60,9 @@ class UploadOperation(Operation):
                     max_length=NAME_MAX,
                     description="Display name; defaults to the file name without its extension.",
                 ),
-                "description": SchemaSpec(type=OpenAPIType.STRING, max_length=DESCRIPTION_MAX),
+                "description": SchemaSpec(
+                    type=OpenAPIType.STRING, max_length=DESCRIPTION_MAX, description="Free-text description."
+                ),
             },
         )
         self.request_body = RequestBody(

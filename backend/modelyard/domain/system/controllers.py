@@ -9,13 +9,14 @@ from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.exceptions import NotFoundException
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath
 from litestar.response import File
 
 from modelyard.domain.system.schemas import Liveness, Readiness
 from modelyard.domain.system.services import check_readiness
 from modelyard.lib.errors import PROBLEM_MEDIA_TYPE, FieldError, Problem, problem_type
-from modelyard.lib.openapi import problem_responses
+from modelyard.lib.openapi import PublicOperation, problem_responses
 
 
 class HealthController(Controller):
@@ -23,7 +24,13 @@ class HealthController(Controller):
     tags = ["system"]
     security = []
 
-    @get("/live", operation_id="getLiveness", summary="Liveness probe", security=[])
+    @get(
+        "/live",
+        operation_id="getLiveness",
+        summary="Liveness probe",
+        security=[],
+        operation_class=PublicOperation,
+    )
     async def live(self) -> Liveness:
         """200 while the process can serve HTTP. It checks no dependency: use it for restarts, not routing."""
         return Liveness(status="ok")
@@ -31,9 +38,14 @@ class HealthController(Controller):
     @get(
         "/ready",
         operation_id="getReadiness",
+        operation_class=PublicOperation,
         summary="Readiness probe",
         security=[],
-        responses=problem_responses(503),
+        responses={
+            # The handler returns a Readiness or a Problem; only the 200 carries a Readiness.
+            200: ResponseSpec(Readiness, description="Every dependency answered."),
+            **problem_responses(503),
+        },
     )
     async def ready(self, request: Request[Any, Any, Any]) -> Response[Readiness | Problem]:
         """200 when MongoDB answers a ping and the object store is usable; otherwise 503.

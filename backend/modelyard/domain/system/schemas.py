@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
 
 class Liveness(msgspec.Struct):
-    status: Literal["ok"]
+    """The process is up."""
+
+    status: Annotated[Literal["ok"], msgspec.Meta(description="Always `ok`.")]
 
 
 class CheckResult(msgspec.Struct):
     """One dependency probe."""
 
-    name: str
-    ok: bool
-    detail: str
-    latency_ms: float
+    name: Annotated[
+        str,
+        msgspec.Meta(
+            description="The dependency: `mongodb`, `object_store` or `analysis`.", examples=["mongodb"]
+        ),
+    ]
+    ok: Annotated[bool, msgspec.Meta(description="Whether the dependency answered.", examples=[True])]
+    detail: Annotated[str, msgspec.Meta(description="What the probe saw.", examples=["ok"])]
+    latency_ms: Annotated[
+        float, msgspec.Meta(description="How long the probe took, in milliseconds.", examples=[1.7])
+    ]
 
 
 class Readiness(msgspec.Struct):
     """Every dependency the API needs to serve requests, and whether it answered."""
 
-    status: Literal["ok", "unavailable"]
-    checks: list[CheckResult]
+    status: Annotated[Literal["ok", "unavailable"], msgspec.Meta(description="`ok` when every check passed.")]
+    checks: Annotated[list[CheckResult], msgspec.Meta(description="One entry per dependency.")]

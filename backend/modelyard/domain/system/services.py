@@ -10,19 +10,20 @@ from modelyard.domain.system.schemas import CheckResult, Readiness
 
 PROBE_TIMEOUT_S = 3.0
 
-Probe = Callable[[], Awaitable[None]]
+Probe = Callable[[], Awaitable[object]]
+"""Raises when the dependency is unusable; may return a string to report instead of `ok`."""
 
 
 async def _run(name: str, probe: Probe) -> CheckResult:
     started = time.perf_counter()
     try:
-        await asyncio.wait_for(probe(), PROBE_TIMEOUT_S)
+        outcome = await asyncio.wait_for(probe(), PROBE_TIMEOUT_S)
     except TimeoutError:
         ok, detail = False, f"no answer within {PROBE_TIMEOUT_S:.0f} s"
     except Exception as exc:
         ok, detail = False, f"{type(exc).__name__}: {exc}"[:300]
     else:
-        ok, detail = True, "ok"
+        ok, detail = True, outcome if isinstance(outcome, str) and outcome else "ok"
     return CheckResult(
         name=name, ok=ok, detail=detail, latency_ms=round((time.perf_counter() - started) * 1000, 2)
     )

@@ -1,0 +1,178 @@
+"""HTTP endpoints of the model registry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from beanie import PydanticObjectId
+from litestar import Controller, Request, delete, get, patch
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.security.jwt import Token
+
+from modelyard.domain.accounts.documents import UserDocument
+from modelyard.domain.models.documents import ModelDocument
+from modelyard.domain.models.schemas import (
+    Candidate,
+    ConfusionMatrix,
+    DroppedColumn,
+    FeatureImportance,
+    FeatureSchema,
+    Model,
+    ModelPage,
+    ModelSummary,
+    ModelUpdate,
+    Stage,
+    TrainingSchema,
+)
+from modelyard.domain.models.services import ModelService
+from modelyard.lib.openapi import AUTHENTICATED, problem_responses
+from modelyard.lib.pagination import Limit, Offset
+
+UserRequest = Request[UserDocument, Token, Any]
+
+
+def owner(request: UserRequest) -> PydanticObjectId:
+    """The authenticated user's id (always set on a stored user)."""
+    user_id = request.user.id
+    assert user_id is not None
+    return user_id
+
+
+def provide_model_service(state: State) -> ModelService:
+    return ModelService(state.object_store)
+
+
+def to_model(doc: ModelDocument) -> Model:
+    schema = doc.training_schema
+    return Model(
+        id=str(doc.id),
+        name=doc.name,
+        description=doc.description,
+        stage=doc.stage,
+        dataset_id=str(doc.dataset_id),
+        training_job_id=str(doc.training_job_id),
+        problem_type=doc.problem_type,  # type: ignore[arg-type]
+        target=doc.target,
+        algorithm=doc.algorithm,
+        params=doc.params,
+        metric=doc.metric,
+        greater_is_better=doc.greater_is_better,
+        cv_score=doc.cv_score,
+        cv_std=doc.cv_std,
+        test_metrics=doc.test_metrics,
+        confusion_matrix=ConfusionMatrix(**doc.confusion) if doc.confusion else None,
+        residuals=doc.residuals,
+        feature_importance=[FeatureImportance(**f) for f in doc.feature_importance],
+        leaderboard=[Candidate(**c) for c in doc.leaderboard],
+        training_schema=TrainingSchema(
+            target=schema["target"],
+            problem_type=schema["problem_type"],
+            features=[FeatureSchema(**f) for f in schema["features"]],
+            dropped=[DroppedColumn(**d) for d in schema.get("dropped", [])],
+            classes=schema.get("classes"),
+        ),
+        rows_train=doc.rows_train,
+        rows_test=doc.rows_test,
+        training_seconds=doc.training_seconds,
+        size_bytes=doc.artifact_bytes,
+        inference_path=doc.inference_path,
+        prediction_count=doc.prediction_count,
+        created_at=doc.created_at,
+        updated_at=doc.updated_at,
+    )
+
+
+def to_summary(doc: ModelDocument) -> ModelSummary:
+    return ModelSummary(
+        id=str(doc.id),
+        name=doc.name,
+        stage=doc.stage,
+        dataset_id=str(doc.dataset_id),
+        problem_type=doc.problem_type,  # type: ignore[arg-type]
+        target=doc.target,
+        algorithm=doc.algorithm,
+        metric=doc.metric,
+        cv_score=doc.cv_score,
+        test_metrics=doc.test_metrics,
+        inference_path=doc.inference_path,
+        created_at=doc.created_at,
+    )
+
+
+class ModelController(Controller):
+    path = "/api/v1/models"
+    tags = ["models"]
+    dependencies = {"models": Provide(provide_model_service, sync_to_thread=False)}
+
+    @get(
+        "/",
+        operation_id="listModels",
+        summary="List models",
+        responses=problem_responses(422, *AUTHENTICATED),
+    )
+    async def list_models(
+        self,
+        request: UserRequest,
+        models: NamedDependency[ModelService],
+        limit: FromQuery[Limit] = 20,
+        offset: FromQuery[Offset] = 0,
+        dataset_id: FromQuery[str | None] = None,
+        stage: FromQuery[Stage | None] = None,
+    ) -> ModelPage:
+        """Your models, newest first; filter by the `dataset_id` they were trained on and by `stage`."""
+        items, total = await models.list(
+            owner(request), dataset_id=dataset_id, stage=stage, limit=limit, offset=offset
+        )
+        return ModelPage(items=[to_summary(m) for m in items], total=total, limit=limit, offset=offset)
+
+    @get(
+        "/{model_id:str}",
+        operation_id="getModel",
+        summary="Get a model",
+        responses=problem_responses(404, *AUTHENTICATED),
+    )
+    async def get_model(
+        self, request: UserRequest, model_id: FromPath[str], models: NamedDependency[ModelService]
+    ) -> Model:
+        """Everything about a model: held-out metrics, confusion matrix or residual summary,
+        permutation feature importance, the input schema (columns, kinds, categories seen, dropped
+        columns), the search leaderboard, its training job and dataset, artifact size and the
+        inference path serving it."""
+        return to_model(await models.get_owned(owner(request), model_id))
+
+    @patch(
+        "/{model_id:str}",
+        operation_id="updateModel",
+        summary="Rename, describe or promote a model",
+        responses=problem_responses(400, 404, 422, *AUTHENTICATED),
+    )
+    async def update_model(
+        self,
+        request: UserRequest,
+        model_id: FromPath[str],
+        data: JSONBody[ModelUpdate],
+        models: NamedDependency[ModelService],
+    ) -> Model:
+        """Change `name`, `description` (null clears it) or `stage` (`none`, `staging`,
+        `production`, `archived`). Absent fields are left unchanged."""
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+        return to_model(await models.update(owner(request), model_id, changes))
+
+    @delete(
+        "/{model_id:str}",
+        operation_id="deleteModel",
+        summary="Delete a model",
+        responses=problem_responses(404, *AUTHENTICATED),
+    )
+    async def delete_model(
+        self, request: UserRequest, model_id: FromPath[str], models: NamedDependency[ModelService]
+    ) -> None:
+        """Delete the model and its stored artifact. Predictions with it stop (other server
+        processes notice within a few seconds)."""
+        await models.delete(owner(request), model_id)
+        cache = getattr(request.app.state, "model_cache", None)
+        if cache is not None:
+            cache.evict(model_id)

@@ -1,0 +1,59 @@
+"""Storage shape of the model registry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from beanie import Document, PydanticObjectId
+from pydantic import Field
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from modelyard.lib.jobs import utcnow
+
+Stage = Literal["none", "staging", "production", "archived"]
+
+
+class ModelDocument(Document):
+    owner_id: PydanticObjectId
+    dataset_id: PydanticObjectId
+    training_job_id: PydanticObjectId
+    name: str
+    description: str | None = None
+    stage: Stage = "none"
+    problem_type: str
+    target: str
+    metric: str
+    greater_is_better: bool
+    algorithm: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    cv_score: float | None = None
+    cv_std: float | None = None
+    test_metrics: dict[str, float] = Field(default_factory=dict)
+    confusion: dict[str, Any] | None = None
+    residuals: dict[str, float] | None = None
+    feature_importance: list[dict[str, Any]] = Field(default_factory=list)
+    leaderboard: list[dict[str, Any]] = Field(default_factory=list)
+    training_schema: dict[str, Any]
+    rows_train: int
+    rows_test: int
+    training_seconds: float
+    artifact_key: str
+    artifact_bytes: int
+    inference_path: Literal["compiled", "pipeline"]
+    prediction_count: int = 0
+    last_prediction_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "models"
+        indexes = [
+            IndexModel([("owner_id", ASCENDING), ("created_at", DESCENDING)], name="owner_newest"),
+            IndexModel([("owner_id", ASCENDING), ("dataset_id", ASCENDING)], name="owner_dataset"),
+            IndexModel([("owner_id", ASCENDING), ("stage", ASCENDING)], name="owner_stage"),
+        ]
+
+
+def model_prefix(model_id: PydanticObjectId | str) -> str:
+    return f"models/{model_id}/"

@@ -1,0 +1,157 @@
+"""API shapes of the model registry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from modelyard.lib.pagination import Page
+from modelyard.lib.schema import Schema
+
+ObjectId = Annotated[
+    str,
+    msgspec.Meta(pattern=r"^[0-9a-f]{24}$", description="24-hex id.", examples=["665f1c2a9b1e8a3d4c5b6a79"]),
+]
+Stage = Annotated[
+    Literal["none", "staging", "production", "archived"],
+    msgspec.Meta(description="Lifecycle stage: `none`, `staging`, `production` or `archived`."),
+]
+
+
+class FeatureImportance(Schema):
+    """Permutation importance on the held-out split: how much the metric worsens if the column is shuffled."""
+
+    feature: str
+    importance: float
+    std: float
+
+
+class Candidate(Schema):
+    """One configuration tried by the search (one row of the leaderboard)."""
+
+    rank: Annotated[int | None, msgspec.Meta(description="1 = best; null when it has no score.")]
+    candidate: Annotated[int, msgspec.Meta(description="Index of the configuration in the search space.")]
+    algorithm: str
+    params: dict[str, Any]
+    rows: Annotated[int, msgspec.Meta(description="Training rows it was cross-validated on.")]
+    metric: str
+    cv_score: Annotated[float | None, msgspec.Meta(description="Mean cross-validated score.")]
+    cv_std: Annotated[float | None, msgspec.Meta(description="Standard deviation over the folds.")]
+    fit_seconds: float
+    status: Annotated[
+        str, msgspec.Meta(description="`ok`, `skipped` (would not fit the budget), `stopped` or `failed`.")
+    ]
+    detail: str | None = None
+
+
+class FeatureSchema(Schema):
+    """A column the model reads."""
+
+    name: str
+    kind: Annotated[Literal["numeric", "boolean", "categorical", "datetime"], msgspec.Meta()]
+    dtype: str
+    categories: Annotated[
+        list[str] | None,
+        msgspec.Meta(description="Categories seen in training (up to 200, most frequent first)."),
+    ] = None
+    cardinality: int | None = None
+    missing_ratio: float = 0.0
+
+
+class DroppedColumn(Schema):
+    name: str
+    reason: str
+
+
+class TrainingSchema(Schema):
+    """What the model expects as input, and what training left out."""
+
+    target: str
+    problem_type: Literal["binary", "multiclass", "regression"]
+    features: list[FeatureSchema]
+    dropped: list[DroppedColumn]
+    classes: list[Any] | None = None
+
+
+class ConfusionMatrix(Schema):
+    """Rows are true classes, columns predicted classes, both in `labels` order."""
+
+    labels: list[Any]
+    matrix: list[list[int]]
+
+
+class Model(Schema):
+    """A trained model: its evaluation, its input schema and how it is served."""
+
+    id: ObjectId
+    name: str
+    description: str | None
+    stage: Stage
+    dataset_id: ObjectId
+    training_job_id: ObjectId
+    problem_type: Literal["binary", "multiclass", "regression"]
+    target: str
+    algorithm: str
+    params: dict[str, Any]
+    metric: Annotated[str, msgspec.Meta(description="The metric the search optimised.")]
+    greater_is_better: bool
+    cv_score: float | None
+    cv_std: float | None
+    test_metrics: Annotated[
+        dict[str, float], msgspec.Meta(description="Every standard metric on the held-out split.")
+    ]
+    confusion_matrix: ConfusionMatrix | None
+    residuals: Annotated[
+        dict[str, float] | None,
+        msgspec.Meta(description="Regression: summary of actual minus predicted on the held-out split."),
+    ]
+    feature_importance: list[FeatureImportance]
+    leaderboard: list[Candidate]
+    training_schema: TrainingSchema
+    rows_train: int
+    rows_test: int
+    training_seconds: float
+    size_bytes: Annotated[int, msgspec.Meta(description="Size of the stored artifact (skops).")]
+    inference_path: Annotated[
+        Literal["compiled", "pipeline"],
+        msgspec.Meta(
+            description="How online predictions are computed: `compiled` (preprocessing as plain numpy, "
+            "identical results, much faster) or `pipeline` (the scikit-learn pipeline)."
+        ),
+    ]
+    prediction_count: Annotated[
+        int, msgspec.Meta(description="Rows scored so far (updated every few seconds).")
+    ]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ModelSummary(Schema):
+    """A model in a list."""
+
+    id: ObjectId
+    name: str
+    stage: Stage
+    dataset_id: ObjectId
+    problem_type: Literal["binary", "multiclass", "regression"]
+    target: str
+    algorithm: str
+    metric: str
+    cv_score: float | None
+    test_metrics: dict[str, float]
+    inference_path: Literal["compiled", "pipeline"]
+    created_at: datetime
+
+
+class ModelPage(Page):
+    items: list[ModelSummary]
+
+
+class ModelUpdate(Schema):
+    """Fields to change; absent fields stay as they are."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | msgspec.UnsetType = msgspec.UNSET
+    description: Annotated[str, msgspec.Meta(max_length=2000)] | msgspec.UnsetType | None = msgspec.UNSET
+    stage: Stage | msgspec.UnsetType = msgspec.UNSET

@@ -1,0 +1,201 @@
+"""HTTP endpoints of predictions: online scoring and batch jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from beanie import PydanticObjectId
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.response import Stream
+from litestar.security.jwt import Token
+from litestar.status_codes import HTTP_202_ACCEPTED
+
+from modelyard.domain.accounts.documents import UserDocument
+from modelyard.domain.datasets.ingestion import SNIFF_BYTES
+from modelyard.domain.datasets.upload import receive_upload
+from modelyard.domain.predictions.documents import BatchPredictionJobDocument
+from modelyard.domain.predictions.schemas import (
+    BatchPredictionJob,
+    BatchPredictionJobPage,
+    PredictionRequest,
+    PredictionResponse,
+)
+from modelyard.domain.predictions.services import PredictionService
+from modelyard.lib.errors import Problem
+from modelyard.lib.openapi import AUTHENTICATED, problem_responses
+from modelyard.lib.pagination import Limit, Offset
+from modelyard.settings import Settings
+
+UserRequest = Request[UserDocument, Token, Any]
+
+
+def owner(request: UserRequest) -> PydanticObjectId:
+    """The authenticated user's id (always set on a stored user)."""
+    user_id = request.user.id
+    assert user_id is not None
+    return user_id
+
+
+def provide_prediction_service(state: State, settings: NamedDependency[Settings]) -> PredictionService:
+    return PredictionService(
+        state.object_store,
+        settings,
+        state.model_cache,
+        state.prediction_tally,
+        state.process_pool,
+        getattr(state, "job_runner", None),
+    )
+
+
+def to_batch_job(job: BatchPredictionJobDocument) -> BatchPredictionJob:
+    done = job.status == "succeeded" and job.result_key is not None
+    return BatchPredictionJob(
+        id=str(job.id),
+        model_id=str(job.model_id),
+        status=job.status,
+        progress=round(job.progress, 4),
+        message=job.message,
+        filename=job.filename,
+        input_rows=job.input_rows,
+        rows_scored=job.rows_scored,
+        result_url=f"/api/v1/batch-predictions/{job.id}/result" if done else None,
+        result_bytes=job.result_bytes,
+        error=Problem(**job.error) if job.error else None,
+        attempts=job.attempts,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )
+
+
+class ModelPredictionsController(Controller):
+    path = "/api/v1/models/{model_id:str}"
+    tags = ["predictions"]
+    dependencies = {"predictions": Provide(provide_prediction_service, sync_to_thread=False)}
+
+    @post(
+        "/predictions",
+        operation_id="predict",
+        summary="Predict (online)",
+        status_code=200,
+        responses=problem_responses(400, 404, 422, *AUTHENTICATED),
+    )
+    async def predict(
+        self,
+        request: UserRequest,
+        model_id: FromPath[str],
+        data: JSONBody[PredictionRequest],
+        predictions: NamedDependency[PredictionService],
+    ) -> PredictionResponse:
+        """Score 1 to 1000 records with a model; results come back in request order.
+
+        Each record is checked against the model's `training_schema`: a missing feature
+        column or a value of the wrong type gives that record `errors` (the others are still
+        scored), null means "missing" and is imputed as in training, a category never seen
+        in training is encoded as unknown and reported in the record's `warnings`, and
+        columns the model does not use are ignored and listed in `ignored_columns`.
+        Classifiers return the predicted class and each class's probability.
+        """
+        return await predictions.predict(owner(request), model_id, data.records)
+
+    @post(
+        "/batch-predictions",
+        operation_id="createBatchPrediction",
+        summary="Start a batch prediction",
+        status_code=HTTP_202_ACCEPTED,
+        request_max_body_size=None,  # enforced while streaming, against MODELYARD_MAX_UPLOAD_BYTES
+        responses=problem_responses(400, 404, 413, 415, 422, *AUTHENTICATED),
+    )
+    async def create_batch(
+        self,
+        request: UserRequest,
+        model_id: FromPath[str],
+        predictions: NamedDependency[PredictionService],
+        settings: NamedDependency[Settings],
+    ) -> Response[BatchPredictionJob]:
+        """Upload a file of rows to score (`multipart/form-data`, field `file`); 202 with the
+        job's `Location`.
+
+        The file follows the dataset upload rules (CSV/TSV, Excel, Parquet, JSON Lines,
+        detected from content) and must contain every feature column of the model (422
+        otherwise). Rows are scored in chunks; the result is a CSV with the input columns
+        plus `prediction` (and `probability_<class>` for classifiers), downloaded from
+        `GET /api/v1/batch-predictions/{id}/result`.
+        """
+        await predictions.models.get_owned(owner(request), model_id)
+        upload = await receive_upload(
+            request.headers.get("content-type", ""),
+            request.content_length,
+            request.stream(),
+            max_bytes=settings.app.max_upload_bytes,
+            head_bytes=SNIFF_BYTES,
+        )
+        try:
+            job = await predictions.create_batch(owner(request), model_id, upload)
+        finally:
+            await upload.discard()
+        return Response(
+            to_batch_job(job),
+            status_code=HTTP_202_ACCEPTED,
+            headers={"Location": f"/api/v1/batch-predictions/{job.id}"},
+        )
+
+    @get(
+        "/batch-predictions",
+        operation_id="listBatchPredictions",
+        summary="List a model's batch predictions",
+        responses=problem_responses(404, 422, *AUTHENTICATED),
+    )
+    async def list_batches(
+        self,
+        request: UserRequest,
+        model_id: FromPath[str],
+        predictions: NamedDependency[PredictionService],
+        limit: FromQuery[Limit] = 20,
+        offset: FromQuery[Offset] = 0,
+    ) -> BatchPredictionJobPage:
+        """The model's batch prediction jobs, newest first."""
+        items, total = await predictions.list_batches(owner(request), model_id, limit, offset)
+        return BatchPredictionJobPage(
+            items=[to_batch_job(j) for j in items], total=total, limit=limit, offset=offset
+        )
+
+
+class BatchPredictionController(Controller):
+    path = "/api/v1/batch-predictions"
+    tags = ["predictions"]
+    dependencies = {"predictions": Provide(provide_prediction_service, sync_to_thread=False)}
+
+    @get(
+        "/{job_id:str}",
+        operation_id="getBatchPrediction",
+        summary="Get a batch prediction job",
+        responses=problem_responses(404, *AUTHENTICATED),
+    )
+    async def get_batch(
+        self, request: UserRequest, job_id: FromPath[str], predictions: NamedDependency[PredictionService]
+    ) -> BatchPredictionJob:
+        """Status and progress; `result_url` once `succeeded`, `error` (problem details) if failed."""
+        return to_batch_job(await predictions.get_batch(owner(request), job_id))
+
+    @get(
+        "/{job_id:str}/result",
+        operation_id="getBatchPredictionResult",
+        summary="Download a batch prediction result",
+        media_type="text/csv",
+        responses=problem_responses(404, 409, *AUTHENTICATED),
+    )
+    async def result(
+        self, request: UserRequest, job_id: FromPath[str], predictions: NamedDependency[PredictionService]
+    ) -> Stream:
+        """The result as CSV (streamed): the input columns, then `prediction` and, for
+        classifiers, `probability_<class>` per class. 409 until the job succeeded."""
+        job, chunks = await predictions.result_stream(owner(request), job_id)
+        return Stream(
+            chunks,
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="predictions-{job.id}.csv"'},
+        )

@@ -1,0 +1,91 @@
+"""API shapes of predictions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from modelyard.domain.models.schemas import ObjectId
+from modelyard.lib.errors import Problem
+from modelyard.lib.jobs import JobStatus
+from modelyard.lib.pagination import Page
+from modelyard.lib.schema import Schema
+
+MAX_RECORDS = 1000
+
+
+class PredictionRequest(Schema):
+    """Records to score: objects mapping column names to values."""
+
+    records: Annotated[
+        list[dict[str, Any]],
+        msgspec.Meta(
+            min_length=1,
+            max_length=MAX_RECORDS,
+            description='1 to 1000 records, e.g. `{"age": 42, "city": "paris"}`. Every column of the '
+            "model's `training_schema.features` must be present (null means missing); other columns are "
+            "ignored and listed in `ignored_columns`.",
+        ),
+    ]
+
+
+class RecordPrediction(Schema):
+    """The prediction for one record, or why it has none."""
+
+    index: Annotated[int, msgspec.Meta(description="Position of the record in the request.")]
+    prediction: Annotated[
+        Any,
+        msgspec.Meta(description="Predicted class (classification) or value (regression); null on error."),
+    ] = None
+    probabilities: Annotated[
+        dict[str, float] | None,
+        msgspec.Meta(description="Classifiers: probability of each class (by label)."),
+    ] = None
+    errors: Annotated[
+        list[str] | None,
+        msgspec.Meta(description="Why the record could not be scored (missing column, wrong type)."),
+    ] = None
+    warnings: Annotated[
+        list[str] | None,
+        msgspec.Meta(description="Scored, with a caveat (e.g. a category unseen in training)."),
+    ] = None
+
+
+class PredictionResponse(Schema):
+    model_id: ObjectId
+    problem_type: Literal["binary", "multiclass", "regression"]
+    inference_path: Annotated[
+        Literal["compiled", "pipeline"], msgspec.Meta(description="Which inference path computed these.")
+    ]
+    predictions: list[RecordPrediction]
+    scored: Annotated[int, msgspec.Meta(description="Records that received a prediction.")]
+    failed: Annotated[int, msgspec.Meta(description="Records rejected (see each record's `errors`).")]
+    ignored_columns: Annotated[
+        list[str], msgspec.Meta(description="Columns sent that the model does not use.")
+    ]
+
+
+class BatchPredictionJob(Schema):
+    """A batch prediction job; when `succeeded`, download the CSV at `result_url`."""
+
+    id: ObjectId
+    model_id: ObjectId
+    status: JobStatus
+    progress: Annotated[float, msgspec.Meta(ge=0, le=1)]
+    message: str | None
+    filename: str | None
+    input_rows: int
+    rows_scored: int
+    result_url: str | None
+    result_bytes: int | None
+    error: Problem | None
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class BatchPredictionJobPage(Page):
+    items: list[BatchPredictionJob]

@@ -1,0 +1,325 @@
+"""Prediction rules: online scoring from the model cache, batch jobs.
+
+The hot path reads no object store and writes no database: the model comes from the
+in-process cache (its existence re-checked at most every REVALIDATE_SECONDS), and rows
+scored are tallied in memory and flushed periodically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import structlog
+from beanie import PydanticObjectId
+
+from modelyard.domain.datasets.ingestion import DatasetRejected, IngestLimits, convert_to_parquet, sniff
+from modelyard.domain.datasets.services import rejection_error
+from modelyard.domain.datasets.upload import ReceivedUpload
+from modelyard.domain.models.artifacts import load_pipeline
+from modelyard.domain.models.documents import ModelDocument
+from modelyard.domain.models.services import ModelService
+from modelyard.domain.predictions.batch import score_batch_in_worker
+from modelyard.domain.predictions.cache import CachedModel, MicroBatcher, ModelCache, PredictionTally
+from modelyard.domain.predictions.documents import BatchPredictionJobDocument, batch_prefix
+from modelyard.domain.predictions.inference import (
+    LoadedModel,
+    Scored,
+    coerce_records,
+    labels_of,
+    predict_records,
+)
+from modelyard.domain.predictions.schemas import PredictionResponse, RecordPrediction
+from modelyard.domain.training.features import TrainingSchema
+from modelyard.lib.errors import ConflictError, FieldError, NotFoundError, ValidationFailedError
+from modelyard.lib.jobs import JobContext, JobRunner
+from modelyard.lib.storage import ObjectStore
+from modelyard.lib.workers import run_in_process
+from modelyard.observability.metrics import observe_prediction
+from modelyard.settings import Settings
+
+log = structlog.get_logger("modelyard.predictions")
+
+REVALIDATE_SECONDS = 5.0
+INLINE_RECORDS = 64
+"""Requests up to this many records are scored on the event loop (well under a millisecond of
+numpy on the compiled path); larger ones go to a thread."""
+
+
+def _load(artifact: bytes, schema: dict[str, Any]) -> LoadedModel:
+    return LoadedModel.build(load_pipeline(artifact), TrainingSchema.from_dict(schema), len(artifact))
+
+
+async def _file_chunks(path: Path, size: int = 1024 * 1024) -> AsyncIterator[bytes]:
+    handle = await asyncio.to_thread(path.open, "rb")
+    try:
+        while chunk := await asyncio.to_thread(handle.read, size):
+            yield chunk
+    finally:
+        handle.close()
+
+
+class PredictionService:
+    def __init__(
+        self,
+        store: ObjectStore,
+        settings: Settings,
+        cache: ModelCache,
+        tally: PredictionTally,
+        pool: Any = None,
+        runner: JobRunner | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.cache = cache
+        self.tally = tally
+        self.pool = pool
+        self.runner = runner
+        self.models = ModelService(store)
+
+    # -- online ------------------------------------------------------------------------------
+
+    async def model(self, owner_id: PydanticObjectId, model_id: str) -> CachedModel:
+        entry = self.cache.get(model_id)
+        now = ModelCache.now()
+        if entry is not None:
+            if entry.owner_id != owner_id:
+                raise NotFoundError(f"No model with id {model_id}.")
+            if now - entry.checked_at < REVALIDATE_SECONDS:
+                return entry
+            if await self.models.exists(owner_id, model_id):
+                entry.checked_at = now
+                return entry
+            self.cache.evict(model_id)
+            raise NotFoundError(f"No model with id {model_id}.")
+        async with self.cache.lock(model_id):
+            entry = self.cache.get(model_id)
+            if entry is not None and entry.owner_id == owner_id:
+                return entry
+            document = await self.models.get_owned(owner_id, model_id)
+            artifact = await self.models.read_artifact(document)
+            loaded = await asyncio.to_thread(_load, artifact, document.training_schema)
+            entry = CachedModel(loaded, document.owner_id, document.problem_type, ModelCache.now())
+            if loaded.compiled is not None:
+                entry.batcher = MicroBatcher(loaded.estimator, document.problem_type != "regression")
+            self.cache.put(model_id, entry)
+            return entry
+
+    async def predict(
+        self, owner_id: PydanticObjectId, model_id: str, records: list[dict[str, Any]]
+    ) -> PredictionResponse:
+        entry = await self.model(owner_id, model_id)
+        started = time.perf_counter()
+        if entry.batcher is not None and len(records) <= INLINE_RECORDS:
+            scored = await _score_batched(entry, records)
+        elif len(records) <= INLINE_RECORDS:
+            scored = predict_records(entry.model, records)
+        else:
+            scored = await asyncio.to_thread(predict_records, entry.model, records)
+        response = _response(model_id, entry, scored, len(records))
+        self.tally.add(model_id, len(scored.valid))
+        observe_prediction(
+            problem_type=entry.problem_type,
+            kind="online",
+            rows=len(scored.valid),
+            duration_seconds=time.perf_counter() - started,
+        )
+        return response
+
+    async def flush_counts(self) -> None:
+        pending = self.tally.take()
+        if not pending:
+            return
+        try:
+            await self.models.add_predictions(pending)
+        except Exception:
+            self.tally.restore(pending)
+            raise
+
+    # -- batch -------------------------------------------------------------------------------
+
+    async def create_batch(
+        self, owner_id: PydanticObjectId, model_id: str, upload: ReceivedUpload
+    ) -> BatchPredictionJobDocument:
+        """Check and normalise the upload (dataset ingestion rules), store it, queue the job."""
+        model = await self.models.get_owned(owner_id, model_id)
+        limits = IngestLimits(
+            max_columns=getattr(self.settings.app, "max_dataset_columns", 2000),
+            max_cell_bytes=getattr(self.settings.app, "max_cell_bytes", 1024 * 1024),
+        )
+        job_id = PydanticObjectId()
+        try:
+            sniffed = sniff(upload.head, complete=upload.size <= len(upload.head), limits=limits)
+        except DatasetRejected as exc:
+            raise rejection_error(exc) from None
+        with tempfile.TemporaryDirectory(prefix="modelyard-batch-") as work:
+            target = Path(work) / "input.parquet"
+            try:
+                converted = await run_in_process(
+                    self.pool, convert_to_parquet, upload.path, sniffed, target, limits
+                )
+            except DatasetRejected as exc:
+                raise rejection_error(exc) from None
+            required = [f["name"] for f in model.training_schema["features"]]
+            missing = [c for c in required if c not in converted.columns]
+            if missing:
+                message = f"The file lacks columns the model needs: {', '.join(missing[:20])}."
+                raise ValidationFailedError(message, errors=[FieldError(message, "body.file")])
+            key = batch_prefix(job_id) + "input.parquet"
+            await self.store.put(key, _file_chunks(target))
+        job = BatchPredictionJobDocument(
+            id=job_id,
+            owner_id=owner_id,
+            model_id=model.id,
+            filename=upload.filename,
+            input_key=key,
+            input_rows=converted.rows,
+            message="Queued.",
+        )
+        try:
+            await job.insert()
+        except BaseException:
+            await self.store.delete_prefix(batch_prefix(job_id))
+            raise
+        if self.runner is not None:
+            self.runner.wake()
+        return job
+
+    async def get_batch(self, owner_id: PydanticObjectId, job_id: str) -> BatchPredictionJobDocument:
+        not_found = NotFoundError(f"No batch prediction job with id {job_id}.")
+        if not PydanticObjectId.is_valid(job_id):
+            raise not_found
+        job = await BatchPredictionJobDocument.find_one(
+            {"_id": PydanticObjectId(job_id), "owner_id": owner_id}
+        )
+        if job is None:
+            raise not_found
+        return job
+
+    async def list_batches(
+        self, owner_id: PydanticObjectId, model_id: str, limit: int, offset: int
+    ) -> tuple[list[BatchPredictionJobDocument], int]:
+        model = await self.models.get_owned(owner_id, model_id)
+        query = {"owner_id": owner_id, "model_id": model.id}
+        total = await BatchPredictionJobDocument.find(query).count()
+        items = (
+            await BatchPredictionJobDocument.find(query)
+            .sort("-created_at", "-_id")
+            .skip(offset)
+            .limit(limit)
+            .to_list()
+        )
+        return items, total
+
+    async def result_stream(
+        self, owner_id: PydanticObjectId, job_id: str
+    ) -> tuple[BatchPredictionJobDocument, AsyncIterator[bytes]]:
+        job = await self.get_batch(owner_id, job_id)
+        if job.status != "succeeded" or job.result_key is None:
+            raise ConflictError(
+                f"The batch prediction job is {job.status}; its result exists once it succeeded."
+            )
+        return job, self.store.stream(job.result_key)
+
+    async def run_batch(self, job: BatchPredictionJobDocument, context: JobContext) -> dict[str, Any]:
+        """Job handler: score the stored input in the pool, store the CSV result."""
+        started = time.perf_counter()
+        try:
+            model: ModelDocument = await self.models.get_owned(job.owner_id, str(job.model_id))
+        except NotFoundError:
+            raise ValidationFailedError(
+                "The model was deleted before the batch ran.",
+                errors=[FieldError("The model was deleted before the batch ran.", "path.model_id")],
+            ) from None
+        with tempfile.TemporaryDirectory(prefix="modelyard-batch-") as work:
+            artifact = Path(work) / "model.skops"
+            source = Path(work) / "input.parquet"
+            output = Path(work) / "result.csv"
+            await asyncio.to_thread(artifact.write_bytes, await self.models.read_artifact(model))
+            handle = await asyncio.to_thread(source.open, "wb")
+            try:
+                async for chunk in self.store.stream(job.input_key):
+                    await asyncio.to_thread(handle.write, chunk)
+            finally:
+                handle.close()
+            context.check()
+            rows = await context.run_in_process(
+                score_batch_in_worker,
+                str(artifact),
+                model.training_schema,
+                str(source),
+                str(output),
+                self.settings.training.batch_chunk_rows,
+            )
+            key = batch_prefix(job.id) + "result.csv"  # type: ignore[arg-type]
+            size = await self.store.put(key, _file_chunks(output))
+        self.tally.add(str(model.id), rows)
+        observe_prediction(
+            problem_type=model.problem_type,
+            kind="batch",
+            rows=rows,
+            duration_seconds=time.perf_counter() - started,
+        )
+        return {"rows_scored": rows, "result_key": key, "result_bytes": size}
+
+
+async def _score_batched(entry: CachedModel, records: list[dict[str, Any]]) -> Scored:
+    """The compiled path through the model's micro-batcher."""
+    model = entry.model
+    assert model.compiled is not None and entry.batcher is not None
+    columns, valid, errors, warnings, ignored = coerce_records(model, records)
+    labels: list[Any] = []
+    proba = None
+    if valid:
+        out = await entry.batcher.submit(model.compiled.transform(columns, len(valid)))
+        labels, proba = labels_of(model, out)
+    return Scored(labels, proba, valid, errors, warnings, ignored)
+
+
+def _response(model_id: str, entry: CachedModel, scored: Scored, total: int) -> PredictionResponse:
+    results: list[RecordPrediction] = []
+    position = {index: i for i, index in enumerate(scored.valid)}
+    classes = None
+    if scored.probabilities is not None:
+        classes = [str(c) for c in entry.model.estimator.classes_]
+    for index in range(total):
+        warnings = scored.warnings.get(index)
+        if index in scored.errors:
+            results.append(RecordPrediction(index=index, errors=scored.errors[index], warnings=warnings))
+            continue
+        i = position[index]
+        probabilities = None
+        if scored.probabilities is not None and classes is not None:
+            row = scored.probabilities[i]
+            probabilities = {label: float(p) for label, p in zip(classes, row, strict=True)}
+        results.append(
+            RecordPrediction(
+                index=index, prediction=scored.labels[i], probabilities=probabilities, warnings=warnings
+            )
+        )
+    return PredictionResponse(
+        model_id=model_id,
+        problem_type=entry.problem_type,  # type: ignore[arg-type]
+        inference_path=entry.model.path,
+        predictions=results,
+        scored=len(scored.valid),
+        failed=len(scored.errors),
+        ignored_columns=scored.ignored_columns,
+    )
+
+
+async def flush_loop(service_factory: Any, interval: float) -> None:
+    """Flush tallied prediction counts every `interval` seconds until cancelled (then once more)."""
+    try:
+        while True:
+            await asyncio.sleep(interval)
+            with contextlib.suppress(Exception):
+                await service_factory().flush_counts()
+    finally:
+        with contextlib.suppress(Exception):
+            await asyncio.shield(service_factory().flush_counts())

@@ -1,0 +1,165 @@
+"""HTTP endpoints of training jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from beanie import PydanticObjectId
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.security.jwt import Token
+from litestar.status_codes import HTTP_202_ACCEPTED
+
+from modelyard.domain.accounts.documents import UserDocument
+from modelyard.domain.datasets.services import DatasetService
+from modelyard.domain.models.schemas import Candidate, DroppedColumn
+from modelyard.domain.training.documents import TrainingJobDocument
+from modelyard.domain.training.schemas import TrainingJob, TrainingJobCreate, TrainingJobPage, TrainingOptions
+from modelyard.domain.training.services import TrainingService
+from modelyard.lib.errors import Problem
+from modelyard.lib.jobs import JobStatus
+from modelyard.lib.openapi import AUTHENTICATED, problem_responses
+from modelyard.lib.pagination import Limit, Offset
+from modelyard.settings import Settings
+
+UserRequest = Request[UserDocument, Token, Any]
+
+
+def owner(request: UserRequest) -> PydanticObjectId:
+    """The authenticated user's id (always set on a stored user)."""
+    user_id = request.user.id
+    assert user_id is not None
+    return user_id
+
+
+def provide_training_service(
+    state: State, settings: NamedDependency[Settings], datasets: NamedDependency[DatasetService]
+) -> TrainingService:
+    return TrainingService(state.object_store, settings, datasets, getattr(state, "job_runner", None))
+
+
+def to_training_job(job: TrainingJobDocument) -> TrainingJob:
+    options = job.options
+    return TrainingJob(
+        id=str(job.id),
+        status=job.status,
+        progress=round(job.progress, 4),
+        message=job.message,
+        dataset_id=str(job.dataset_id),
+        target=job.target,
+        problem_type=job.problem_type,  # type: ignore[arg-type]
+        metric=job.metric,  # type: ignore[arg-type]
+        options=TrainingOptions(
+            problem_type=options.get("problem_type"),
+            metric=options.get("metric"),
+            time_budget_s=int(options.get("time_budget_s", 0)),
+            cv_folds=int(options.get("cv_folds", 3)),
+            test_size=float(options.get("test_size", 0.2)),
+            algorithms=options.get("algorithms"),
+            exclude_columns=list(options.get("exclude_columns") or []),
+            random_seed=int(options.get("random_seed", 0)),
+        ),
+        candidates=[Candidate(**c) for c in job.candidates],
+        dropped_columns=[DroppedColumn(**d) for d in job.dropped_columns],
+        model_id=str(job.model_id) if job.model_id else None,
+        error=Problem(**job.error) if job.error else None,
+        attempts=job.attempts,
+        cancel_requested=job.cancel_requested,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )
+
+
+class TrainingJobController(Controller):
+    path = "/api/v1/training-jobs"
+    tags = ["training"]
+    dependencies = {"training": Provide(provide_training_service, sync_to_thread=False)}
+
+    @post(
+        "/",
+        operation_id="createTrainingJob",
+        summary="Start a training job",
+        status_code=HTTP_202_ACCEPTED,
+        responses=problem_responses(400, 422, *AUTHENTICATED),
+    )
+    async def create(
+        self,
+        request: UserRequest,
+        data: JSONBody[TrainingJobCreate],
+        training: NamedDependency[TrainingService],
+    ) -> Response[TrainingJob]:
+        """Queue an AutoML search on one of your datasets; 202 with `Location` of the job to poll.
+
+        The request is checked against the data before anything is queued; a 422 names the
+        field at fault (`body.dataset_id`, `body.target`, `body.exclude_columns`,
+        `body.metric`, `body.problem_type`) when the dataset is unknown, a column does not
+        exist, the target has a single value, is missing in more than half the rows, has a
+        class with fewer than 2 rows, is not numeric for a regression, or fewer than 20 rows
+        have a target.
+
+        The job searches linear models, extra trees, random forests and histogram gradient
+        boosting (cheap configurations first, successive halving on larger data) within
+        `time_budget_s`, refits the best pipeline and evaluates it on a held-out split. Poll
+        `GET /api/v1/training-jobs/{id}`: `progress`, a live `candidates` leaderboard, and
+        `model_id` once `succeeded`.
+        """
+        job = await training.create(owner(request), data)
+        return Response(
+            to_training_job(job),
+            status_code=HTTP_202_ACCEPTED,
+            headers={"Location": f"/api/v1/training-jobs/{job.id}"},
+        )
+
+    @get(
+        "/",
+        operation_id="listTrainingJobs",
+        summary="List training jobs",
+        responses=problem_responses(422, *AUTHENTICATED),
+    )
+    async def list_jobs(
+        self,
+        request: UserRequest,
+        training: NamedDependency[TrainingService],
+        limit: FromQuery[Limit] = 20,
+        offset: FromQuery[Offset] = 0,
+        dataset_id: FromQuery[str | None] = None,
+        status: FromQuery[JobStatus | None] = None,
+    ) -> TrainingJobPage:
+        """Your training jobs, newest first; filter by `dataset_id` and `status`."""
+        items, total = await training.list(
+            owner(request), dataset_id=dataset_id, status=status, limit=limit, offset=offset
+        )
+        return TrainingJobPage(
+            items=[to_training_job(j) for j in items], total=total, limit=limit, offset=offset
+        )
+
+    @get(
+        "/{job_id:str}",
+        operation_id="getTrainingJob",
+        summary="Get a training job",
+        responses=problem_responses(404, *AUTHENTICATED),
+    )
+    async def get_job(
+        self, request: UserRequest, job_id: FromPath[str], training: NamedDependency[TrainingService]
+    ) -> TrainingJob:
+        """Status, progress (0..1), the leaderboard so far, dropped columns, and the model id or
+        the `error` (problem details) once finished."""
+        return to_training_job(await training.get_owned(owner(request), job_id))
+
+    @post(
+        "/{job_id:str}/cancel",
+        operation_id="cancelTrainingJob",
+        summary="Cancel a training job",
+        status_code=HTTP_202_ACCEPTED,
+        responses=problem_responses(404, 409, *AUTHENTICATED),
+    )
+    async def cancel(
+        self, request: UserRequest, job_id: FromPath[str], training: NamedDependency[TrainingService]
+    ) -> TrainingJob:
+        """Stop a queued or running job. A queued job is `cancelled` at once; a running one
+        stops its search at the next candidate or fold (within a second or so) and then reads
+        `cancelled` (`cancel_requested` is true meanwhile). A finished job is a 409."""
+        return to_training_job(await training.cancel(owner(request), job_id))

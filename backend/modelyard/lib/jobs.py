@@ -1,0 +1,476 @@
+"""The one job runner for long work: training, batch prediction, analysis.
+
+A job is a MongoDB document (a subclass of `JobDocument`, one collection per kind).
+An area registers its document class and an async handler with the `JobRunner`;
+the runner of every server process claims queued jobs atomically
+(`find_one_and_update`, so two processes never run the same job), keeps a lease
+alive with heartbeats while the handler runs, and records the outcome.
+
+CPU work leaves the event loop through `JobContext.run_in_process`: the function
+runs in the process pool and receives a `JobControl`, a small picklable handle
+backed by a per-job directory. The worker writes progress (and live fields such as
+a leaderboard) to a file there and checks for a cancel flag file between units of
+work; the runner copies progress into MongoDB and, when a user asks to cancel (a
+flag on the document, visible to every server process), drops the flag file so the
+worker stops. Files were chosen over multiprocessing managers: no extra process,
+nothing to leak, and they survive a pool worker crash.
+
+A job left `running` by a dead process (its lease ran out, or its pid on this host
+is gone) is requeued, or failed with a clear error once it used `max_attempts`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import socket
+import tempfile
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
+
+import msgspec
+import structlog
+from beanie import Document, PydanticObjectId
+from pydantic import Field
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+
+from modelyard.lib.errors import PROBLEM_KINDS, AppError, FieldError, Problem, problem_type
+
+log = structlog.get_logger("modelyard.jobs")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+FINAL_STATUSES: tuple[JobStatus, ...] = ("succeeded", "failed", "cancelled")
+
+
+def utcnow() -> datetime:
+    """Now, at the millisecond precision MongoDB stores."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class JobCancelledError(Exception):
+    """Raised inside job work when the job was cancelled; the runner records `cancelled`."""
+
+
+class JobDocument(Document):
+    """Fields every job has. Subclasses add their own and name their collection."""
+
+    owner_id: PydanticObjectId
+    status: JobStatus = "queued"
+    progress: float = 0.0
+    """0..1, monotone while running; 1 when succeeded."""
+    message: str | None = None
+    """What the job is doing now, for people."""
+    error: dict[str, Any] | None = None
+    """An RFC 9457 problem object when failed."""
+    attempts: int = 0
+    """Times the job was started (a restart that interrupts a job costs one attempt)."""
+    cancel_requested: bool = False
+    claimed_by: str | None = None
+    lease_expires_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+JOB_INDEXES = [
+    IndexModel([("status", ASCENDING), ("created_at", ASCENDING)], name="status_created"),
+    IndexModel([("owner_id", ASCENDING), ("created_at", DESCENDING)], name="owner_created"),
+]
+
+
+def problem_dict(kind: str, detail: str, errors: list[FieldError] | None = None) -> dict[str, Any]:
+    status, title = PROBLEM_KINDS[kind]
+    problem = Problem(type=problem_type(kind), title=title, status=status, detail=detail, errors=errors)
+    return msgspec.to_builtins(problem)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class JobControl:
+    """The worker's handle on its job: report progress, notice cancellation. Picklable.
+
+    `directory=None` is a detached control (unit tests, benchmarks): reports go nowhere
+    and nothing is ever cancelled.
+    """
+
+    directory: str | None = None
+
+    def report(self, progress: float, **fields: Any) -> None:
+        """Publish progress (0..1) and extra job fields (JSON-able) for the runner to store."""
+        if self.directory is None:
+            return
+        path = Path(self.directory)
+        tmp = path / f".progress.{os.getpid()}.tmp"
+        payload = {"progress": max(0.0, min(1.0, float(progress))), "fields": fields}
+        tmp.write_text(json.dumps(payload, default=str))
+        tmp.replace(path / "progress.json")
+
+    def cancelled(self) -> bool:
+        return self.directory is not None and (Path(self.directory) / "cancel").exists()
+
+    def check(self) -> None:
+        """Raise JobCancelledError if the job was cancelled; call between units of work."""
+        if self.cancelled():
+            raise JobCancelledError
+
+
+def _read_progress(directory: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((directory / "progress.json").read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+JobHandler = Callable[[Any, "JobContext"], Awaitable[dict[str, Any] | None]]
+"""Runs one job; returns extra fields to store with `succeeded` (or None)."""
+
+
+class JobContext:
+    """What a handler gets besides its job: the pool, progress, cancellation."""
+
+    def __init__(self, runner: JobRunner, job: JobDocument, directory: Path) -> None:
+        self.runner = runner
+        self.job = job
+        self.directory = directory
+        self.control = JobControl(str(directory))
+
+    async def run_in_process(
+        self, fn: Callable[Concatenate[JobControl, P], R], *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        """Run `fn(control, *args, **kwargs)` in the process pool (a picklable top-level function)."""
+        import functools
+
+        call = functools.partial(fn, self.control, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self.runner.pool, call)
+
+    def report(self, progress: float, **fields: Any) -> None:
+        """Progress from the event-loop side of a handler (same channel as the worker's)."""
+        self.control.report(progress, **fields)
+
+    def check(self) -> None:
+        self.control.check()
+
+
+@dataclass
+class _Registration:
+    document: type[JobDocument]
+    handler: JobHandler
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class JobRunner:
+    """Claims and runs the registered kinds of jobs in this server process."""
+
+    def __init__(
+        self,
+        pool: ProcessPoolExecutor,
+        *,
+        concurrency: int = 1,
+        lease_seconds: float = 60.0,
+        poll_interval: float = 0.5,
+        max_attempts: int = 3,
+        work_dir: Path | None = None,
+    ) -> None:
+        self.pool = pool
+        self.concurrency = max(1, concurrency)
+        self.lease = timedelta(seconds=lease_seconds)
+        self.poll_interval = poll_interval
+        self.max_attempts = max_attempts
+        self.worker_id = _worker_id()
+        self._registrations: dict[str, _Registration] = {}
+        self._work_root = Path(tempfile.mkdtemp(prefix="modelyard-jobs-", dir=work_dir))
+        self._wake = asyncio.Event()
+        self._active: dict[str, asyncio.Task[None]] = {}
+        self._directories: dict[str, Path] = {}
+        self._loop_task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._next_kind = 0
+        self._sweep_now = False
+
+    def register(self, document: type[JobDocument], handler: JobHandler) -> None:
+        self._registrations[document.get_collection_name()] = _Registration(document, handler)
+        self._sweep_now = True  # recover this kind's interrupted jobs at the next iteration
+        self._wake.set()
+
+    def wake(self) -> None:
+        """A job was queued here: look now rather than at the next poll."""
+        self._wake.set()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.recover()
+        self._loop_task = asyncio.create_task(self._loop(), name="job-runner")
+
+    async def stop(self) -> None:
+        """Stop claiming; interrupt running jobs and hand them back to the queue."""
+        self._stopping = True
+        self._wake.set()
+        for directory in self._directories.values():
+            with contextlib.suppress(OSError):
+                (directory / "cancel").touch()
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            await asyncio.gather(self._loop_task, return_exceptions=True)
+        tasks = list(self._active.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        shutil.rmtree(self._work_root, ignore_errors=True)
+
+    # -- recovery ----------------------------------------------------------------------------
+
+    def _is_dead(self, claimed_by: str | None, lease_expires_at: datetime | None, now: datetime) -> bool:
+        if claimed_by is None or lease_expires_at is None:
+            return True
+        if lease_expires_at.replace(tzinfo=lease_expires_at.tzinfo or UTC) < now:
+            return True
+        host, _, rest = claimed_by.partition(":")
+        pid_text = rest.split(":", 1)[0]
+        if claimed_by == self.worker_id or host != socket.gethostname() or not pid_text.isdigit():
+            return False
+        pid = int(pid_text)
+        return pid != os.getpid() and not _pid_alive(pid)
+
+    async def recover(self) -> int:
+        """Requeue (or fail, after max_attempts) jobs left running by dead processes."""
+        now = utcnow()
+        recovered = 0
+        for registration in self._registrations.values():
+            collection = registration.document.get_pymongo_collection()
+            async for raw in collection.find({"status": "running"}):
+                claimed_by = raw.get("claimed_by")
+                if claimed_by == self.worker_id or not self._is_dead(
+                    claimed_by, raw.get("lease_expires_at"), now
+                ):
+                    continue
+                guard = {"_id": raw["_id"], "status": "running", "claimed_by": claimed_by}
+                attempts = int(raw.get("attempts", 0))
+                update: dict[str, Any]
+                if raw.get("cancel_requested"):
+                    update = {"status": "cancelled", "finished_at": now, "message": "Cancelled."}
+                elif attempts >= self.max_attempts:
+                    update = {
+                        "status": "failed",
+                        "finished_at": now,
+                        "message": "Failed.",
+                        "error": problem_dict(
+                            "internal-error",
+                            f"The job was interrupted {attempts} times (the server running it stopped) "
+                            "and was not retried again.",
+                        ),
+                    }
+                else:
+                    update = {"status": "queued", "progress": 0.0, "message": "Requeued after a restart."}
+                update.update({"claimed_by": None, "lease_expires_at": None})
+                result = await collection.update_one(guard, {"$set": update})
+                if result.modified_count:
+                    recovered += 1
+                    log.warning(
+                        "job recovered", job_id=str(raw["_id"]), status=update["status"], attempts=attempts
+                    )
+        return recovered
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    async def _loop(self) -> None:
+        last_sweep = asyncio.get_running_loop().time()
+        sweep_every = max(self.poll_interval, self.lease.total_seconds() / 4)
+        while not self._stopping:
+            try:
+                now = asyncio.get_running_loop().time()
+                if self._sweep_now or now - last_sweep >= sweep_every:
+                    last_sweep, self._sweep_now = now, False
+                    await self.recover()
+                while len(self._active) < self.concurrency and not self._stopping:
+                    claimed = await self._claim()
+                    if claimed is None:
+                        break
+                    registration, job = claimed
+                    task = asyncio.create_task(self._run(registration, job), name=f"job-{job.id}")
+                    self._active[str(job.id)] = task
+                    task.add_done_callback(self._forget)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database may be briefly away; keep the runner alive
+                log.exception("job runner iteration failed")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        for key, active in list(self._active.items()):
+            if active is task:
+                del self._active[key]
+
+    async def _claim(self) -> tuple[_Registration, JobDocument] | None:
+        registrations = list(self._registrations.values())
+        for i in range(len(registrations)):
+            registration = registrations[(self._next_kind + i) % len(registrations)]
+            now = utcnow()
+            raw = await registration.document.get_pymongo_collection().find_one_and_update(
+                {"status": "queued"},
+                {
+                    "$set": {
+                        "status": "running",
+                        "claimed_by": self.worker_id,
+                        "lease_expires_at": now + self.lease,
+                        "heartbeat_at": now,
+                        "started_at": now,
+                        "message": "Started.",
+                    },
+                    "$inc": {"attempts": 1},
+                },
+                sort=[("created_at", ASCENDING)],
+                return_document=ReturnDocument.AFTER,
+            )
+            if raw is None:
+                continue
+            self._next_kind = (self._next_kind + i + 1) % len(registrations)
+            job = await registration.document.get(raw["_id"])
+            if job is None:  # deleted in between
+                continue
+            return registration, job
+        return None
+
+    async def _run(self, registration: _Registration, job: JobDocument) -> None:
+        key = str(job.id)
+        directory = self._work_root / key
+        directory.mkdir(parents=True, exist_ok=True)
+        self._directories[key] = directory
+        context = JobContext(self, job, directory)
+        collection = registration.document.get_pymongo_collection()
+        guard = {"_id": job.id, "claimed_by": self.worker_id, "status": "running"}
+        pump = asyncio.create_task(self._pump(collection, guard, directory))
+        outcome: dict[str, Any]
+        try:
+            if job.cancel_requested:
+                raise JobCancelledError
+            fields = await registration.handler(job, context)
+            outcome = {"status": "succeeded", "progress": 1.0, "message": "Done.", **(fields or {})}
+        except JobCancelledError:
+            outcome = {"status": "cancelled", "message": "Cancelled."}
+        except asyncio.CancelledError:
+            # This server is stopping: hand the job back without charging an attempt.
+            pump.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.shield(
+                    collection.update_one(
+                        guard,
+                        {
+                            "$set": {"status": "queued", "claimed_by": None, "lease_expires_at": None},
+                            "$inc": {"attempts": -1},
+                        },
+                    )
+                )
+            raise
+        except AppError as exc:
+            outcome = {
+                "status": "failed",
+                "message": "Failed.",
+                "error": problem_dict(exc.kind, exc.detail, exc.errors),
+            }
+        except Exception as exc:
+            log.exception("job failed", job_id=key, kind=registration.document.get_collection_name())
+            outcome = {
+                "status": "failed",
+                "message": "Failed.",
+                "error": problem_dict(
+                    "internal-error", f"The job failed unexpectedly: {type(exc).__name__}: {exc}"
+                ),
+            }
+        finally:
+            pump.cancel()
+            await asyncio.gather(pump, return_exceptions=True)
+            self._directories.pop(key, None)
+            shutil.rmtree(directory, ignore_errors=True)
+        outcome.update({"finished_at": utcnow(), "claimed_by": None, "lease_expires_at": None})
+        if outcome["status"] == "cancelled":
+            outcome.pop("progress", None)
+        await collection.update_one(guard, {"$set": outcome})
+
+    async def _pump(self, collection: Any, guard: dict[str, Any], directory: Path) -> None:
+        """Heartbeat the lease, copy progress to the document, pass cancellation to the worker."""
+        last: dict[str, Any] | None = None
+        while True:
+            await asyncio.sleep(self.poll_interval)
+            try:
+                now = utcnow()
+                update: dict[str, Any] = {"heartbeat_at": now, "lease_expires_at": now + self.lease}
+                report = await asyncio.to_thread(_read_progress, directory)
+                if report is not None and report != last:
+                    last = report
+                    update["progress"] = report["progress"]
+                    update.update(report.get("fields") or {})
+                raw = await collection.find_one_and_update(
+                    guard, {"$set": update}, projection={"cancel_requested": 1}
+                )
+                if raw is None or raw.get("cancel_requested"):
+                    # Cancelled by a user, or the job is no longer ours (deleted, lease taken over).
+                    (directory / "cancel").touch()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("job heartbeat failed")
+
+
+async def request_cancel(document: type[JobDocument], job_id: PydanticObjectId) -> None:
+    """Cancel a job: a queued one at once; a running one by flagging it for its runner."""
+    collection = document.get_pymongo_collection()
+    now = utcnow()
+    result = await collection.update_one(
+        {"_id": job_id, "status": "queued"},
+        {
+            "$set": {
+                "status": "cancelled",
+                "cancel_requested": True,
+                "finished_at": now,
+                "message": "Cancelled.",
+            }
+        },
+    )
+    if result.modified_count:
+        return
+    await collection.update_one({"_id": job_id, "status": "running"}, {"$set": {"cancel_requested": True}})
+
+
+__all__ = [
+    "FINAL_STATUSES",
+    "JOB_INDEXES",
+    "JobCancelledError",
+    "JobContext",
+    "JobControl",
+    "JobDocument",
+    "JobHandler",
+    "JobRunner",
+    "JobStatus",
+    "problem_dict",
+    "request_cancel",
+    "utcnow",
+]
