@@ -23,7 +23,8 @@ class Page(msgspec.Struct, kw_only=True):
     total: Annotated[
         int, msgspec.Meta(ge=0, description="Items in the whole (filtered) collection.", examples=[42])
     ]
+    # Not MAX_PAGE_SIZE: dataset previews allow pages of up to 1000 rows.
     limit: Annotated[
-        int, msgspec.Meta(ge=1, le=MAX_PAGE_SIZE, description="Items per page, as requested.", examples=[20])
+        int, msgspec.Meta(ge=1, le=1000, description="Items per page, as requested.", examples=[20])
     ]
     offset: Annotated[int, msgspec.Meta(ge=0, description="Items skipped before this page.", examples=[0])]

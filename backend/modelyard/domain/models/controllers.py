@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from beanie import PydanticObjectId
 from litestar import Controller, Request, delete, get, patch
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.security.jwt import Token
 
 from modelyard.domain.accounts.documents import UserDocument
@@ -119,8 +119,11 @@ class ModelController(Controller):
         models: NamedDependency[ModelService],
         limit: FromQuery[Limit] = 20,
         offset: FromQuery[Offset] = 0,
-        dataset_id: FromQuery[str | None] = None,
-        stage: FromQuery[Stage | None] = None,
+        dataset_id: Annotated[
+            str | None,
+            Parameter(max_length=64, description="Only models trained on this dataset (24-hex id)."),
+        ] = None,
+        stage: Annotated[Stage | None, Parameter(description="Only models in this stage.")] = None,
     ) -> ModelPage:
         """Your models, newest first; filter by the `dataset_id` they were trained on and by `stage`."""
         items, total = await models.list(

@@ -152,6 +152,13 @@ class ModelPage(Page):
 class ModelUpdate(Schema):
     """Fields to change; absent fields stay as they are."""
 
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | msgspec.UnsetType = msgspec.UNSET
-    description: Annotated[str, msgspec.Meta(max_length=2000)] | msgspec.UnsetType | None = msgspec.UNSET
+    name: (
+        Annotated[str, msgspec.Meta(min_length=1, max_length=200, description="Display name.")]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
+    description: (
+        Annotated[str, msgspec.Meta(max_length=2000, description="Free-text description; null clears it.")]
+        | msgspec.UnsetType
+        | None
+    ) = msgspec.UNSET
     stage: Stage | msgspec.UnsetType = msgspec.UNSET

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from beanie import PydanticObjectId
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_202_ACCEPTED
 
@@ -125,8 +125,10 @@ class TrainingJobController(Controller):
         training: NamedDependency[TrainingService],
         limit: FromQuery[Limit] = 20,
         offset: FromQuery[Offset] = 0,
-        dataset_id: FromQuery[str | None] = None,
-        status: FromQuery[JobStatus | None] = None,
+        dataset_id: Annotated[
+            str | None, Parameter(max_length=64, description="Only jobs on this dataset (24-hex id).")
+        ] = None,
+        status: Annotated[JobStatus | None, Parameter(description="Only jobs in this status.")] = None,
     ) -> TrainingJobPage:
         """Your training jobs, newest first; filter by `dataset_id` and `status`."""
         items, total = await training.list(

@@ -65,7 +65,10 @@ class TrainingJobCreate(Schema):
         list[Annotated[str, msgspec.Meta(max_length=512)]],
         msgspec.Meta(max_length=2000, description="Columns not to use as features."),
     ] = []
-    random_seed: Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)] = 0
+    random_seed: Annotated[
+        int,
+        msgspec.Meta(ge=0, le=2**31 - 1, description="Seed for splits and searches: same seed, same result."),
+    ] = 0
 
 
 class TrainingOptions(Schema):
