@@ -37,6 +37,10 @@ fmt:
     {{python}} -m ruff format backend tests benchmarks
     {{python}} -m ruff check --fix backend tests benchmarks
 
+# Regenerate the README's settings table from the settings classes
+readme:
+    {{python}} -m modelyard.docsgen readme
+
 # Export the OpenAPI spec to docs/reference/openapi.json
 openapi:
     {{python}} -m modelyard export-openapi docs/reference/openapi.json
@@ -99,3 +103,10 @@ stack-down:
 # Metrics middleware overhead and /metrics scrape time (needs Debian `wrk`)
 bench-metrics:
     {{python}} benchmarks/metrics_overhead.py
+
+# Every benchmark, each printing ratios against a baseline measured in the same run
+# (needs Debian `wrk`; run on a quiet machine)
+bench: bench-metrics
+    {{python}} benchmarks/profile.py
+    {{python}} benchmarks/automl.py
+    {{python}} benchmarks/predict.py
