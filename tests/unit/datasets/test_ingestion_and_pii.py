@@ -6,7 +6,13 @@ import polars as pl
 import pytest
 
 from modelyard.domain.datasets import pii
-from modelyard.domain.datasets.ingestion import DatasetRejected, IngestLimits, sniff, unique_column_names
+from modelyard.domain.datasets.ingestion import (
+    DatasetRejected,
+    IngestLimits,
+    _datetime_casts,
+    sniff,
+    unique_column_names,
+)
 from modelyard.domain.datasets.profiling import profile_column
 
 LIMITS = IngestLimits(max_columns=50, max_cell_bytes=1000)
@@ -138,3 +144,27 @@ def test_mixed_types_and_oversized_cells() -> None:
     assert [f.code for f in findings] == ["mixed_types"]
     with pytest.raises(DatasetRejected):
         profile_column(pl.Series("v", ["x" * 2000]), LIMITS)
+
+
+def test_datetime_cast_with_fraction_fast_path_matches_the_full_format() -> None:
+    # The probe has no fractions, later values do: the fast path must not turn them into nulls.
+    values = ["2020-01-01T00:00:00"] * 30 + [
+        "2020-01-01T00:00:00.25",
+        "2021-06-30T23:59:59.123456",
+        "junk",
+        None,
+    ]
+    frame = pl.DataFrame({"at": values})
+    parsed = frame.with_columns(_datetime_casts(frame.head(30))).get_column("at")
+    expected = frame.get_column("at").str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.f", strict=False)
+    assert parsed.dtype == pl.Datetime("us")
+    assert parsed.to_list() == expected.to_list()
+    assert parsed.null_count() == 2
+
+
+def test_top_values_and_distinct_with_nulls() -> None:
+    series = pl.Series("grade", ["a", None, "b", "a", None, "c", "a", "b"] * 10)
+    column, _ = profile_column(series, IngestLimits())
+    assert column.distinct_count == 3
+    assert column.null_count == 20
+    assert [(v.value, v.count) for v in column.top_values] == [("a", 30), ("b", 20), ("c", 10)]

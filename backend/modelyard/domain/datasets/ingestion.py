@@ -319,9 +319,23 @@ def _datetime_casts(probe: pl.DataFrame) -> list[pl.Expr]:
             kind = pl.Date if "%H" not in fmt else pl.Datetime("us")
             parsed = values.str.strptime(kind, fmt, strict=False)
             if parsed.null_count() <= (1 - DATETIME_MIN_MATCH) * values.len():
-                casts.append(pl.col(name).str.strptime(kind, fmt, strict=False))
+                casts.append(_strptime(pl.col(name), kind, fmt))
                 break
     return casts
+
+
+def _strptime(column: pl.Expr, kind: pl.Datetime | type[pl.Date], fmt: str) -> pl.Expr:
+    """`column.str.strptime(kind, fmt, strict=False)`, with the same result but faster for `%.f` formats.
+
+    Fractional seconds (`%.f`) take polars' slow general parser, ~4x the fixed-width one. So values
+    without a fraction are parsed with the format minus `%.f` first, and only the values that did
+    not parse that way (a fraction, or not a date at all) go through the full format.
+    """
+    if not fmt.endswith("%.f"):
+        return column.str.strptime(kind, fmt, strict=False)
+    whole = column.str.strptime(kind, fmt.removesuffix("%.f"), strict=False, cache=False)
+    rest = pl.when(whole.is_null()).then(column).str.strptime(kind, fmt, strict=False)
+    return pl.coalesce(whole, rest).alias(column.meta.output_name())
 
 
 def _convert_jsonl(source: Path, sniffed: Sniffed, target: Path) -> Converted:

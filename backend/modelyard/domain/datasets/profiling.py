@@ -77,11 +77,12 @@ def profile_parquet(path: Path, converted: Converted, limits: IngestLimits) -> D
         series = pl.read_parquet(path, columns=[name]).to_series()
         memory += series.estimated_size()
         # FNV-style combination of per-column hashes (uint64 arithmetic wraps).
-        row_hashes = (row_hashes * np.uint64(1099511628211)) ^ series.hash(seed=7).to_numpy()
-        column, column_findings = profile_column(series, limits)
+        hashed = series.hash(seed=7)
+        row_hashes = (row_hashes * np.uint64(1099511628211)) ^ hashed.to_numpy()
+        column, column_findings = profile_column(series, limits, hashed)
         columns.append(column)
         findings.extend(column_findings)
-    duplicates = rows - int(np.unique(row_hashes).size) if rows else 0
+    duplicates = rows - pl.Series(row_hashes).n_unique() if rows else 0
     if duplicates:
         findings.append(
             QualityFinding(
@@ -113,7 +114,10 @@ def profile_parquet(path: Path, converted: Converted, limits: IngestLimits) -> D
     )
 
 
-def profile_column(series: pl.Series, limits: IngestLimits) -> tuple[ColumnProfile, list[QualityFinding]]:
+def profile_column(
+    series: pl.Series, limits: IngestLimits, hashed: pl.Series | None = None
+) -> tuple[ColumnProfile, list[QualityFinding]]:
+    """Profile one column; `hashed` is `series.hash(seed=7)` when the caller already has it."""
     name = series.name
     total = series.len()
     nulls = series.null_count()
@@ -134,7 +138,9 @@ def profile_column(series: pl.Series, limits: IngestLimits) -> tuple[ColumnProfi
             )
 
     # Distinct counts and top values from sorted 64-bit hashes: one fast pass for any type.
-    hashes = values.hash(seed=7).to_numpy()
+    if hashed is None:
+        hashed = series.hash(seed=7)
+    hashes = (hashed.filter(series.is_not_null()) if nulls else hashed).to_numpy()
     unique_hashes, counts = np.unique(hashes, return_counts=True)
     distinct = int(unique_hashes.size)
 
@@ -190,7 +196,10 @@ def _top_values(
     keep = min(TOP_VALUES, counts.size)
     best = np.argpartition(-counts, keep - 1)[:keep]
     wanted = unique_hashes[best]
-    mask = np.isin(hashes, wanted)
+    # At most TOP_VALUES comparisons; np.isin would build a hash set of all 1M hashes each call.
+    mask = np.zeros(hashes.size, dtype=bool)
+    for value in wanted:
+        mask |= hashes == value
     firsts = pl.DataFrame({"h": hashes[mask], "v": values.filter(pl.Series(mask))}).unique("h", keep="first")
     by_hash = dict(zip(firsts.get_column("h").to_list(), firsts.get_column("v").to_list(), strict=True))
     found = [(by_hash[int(h)], int(c)) for h, c in zip(wanted, counts[best], strict=True)]
