@@ -24,4 +24,6 @@ def test_readme_lists_every_setting_and_starts_with_the_two_commands() -> None:
             var = field.validation_alias if isinstance(field.validation_alias, str) else prefix + name
             assert f"`{var.upper()}`" in text, var
     quickstart = text[text.index("## Quickstart") :]
-    assert quickstart.index("./dev run") < quickstart.index("./dev test") < quickstart.index("## Configuration")
+    assert (
+        quickstart.index("./dev run") < quickstart.index("./dev test") < quickstart.index("## Configuration")
+    )

@@ -37,6 +37,7 @@ from modelyard.lib.errors import (
 )
 from modelyard.lib.storage import ObjectStore
 from modelyard.lib.workers import run_in_process
+from modelyard.observability.metrics import observe_dataset_upload
 from modelyard.settings import Settings
 
 log = structlog.get_logger("modelyard.datasets")
@@ -130,6 +131,7 @@ class DatasetService:
                     await asyncio.shield(self.store.delete_prefix(prefix))
                 raise
         log.info("dataset created", dataset_id=str(dataset_id), rows=document.rows, format=document.format)
+        observe_dataset_upload(rows=document.rows, size_bytes=document.size_bytes)
         return document
 
     # ------------------------------------------------------------------ read, edit, delete
