@@ -16,7 +16,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Contact, License, Server, Tag
 
 from modelyard import __version__
-from modelyard.domain.accounts.auth import PUBLIC_PATHS, TokenIssuer, build_token_auth
+from modelyard.domain.accounts.auth import PUBLIC_PATHS, TokenIssuer, UserCache, build_token_auth
 from modelyard.domain.accounts.controllers import AuthController
 from modelyard.domain.accounts.documents import UserDocument
 from modelyard.domain.accounts.services import AccountService
@@ -130,7 +130,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         json_output=settings.app.log_format == "json"
         or (settings.app.log_format == "auto" and settings.app.is_production),
     )
-    token_auth = build_token_auth(settings.jwt_secret(), settings.auth.expire_minutes)
+    users = UserCache()
+    token_auth = build_token_auth(settings.jwt_secret(), settings.auth.expire_minutes, users)
     tokens = TokenIssuer(token_auth, settings.auth.expire_minutes)
     mongodb_url = settings.database.url or f"mongodb://127.0.0.1:{settings.database.embedded_port}"
 
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         )
         pool = create_process_pool(settings.app.process_workers or None)
         app.state.process_pool = pool
+        app.state.user_cache = users
         app.state.object_store = store
         app.state.db_client = client
         app.state.database_name = settings.database.database

@@ -146,3 +146,83 @@ async def test_token_of_deleted_or_unknown_user(client: httpx.AsyncClient) -> No
     ghost = _token(TEST_JWT_SECRET, "665f1c2a9b1e8a3d4c5b6a79", timedelta(minutes=5))
     response = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {ghost}"})
     assert response.status_code == 401
+
+
+async def test_authentication_uses_the_user_cache_for_its_ttl(
+    client: httpx.AsyncClient, app: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the first request, authenticating reads no user from MongoDB until the entry is
+    USER_CACHE_TTL_SECONDS old; a deleted account keeps access for at most that long."""
+    from modelyard.domain.accounts.documents import UserDocument
+    from modelyard.domain.accounts.services import AccountService
+
+    headers = await register_and_login(client)
+    cache = app.state.user_cache  # type: ignore[attr-defined]
+    now = [1000.0]
+    cache.clock = lambda: now[0]
+    reads = 0
+    real_get = AccountService.get
+
+    async def counting_get(self: AccountService, user_id: str) -> UserDocument | None:
+        nonlocal reads
+        reads += 1
+        return await real_get(self, user_id)
+
+    monkeypatch.setattr(AccountService, "get", counting_get)
+    me = (await client.get("/api/v1/auth/me", headers=headers)).json()
+    assert reads == 1
+    for _ in range(5):
+        assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 200
+    assert reads == 1
+
+    user = await UserDocument.get(me["id"])
+    assert user is not None
+    await user.delete()
+    now[0] += cache.ttl - 1  # still cached: the deleted account keeps access within the TTL
+    assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 200
+    now[0] += 1  # expired: re-read, gone
+    assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 401
+    assert reads == 2
+
+
+async def test_touch_writes_at_most_once_per_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime
+
+    from modelyard.domain.accounts.documents import UserDocument
+    from modelyard.domain.accounts.services import ACTIVITY_RESOLUTION, AccountService
+
+    writes = 0
+
+    class _Query:
+        async def update(self, *_: object) -> None:
+            nonlocal writes
+            writes += 1
+
+    monkeypatch.setattr(UserDocument, "find_one", classmethod(lambda cls, *_: _Query()))
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    user = UserDocument(email="t@example.com", password_hash="x", last_active_at=start)
+    service = AccountService()
+    for minutes in (1, 5, 14):
+        await service.touch(user, start + timedelta(minutes=minutes))
+    assert writes == 0
+    await service.touch(user, start + ACTIVITY_RESOLUTION)
+    await service.touch(user, start + ACTIVITY_RESOLUTION + timedelta(minutes=1))
+    assert writes == 1 and user.last_active_at == start + ACTIVITY_RESOLUTION
+
+
+def test_user_cache_is_bounded_and_expires() -> None:
+    from modelyard.domain.accounts.auth import UserCache
+    from modelyard.domain.accounts.documents import UserDocument
+
+    now = [0.0]
+    cache = UserCache(ttl=30, max_entries=2, clock=lambda: now[0])
+    users = [UserDocument(email=f"{i}@example.com", password_hash="x") for i in range(3)]
+    cache.put("a", users[0])
+    cache.put("b", users[1])
+    assert cache.get("a") is users[0]  # a is now the most recently used
+    cache.put("c", users[2])
+    assert len(cache) == 2 and cache.get("b") is None and cache.get("a") is users[0]
+    now[0] = 29.9
+    assert cache.get("c") is users[2]
+    now[0] = 30.0
+    assert cache.get("c") is None and len(cache) == 1

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -26,12 +29,73 @@ PUBLIC_PATHS = [
 ]
 
 
-async def _retrieve_user(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> UserDocument | None:
+USER_CACHE_TTL_SECONDS = 30.0
+USER_CACHE_MAX_ENTRIES = 10_000
+
+
+class UserCache:
+    """Recently authenticated users, by id, so a request does not read MongoDB to authenticate.
+
+    An entry is trusted for `ttl` seconds after it was read, so a deleted account keeps access
+    (with a still-valid token) for at most that long in each API process. Only found users
+    are kept; the least recently used go first beyond `max_entries`. Users are shared between
+    requests: handlers treat `request.user` as read-only (`touch` only moves `last_active_at`).
+    """
+
+    def __init__(
+        self,
+        ttl: float = USER_CACHE_TTL_SECONDS,
+        max_entries: int = USER_CACHE_MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: OrderedDict[str, tuple[float, UserDocument]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, user_id: str) -> UserDocument | None:
+        entry = self._entries.get(user_id)
+        if entry is None:
+            return None
+        if self.clock() - entry[0] >= self.ttl:
+            del self._entries[user_id]
+            return None
+        self._entries.move_to_end(user_id)
+        return entry[1]
+
+    def put(self, user_id: str, user: UserDocument) -> None:
+        self._entries[user_id] = (self.clock(), user)
+        self._entries.move_to_end(user_id)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def evict(self, user_id: str) -> None:
+        self._entries.pop(user_id, None)
+
+
+def user_retriever(
+    cache: UserCache,
+) -> Callable[[Token, ASGIConnection[Any, Any, Any, Any]], Awaitable[UserDocument | None]]:
+    """The token's user: from the cache, else from MongoDB (then cached). `touch` writes at most
+    once per ACTIVITY_RESOLUTION per user, so authenticated requests stay read-free and write-free."""
     service = AccountService()
-    user = await service.get(token.sub)
-    if user is not None:
+
+    async def retrieve_user(
+        token: Token, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> UserDocument | None:
+        user = cache.get(token.sub)
+        if user is None:
+            user = await service.get(token.sub)
+            if user is None:
+                return None
+            cache.put(token.sub, user)
         await service.touch(user)
-    return user
+        return user
+
+    return retrieve_user
 
 
 class BearerTokenAuth(OAuth2PasswordBearerAuth[UserDocument, Token]):
@@ -45,11 +109,13 @@ class BearerTokenAuth(OAuth2PasswordBearerAuth[UserDocument, Token]):
         return Components(security_schemes={self.openapi_security_scheme_name: scheme})
 
 
-def build_token_auth(secret: str, expire_minutes: int) -> OAuth2PasswordBearerAuth[UserDocument, Token]:
+def build_token_auth(
+    secret: str, expire_minutes: int, users: UserCache | None = None
+) -> OAuth2PasswordBearerAuth[UserDocument, Token]:
     return BearerTokenAuth(
         token_secret=secret,
         token_url=TOKEN_URL,
-        retrieve_user_handler=_retrieve_user,
+        retrieve_user_handler=user_retriever(users if users is not None else UserCache()),
         exclude=PUBLIC_PATHS,
         default_token_expiration=timedelta(minutes=expire_minutes),
         openapi_security_scheme_name=SECURITY_SCHEME,

@@ -92,8 +92,14 @@ class PredictionService:
                 raise NotFoundError(f"No model with id {model_id}.")
             if now - entry.checked_at < REVALIDATE_SECONDS:
                 return entry
-            if await self.models.exists(owner_id, model_id):
-                entry.checked_at = now
+            # One request re-checks; those arriving meanwhile keep being served from the cache.
+            previous, entry.checked_at = entry.checked_at, now
+            try:
+                exists = await self.models.exists(owner_id, model_id)
+            except BaseException:
+                entry.checked_at = previous
+                raise
+            if exists:
                 return entry
             self.cache.evict(model_id)
             raise NotFoundError(f"No model with id {model_id}.")
