@@ -117,9 +117,6 @@ def create_openapi_config() -> OpenAPIConfig:
         path="/schema",
         render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
         use_handler_docstrings=True,
-        # Every response gets an example (deterministic: seeded); fields with their own
-        # `examples` in msgspec.Meta keep those.
-        create_examples=True,
     )
 
 

@@ -9,6 +9,10 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import Any
+
+import msgspec
+from litestar import Litestar
 
 from modelyard.settings import AuthSettings, ConfigurationError, Settings, get_settings
 
@@ -78,12 +82,21 @@ def cmd_dev(_: argparse.Namespace) -> int:
     return 0
 
 
+def openapi_document(app: Litestar) -> dict[str, Any]:
+    """The spec as plain JSON data, exactly as the app serves it at /schema/openapi.json.
+
+    Generated examples are Structs, datetimes and bytes; msgspec turns them into JSON values
+    the way the app's own encoder does.
+    """
+    return msgspec.to_builtins(app.openapi_schema.to_schema())  # type: ignore[no-any-return]
+
+
 def cmd_export_openapi(args: argparse.Namespace) -> int:
     from modelyard.app import create_app
 
     # The spec does not depend on secrets or services; don't touch var/ to export it.
     app = create_app(Settings(auth=AuthSettings(secret="export-only-" + "x" * 32)))
-    spec = app.openapi_schema.to_schema()
+    spec = openapi_document(app)
     text = json.dumps(spec, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     if args.path == "-":
         sys.stdout.write(text)

@@ -116,7 +116,7 @@ def _bound_gaps(prop: dict[str, Any], field: str, seen: set[str]) -> list[str]:
         return [f"{field}: number without minimum/maximum"]
     if "array" in kinds:
         items = prop.get("items", {})
-        if "maxItems" in prop and items.get("type") == "string" and len(items) == 1:
+        if "maxItems" in prop and items.get("type") == "string" and set(items) <= {"type", "examples"}:
             # Litestar drops constraints of `list[Annotated[str, Meta(...)]]` items from the spec
             # (msgspec still enforces them); the list itself is bounded, which is what we can see.
             return []

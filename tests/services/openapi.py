@@ -31,7 +31,7 @@ def export_text(tmp_dir: Path) -> str:
 
 @lru_cache(maxsize=1)
 def generated_spec() -> dict[str, Any]:
-    return spec_app().openapi_schema.to_schema()
+    return cli.openapi_document(spec_app())
 
 
 def spec_json(spec: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ from litestar.openapi.spec import (
     Reference,
 )
 from litestar.openapi.spec import Schema as OpenAPISchema
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 
 from modelyard.lib.errors import PROBLEM_KINDS, PROBLEM_MEDIA_TYPE, Problem, problem_type
 from modelyard.lib.schema import Schema
@@ -114,6 +115,7 @@ def close_request_schemas(spec: OpenAPI) -> None:
     for name, component in (spec.components.schemas or {}).items():
         if name in names and isinstance(component, OpenAPISchema) and component.properties is not None:
             component.additional_properties = False
+            _collapse_single_branch(component)
 
 
 def _subclasses(cls: type) -> list[type]:
@@ -135,6 +137,7 @@ def finalize_spec(spec: OpenAPI) -> None:
       user's is a 404.
     """
     close_request_schemas(spec)
+    fill_missing_examples(spec)
     problem_specs = problem_responses(400, 404, 422)
     for item in (spec.paths or {}).values():
         for operation in (item.get, item.put, item.post, item.patch, item.delete):
@@ -173,3 +176,104 @@ def _problem_response(spec: OpenAPI, response_spec: ResponseSpec) -> OpenAPIResp
             )
         },
     )
+
+
+# --- examples for fields that declare none ---------------------------------------------------
+
+_EXAMPLE_TIME = "2026-11-27T18:30:00Z"
+
+
+def fill_missing_examples(spec: OpenAPI) -> None:
+    """Give every scalar field of the component schemas an example value.
+
+    Fields whose Meta carries real `examples` keep them; the rest get a deterministic value
+    that satisfies their type and bounds, so Swagger UI and Redoc show complete, valid
+    response bodies.
+    """
+    for component in (spec.components.schemas or {}).values():
+        if isinstance(component, OpenAPISchema):
+            for name, prop in (component.properties or {}).items():
+                if isinstance(prop, OpenAPISchema):
+                    _fill(prop, name)
+
+
+def _fill(schema: OpenAPISchema, name: str) -> None:
+    if schema.examples or schema.const is not None or schema.enum:
+        return
+    for branch in [*(schema.one_of or []), *(schema.any_of or [])]:
+        if isinstance(branch, OpenAPISchema):
+            _fill(branch, name)
+    types = set(schema.type if isinstance(schema.type, list) else [schema.type] if schema.type else [])
+    if OpenAPIType.ARRAY in types and isinstance(schema.items, OpenAPISchema):
+        _fill(schema.items, name)
+        return
+    value = _scalar_example(schema, name, types)
+    if value is not None:
+        schema.examples = [value]
+
+
+def _scalar_example(schema: OpenAPISchema, name: str, types: set[Any]) -> Any:
+    if OpenAPIType.STRING in types:
+        if schema.format == OpenAPIFormat.DATE_TIME:
+            return _EXAMPLE_TIME
+        if schema.pattern or schema.format:
+            return None  # cannot invent a value for an arbitrary pattern or format
+        text = name.replace("_", "-")
+        return text[: schema.max_length] if schema.max_length else text
+    if OpenAPIType.INTEGER in types:
+        return int(_clamp(schema, 3))
+    if OpenAPIType.NUMBER in types:
+        return _clamp(schema, 0.75)
+    if not types and not (schema.one_of or schema.any_of or schema.all_of):
+        return name.replace("_", "-")  # an untyped value (a class label, a cell): any JSON value
+    return None
+
+
+def _clamp(schema: OpenAPISchema, preferred: float) -> float:
+    low = schema.minimum if schema.minimum is not None else schema.exclusive_minimum
+    high = schema.maximum if schema.maximum is not None else schema.exclusive_maximum
+    value = preferred
+    if low is not None and value <= low:
+        value = low if schema.minimum is not None else low + 1
+    if high is not None and value >= high:
+        value = high if schema.maximum is not None else high - 1
+    return value
+
+
+class ExactExample(Example):
+    """An example whose `value` is emitted exactly as given.
+
+    Litestar drops `None` from dicts when it renders the spec, which would strip the nulls of
+    required nullable fields out of an example and make it contradict its own schema.
+    """
+
+    def to_schema(self) -> dict[str, Any]:
+        schema = super().to_schema()
+        if self.value is not None:
+            schema["value"] = self.value
+        return schema
+
+
+def _collapse_single_branch(component: OpenAPISchema) -> None:
+    """`X | UNSET` fields come out as a one-branch `oneOf`; say `X` directly."""
+    for name, prop in (component.properties or {}).items():
+        if isinstance(prop, OpenAPISchema) and prop.one_of and len(prop.one_of) == 1:
+            branch = prop.one_of[0]
+            if isinstance(branch, OpenAPISchema):
+                # Litestar puts the bounds beside the oneOf; keep them on the field.
+                for attr in (
+                    "description",
+                    "examples",
+                    "max_length",
+                    "min_length",
+                    "pattern",
+                    "minimum",
+                    "maximum",
+                    "exclusive_minimum",
+                    "exclusive_maximum",
+                    "max_items",
+                    "min_items",
+                ):
+                    if getattr(branch, attr) is None:
+                        setattr(branch, attr, getattr(prop, attr))
+                component.properties[name] = branch  # type: ignore[index]

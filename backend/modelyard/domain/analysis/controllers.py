@@ -33,7 +33,7 @@ from modelyard.domain.analysis.schemas import (
 from modelyard.domain.analysis.services import AnalysisService
 from modelyard.domain.datasets.services import DatasetService
 from modelyard.lib.errors import Problem
-from modelyard.lib.openapi import AUTHENTICATED, problem_responses
+from modelyard.lib.openapi import AUTHENTICATED, ExactExample, problem_responses
 from modelyard.lib.pagination import Limit, Offset
 
 AuthedRequest = Request[UserDocument, Token, Any]
@@ -144,7 +144,7 @@ _SUCCEEDED = msgspec.structs.replace(
 
 
 def _example(summary: str, value: Any) -> Example:
-    return Example(summary=summary, value=msgspec.to_builtins(value))
+    return ExactExample(summary=summary, value=msgspec.to_builtins(value))
 
 
 _ACCEPTED = ResponseSpec(
