@@ -42,6 +42,7 @@ from beanie import Document, PydanticObjectId
 from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
+from modelyard.lib.clock import utcnow
 from modelyard.lib.errors import PROBLEM_KINDS, AppError, FieldError, Problem, problem_type
 
 log = structlog.get_logger("modelyard.jobs")
@@ -51,12 +52,6 @@ R = TypeVar("R")
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 FINAL_STATUSES: tuple[JobStatus, ...] = ("succeeded", "failed", "cancelled")
-
-
-def utcnow() -> datetime:
-    """Now, at the millisecond precision MongoDB stores."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 class JobCancelledError(Exception):

@@ -6,9 +6,11 @@ same envelope everywhere.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 import msgspec
+from beanie import Document
 from litestar.params import Parameter
 
 MAX_PAGE_SIZE = 100
@@ -28,3 +30,12 @@ class Page(msgspec.Struct, kw_only=True):
         int, msgspec.Meta(ge=1, le=1000, description="Items per page, as requested.", examples=[20])
     ]
     offset: Annotated[int, msgspec.Meta(ge=0, description="Items skipped before this page.", examples=[0])]
+
+
+async def newest_first(
+    document: type[Document], query: Mapping[str, Any], limit: int, offset: int
+) -> tuple[list[Any], int]:
+    """One page of `document`s matching `query`, newest first (ties broken by id), and the total."""
+    total = await document.find(query).count()
+    items = await document.find(query).sort("-created_at", "-_id").skip(offset).limit(limit).to_list()
+    return items, total

@@ -98,7 +98,7 @@ async def test_jobs_left_running_by_a_dead_process_are_requeued_or_failed(
     from datetime import timedelta
 
     from modelyard.domain.training.documents import TrainingJobDocument
-    from modelyard.lib.jobs import utcnow
+    from modelyard.lib.clock import utcnow
 
     dataset_id = await upload_csv(client, auth_headers, to_csv(churn_frame()))
     created = await client.post(

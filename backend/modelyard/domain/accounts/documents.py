@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from beanie import Document
 from pydantic import Field
 from pymongo import ASCENDING, IndexModel
 
-
-def utcnow() -> datetime:
-    """Now, at the millisecond precision MongoDB stores, so a returned time equals the stored one."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+from modelyard.lib.clock import utcnow
 
 
 class UserDocument(Document):

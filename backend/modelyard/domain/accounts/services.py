@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
-from modelyard.domain.accounts.documents import UserDocument, utcnow
+from modelyard.domain.accounts.documents import UserDocument
+from modelyard.lib.clock import utcnow
 from modelyard.lib.errors import AuthenticationError, ConflictError
 from modelyard.lib.security import hash_password, verify_password
 

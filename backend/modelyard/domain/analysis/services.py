@@ -41,8 +41,10 @@ from modelyard.domain.analysis.signals import DataSignals, compute_signals
 from modelyard.domain.datasets.documents import DatasetDocument
 from modelyard.domain.datasets.schemas import DatasetProfile
 from modelyard.domain.datasets.services import DatasetService
+from modelyard.lib.clock import utcnow
 from modelyard.lib.errors import AppError, FieldError, NotFoundError, ValidationFailedError
-from modelyard.lib.jobs import JobContext, JobRunner, utcnow
+from modelyard.lib.jobs import JobContext, JobRunner
+from modelyard.lib.pagination import newest_first
 from modelyard.lib.storage import ObjectStore
 from modelyard.lib.workers import default_worker_count
 from modelyard.settings import AnalysisSettings, Settings
@@ -273,15 +275,7 @@ class AnalysisService:
     async def _page(
         self, query: dict[str, Any], limit: int, offset: int
     ) -> tuple[list[AnalysisJobDocument], int]:
-        total = await AnalysisJobDocument.find(query).count()
-        items = (
-            await AnalysisJobDocument.find(query)
-            .sort("-created_at", "-_id")
-            .skip(offset)
-            .limit(limit)
-            .to_list()
-        )
-        return items, total
+        return await newest_first(AnalysisJobDocument, query, limit, offset)
 
 
 def analysis_lifespan(settings: Settings) -> Any:

@@ -24,11 +24,11 @@ from beanie import PydanticObjectId
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
-from modelyard.domain.accounts.documents import utcnow
 from modelyard.domain.datasets.documents import DatasetDocument, dataset_prefix
 from modelyard.domain.datasets.ingestion import SNIFF_BYTES, DatasetRejected, IngestLimits, Sniffed, sniff
 from modelyard.domain.datasets.profiling import analyse_upload
 from modelyard.domain.datasets.upload import ReceivedUpload
+from modelyard.lib.clock import utcnow
 from modelyard.lib.errors import (
     FieldError,
     NotFoundError,

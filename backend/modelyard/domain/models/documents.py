@@ -9,7 +9,7 @@ from beanie import Document, PydanticObjectId
 from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from modelyard.lib.jobs import utcnow
+from modelyard.lib.clock import utcnow
 
 Stage = Literal["none", "staging", "production", "archived"]
 

@@ -8,8 +8,9 @@ from typing import Any
 from beanie import PydanticObjectId
 
 from modelyard.domain.models.documents import ModelDocument, model_prefix
+from modelyard.lib.clock import utcnow
 from modelyard.lib.errors import NotFoundError
-from modelyard.lib.jobs import utcnow
+from modelyard.lib.pagination import newest_first
 from modelyard.lib.storage import ObjectStore
 
 
@@ -37,11 +38,7 @@ class ModelService:
             query["dataset_id"] = PydanticObjectId(dataset_id)
         if stage is not None:
             query["stage"] = stage
-        total = await ModelDocument.find(query).count()
-        items = (
-            await ModelDocument.find(query).sort("-created_at", "-_id").skip(offset).limit(limit).to_list()
-        )
-        return items, total
+        return await newest_first(ModelDocument, query, limit, offset)
 
     async def get_owned(self, owner_id: PydanticObjectId, model_id: str) -> ModelDocument:
         """The owner's model, or NotFoundError (unknown id or another user's)."""

@@ -13,7 +13,7 @@ import numpy as np
 from beanie import PydanticObjectId
 
 from modelyard.domain.predictions.inference import LoadedModel
-from modelyard.lib.jobs import utcnow
+from modelyard.lib.clock import utcnow
 
 
 class MicroBatcher:

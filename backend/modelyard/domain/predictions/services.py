@@ -38,6 +38,7 @@ from modelyard.domain.predictions.schemas import PredictionResponse, RecordPredi
 from modelyard.domain.training.features import TrainingSchema
 from modelyard.lib.errors import ConflictError, FieldError, NotFoundError, ValidationFailedError
 from modelyard.lib.jobs import JobContext, JobRunner
+from modelyard.lib.pagination import newest_first
 from modelyard.lib.storage import ObjectStore
 from modelyard.lib.workers import run_in_process
 from modelyard.observability.metrics import observe_prediction
@@ -212,15 +213,7 @@ class PredictionService:
     ) -> tuple[list[BatchPredictionJobDocument], int]:
         model = await self.models.get_owned(owner_id, model_id)
         query = {"owner_id": owner_id, "model_id": model.id}
-        total = await BatchPredictionJobDocument.find(query).count()
-        items = (
-            await BatchPredictionJobDocument.find(query)
-            .sort("-created_at", "-_id")
-            .skip(offset)
-            .limit(limit)
-            .to_list()
-        )
-        return items, total
+        return await newest_first(BatchPredictionJobDocument, query, limit, offset)
 
     async def result_stream(
         self, owner_id: PydanticObjectId, job_id: str

@@ -24,6 +24,7 @@ from modelyard.domain.training.schemas import TrainingJobCreate
 from modelyard.domain.training.worker import train_in_worker
 from modelyard.lib.errors import ConflictError, FieldError, NotFoundError, ValidationFailedError
 from modelyard.lib.jobs import FINAL_STATUSES, JobContext, JobRunner, request_cancel
+from modelyard.lib.pagination import newest_first
 from modelyard.lib.storage import ObjectStore
 from modelyard.settings import Settings
 
@@ -119,15 +120,7 @@ class TrainingService:
             query["dataset_id"] = PydanticObjectId(dataset_id)
         if status is not None:
             query["status"] = status
-        total = await TrainingJobDocument.find(query).count()
-        items = (
-            await TrainingJobDocument.find(query)
-            .sort("-created_at", "-_id")
-            .skip(offset)
-            .limit(limit)
-            .to_list()
-        )
-        return items, total
+        return await newest_first(TrainingJobDocument, query, limit, offset)
 
     async def get_owned(self, owner_id: PydanticObjectId, job_id: str) -> TrainingJobDocument:
         not_found = NotFoundError(f"No training job with id {job_id}.")
