@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import ParamSpec, TypeVar
@@ -18,6 +20,27 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "POLARS_MAX_THREADS")
+
+
+def _init_worker(threads: int) -> None:
+    _pin_threads(threads)
+    _exit_with_parent()
+
+
+def _exit_with_parent() -> None:
+    """End this worker when the server process that owns the pool dies (e.g. SIGKILL).
+
+    A killed parent never shuts its pool down; without this its workers live on as orphans.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _pin_threads(threads: int) -> None:
@@ -42,7 +65,7 @@ def create_process_pool(workers: int | None = None) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_pin_threads,
+        initializer=_init_worker,
         initargs=(threads,),
     )
 

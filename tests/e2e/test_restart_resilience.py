@@ -1,0 +1,95 @@
+"""SIGKILL the server mid-training, start it again on the same data: nothing is stuck or lost."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.training.helpers import churn_frame, to_csv
+from tests.services.server import start_server
+
+pytestmark = pytest.mark.e2e
+
+FINAL = ("succeeded", "failed", "cancelled")
+
+
+def _job(http: httpx.Client, url: str, headers: dict[str, str]) -> dict[str, Any]:
+    response = http.get(url, headers=headers)
+    assert response.status_code == 200, response.text
+    job: dict[str, Any] = response.json()
+    return job
+
+
+def _children(pid: int) -> list[int]:
+    """Pids whose parent is `pid` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_killed_mid_training_the_job_finishes_after_restart(mongodb_url: str, tmp_path: Path) -> None:
+    database = "e2e_sigkill"
+    account = {"email": "killed@example.com", "password": "killed-password"}
+    with start_server(mongodb_url, tmp_path, database=database) as server:
+        http = httpx.Client(base_url=server.base_url, timeout=30)
+        assert http.post("/api/v1/auth/register", json=account).status_code == 201
+        token = http.post(
+            "/api/v1/auth/token", data={"username": account["email"], "password": account["password"]}
+        )
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        upload = http.post(
+            "/api/v1/datasets",
+            headers=headers,
+            files={"file": ("churn.csv", to_csv(churn_frame(300)), "text/csv")},
+        )
+        assert upload.status_code == 201, upload.text
+        dataset_id = upload.json()["id"]
+        created = http.post(
+            "/api/v1/training-jobs",
+            headers=headers,
+            json={"dataset_id": dataset_id, "target": "target", "time_budget_s": 10},
+        )
+        assert created.status_code == 202, created.text
+        job_url = created.headers["location"]
+        deadline = time.monotonic() + 60
+        while _job(http, job_url, headers)["status"] != "running":
+            assert time.monotonic() < deadline, "the job never started"
+            time.sleep(0.2)
+        workers = _children(server.process.pid)
+        assert workers, "training should be running in a pool worker"
+        server.process.send_signal(signal.SIGKILL)  # no shutdown hooks run: a crash
+        server.process.wait(10)
+        http.close()
+        deadline = time.monotonic() + 15
+        while any(Path(f"/proc/{pid}").exists() for pid in workers):
+            assert time.monotonic() < deadline, "pool workers outlived the killed server"
+            time.sleep(0.2)
+
+    with start_server(mongodb_url, tmp_path, database=database) as server:
+        http = httpx.Client(base_url=server.base_url, timeout=30)
+        token = http.post(
+            "/api/v1/auth/token", data={"username": account["email"], "password": account["password"]}
+        )
+        assert token.status_code == 200, "the user was lost"
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        assert http.get(f"/api/v1/datasets/{dataset_id}", headers=headers).status_code == 200
+        deadline = time.monotonic() + 120
+        job = _job(http, job_url, headers)
+        while job["status"] not in FINAL:
+            assert time.monotonic() < deadline, f"job stuck after restart: {job}"
+            time.sleep(0.5)
+            job = _job(http, job_url, headers)
+        assert job["attempts"] == 2, job  # the interrupted run, then the one that finished
+        assert job["status"] == "succeeded", job
+        http.close()
