@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+from beanie import PydanticObjectId
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.openapi.spec import Components, OAuthFlow, OAuthFlows, SecurityScheme
 from litestar.security.jwt import OAuth2PasswordBearerAuth, Token
@@ -133,3 +135,14 @@ class TokenIssuer:
 
     def issue(self, user_id: str) -> str:
         return self._auth.create_token(identifier=user_id)
+
+
+UserRequest = Request[UserDocument, Token, Any]
+"""A request that passed authentication: `request.user` is the stored account."""
+
+
+def owner(request: UserRequest) -> PydanticObjectId:
+    """The authenticated user's id: what every owned resource is scoped to."""
+    user_id = request.user.id
+    assert user_id is not None  # authenticated users are stored documents
+    return user_id

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, URLEncodedBody
-from litestar.security.jwt import Token
 
-from modelyard.domain.accounts.auth import TokenIssuer
+from modelyard.domain.accounts.auth import TokenIssuer, UserRequest
 from modelyard.domain.accounts.documents import UserDocument
 from modelyard.domain.accounts.schemas import AccessToken, TokenRequest, User, UserCreate
 from modelyard.domain.accounts.services import AccountService
@@ -71,6 +68,6 @@ class AuthController(Controller):
         summary="Get the current account",
         responses=problem_responses(*AUTHENTICATED),
     )
-    async def me(self, request: Request[UserDocument, Token, Any]) -> User:
+    async def me(self, request: UserRequest) -> User:
         """The account the bearer token belongs to."""
         return to_user(request.user)

@@ -6,16 +6,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
-from beanie import PydanticObjectId
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
-from litestar.security.jwt import Token
 
-from modelyard.domain.accounts.documents import UserDocument
+from modelyard.domain.accounts.auth import UserRequest, owner
 from modelyard.domain.analysis.documents import AnalysisJobDocument
 from modelyard.domain.analysis.schemas import (
     Analysis,
@@ -36,16 +34,9 @@ from modelyard.lib.errors import Problem
 from modelyard.lib.openapi import AUTHENTICATED, ExactExample, problem_responses
 from modelyard.lib.pagination import Limit, Offset
 
-AuthedRequest = Request[UserDocument, Token, Any]
 DatasetIdParam = Annotated[str, Parameter(description="The dataset's 24-hex id.")]
 ModelIdParam = Annotated[str, Parameter(description="The model's 24-hex id.")]
 AnalysisIdParam = Annotated[str, Parameter(description="The analysis' 24-hex id.")]
-
-
-def owner(request: AuthedRequest) -> PydanticObjectId:
-    user_id = request.user.id
-    assert user_id is not None  # authenticated users are stored documents
-    return user_id
 
 
 def provide_analysis_service(state: State, datasets: NamedDependency[DatasetService]) -> AnalysisService:
@@ -181,7 +172,7 @@ class DatasetAnalysesController(Controller):
     )
     async def create(
         self,
-        request: AuthedRequest,
+        request: UserRequest,
         dataset_id: FromPath[DatasetIdParam],
         analyses: NamedDependency[AnalysisService],
         data: JSONBody[AnalysisCreate | None] = None,
@@ -209,7 +200,7 @@ class DatasetAnalysesController(Controller):
     )
     async def list_for_dataset(
         self,
-        request: AuthedRequest,
+        request: UserRequest,
         dataset_id: FromPath[DatasetIdParam],
         analyses: NamedDependency[AnalysisService],
         limit: FromQuery[Limit] = 20,
@@ -234,7 +225,7 @@ class ModelAnalysesController(Controller):
     )
     async def create(
         self,
-        request: AuthedRequest,
+        request: UserRequest,
         model_id: FromPath[ModelIdParam],
         analyses: NamedDependency[AnalysisService],
     ) -> Response[Analysis]:
@@ -255,7 +246,7 @@ class ModelAnalysesController(Controller):
     )
     async def list_for_model(
         self,
-        request: AuthedRequest,
+        request: UserRequest,
         model_id: FromPath[ModelIdParam],
         analyses: NamedDependency[AnalysisService],
         limit: FromQuery[Limit] = 20,
@@ -279,7 +270,7 @@ class AnalysesController(Controller):
     )
     async def get_analysis(
         self,
-        request: AuthedRequest,
+        request: UserRequest,
         analysis_id: FromPath[AnalysisIdParam],
         analyses: NamedDependency[AnalysisService],
     ) -> Analysis:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIMediaType as MediaTypeSpec
 from litestar.openapi.spec import Operation, RequestBody
@@ -14,9 +14,8 @@ from litestar.openapi.spec import Schema as SchemaSpec
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.response import Stream
-from litestar.security.jwt import Token
 
-from modelyard.domain.accounts.documents import UserDocument
+from modelyard.domain.accounts.auth import UserRequest, owner
 from modelyard.domain.datasets.documents import DatasetDocument
 from modelyard.domain.datasets.ingestion import ACCEPTED_FORMATS, SNIFF_BYTES
 from modelyard.domain.datasets.schemas import (
@@ -37,7 +36,6 @@ from modelyard.settings import Settings
 MAX_PREVIEW_ROWS = 1000
 NAME_MAX = 200
 DESCRIPTION_MAX = 5000
-UserRequest = Request[UserDocument, Token, Any]
 DatasetIdParam = Annotated[str, Parameter(description="24-hex dataset id.", min_length=1, max_length=64)]
 
 
@@ -148,7 +146,7 @@ class DatasetController(Controller):
         try:
             name = _text_field(upload.fields, "name", NAME_MAX)
             description = _text_field(upload.fields, "description", DESCRIPTION_MAX)
-            document = await datasets.create(request.user.id, upload, name, description)  # type: ignore[arg-type]
+            document = await datasets.create(owner(request), upload, name, description)
         finally:
             await upload.discard()
         return to_dataset(document)
@@ -176,7 +174,7 @@ class DatasetController(Controller):
     ) -> DatasetPage:
         """Your datasets, newest first. `name` filters by a case-insensitive substring."""
         items, total = await datasets.list_owned(
-            request.user.id,  # type: ignore[arg-type]
+            owner(request),
             name_contains=name,
             limit=limit,
             offset=offset,
@@ -196,7 +194,7 @@ class DatasetController(Controller):
         dataset_id: FromPath[DatasetIdParam],
     ) -> Dataset:
         """One of your datasets. Another user's dataset id is a 404."""
-        return to_dataset(await datasets.get_owned(request.user.id, dataset_id))  # type: ignore[arg-type]
+        return to_dataset(await datasets.get_owned(owner(request), dataset_id))
 
     @patch(
         "/{dataset_id:str}",
@@ -213,7 +211,7 @@ class DatasetController(Controller):
     ) -> Dataset:
         """Change `name` and/or `description`; nothing else about a dataset is editable."""
         document = await datasets.update(
-            request.user.id,  # type: ignore[arg-type]
+            owner(request),
             dataset_id,
             name=data.name,
             description=data.description,
@@ -237,7 +235,7 @@ class DatasetController(Controller):
         If storage fails half-way the dataset disappears from lists and the next GET or
         DELETE of its id finishes the removal.
         """
-        await datasets.delete(request.user.id, dataset_id)  # type: ignore[arg-type]
+        await datasets.delete(owner(request), dataset_id)
 
     @get(
         "/{dataset_id:str}/profile",
@@ -256,7 +254,7 @@ class DatasetController(Controller):
         Values shown from columns that hold personal data (sample and top values) are masked.
         `estimated` lists the figures that are estimates rather than exact.
         """
-        document = await datasets.get_owned(request.user.id, dataset_id)  # type: ignore[arg-type]
+        document = await datasets.get_owned(owner(request), dataset_id)
         return msgspec.convert(document.profile, DatasetProfile)
 
     @get(
@@ -279,7 +277,7 @@ class DatasetController(Controller):
 
         Datetimes are strings; missing values are `null`. `total` is the number of rows.
         """
-        document = await datasets.get_owned(request.user.id, dataset_id)  # type: ignore[arg-type]
+        document = await datasets.get_owned(owner(request), dataset_id)
         rows = await datasets.preview(document, offset=offset, limit=limit)
         return PreviewPage(
             total=document.rows, limit=limit, offset=offset, columns=document.columns, rows=rows
@@ -299,7 +297,7 @@ class DatasetController(Controller):
         dataset_id: FromPath[DatasetIdParam],
     ) -> Response[Any]:
         """The bytes exactly as uploaded, streamed, with the original file name."""
-        document = await datasets.get_owned(request.user.id, dataset_id)  # type: ignore[arg-type]
+        document = await datasets.get_owned(owner(request), dataset_id)
         filename = (document.filename or f"{document.name}.{document.format}").replace('"', "")
         return Stream(
             datasets.stream_original(document),

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from beanie import PydanticObjectId
-from litestar import Controller, Request, delete, get, patch
+from litestar import Controller, delete, get, patch
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
-from litestar.security.jwt import Token
 
-from modelyard.domain.accounts.documents import UserDocument
+from modelyard.domain.accounts.auth import UserRequest, owner
 from modelyard.domain.models.documents import ModelDocument
 from modelyard.domain.models.schemas import (
     Candidate,
@@ -30,15 +28,6 @@ from modelyard.domain.models.schemas import (
 from modelyard.domain.models.services import ModelService
 from modelyard.lib.openapi import AUTHENTICATED, problem_responses
 from modelyard.lib.pagination import Limit, Offset
-
-UserRequest = Request[UserDocument, Token, Any]
-
-
-def owner(request: UserRequest) -> PydanticObjectId:
-    """The authenticated user's id (always set on a stored user)."""
-    user_id = request.user.id
-    assert user_id is not None
-    return user_id
 
 
 def provide_model_service(state: State) -> ModelService:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from beanie import PydanticObjectId
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
-from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from modelyard.domain.accounts.documents import UserDocument
+from modelyard.domain.accounts.auth import UserRequest, owner
 from modelyard.domain.datasets.ingestion import SNIFF_BYTES
 from modelyard.domain.datasets.upload import receive_upload
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument
@@ -28,15 +24,6 @@ from modelyard.lib.errors import Problem
 from modelyard.lib.openapi import AUTHENTICATED, problem_responses
 from modelyard.lib.pagination import Limit, Offset
 from modelyard.settings import Settings
-
-UserRequest = Request[UserDocument, Token, Any]
-
-
-def owner(request: UserRequest) -> PydanticObjectId:
-    """The authenticated user's id (always set on a stored user)."""
-    user_id = request.user.id
-    assert user_id is not None
-    return user_id
 
 
 def provide_prediction_service(state: State, settings: NamedDependency[Settings]) -> PredictionService:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from beanie import PydanticObjectId
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
-from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from modelyard.domain.accounts.documents import UserDocument
+from modelyard.domain.accounts.auth import UserRequest, owner
 from modelyard.domain.datasets.services import DatasetService
 from modelyard.domain.models.schemas import Candidate, DroppedColumn
 from modelyard.domain.training.documents import TrainingJobDocument
@@ -23,15 +21,6 @@ from modelyard.lib.jobs import JobStatus
 from modelyard.lib.openapi import AUTHENTICATED, problem_responses
 from modelyard.lib.pagination import Limit, Offset
 from modelyard.settings import Settings
-
-UserRequest = Request[UserDocument, Token, Any]
-
-
-def owner(request: UserRequest) -> PydanticObjectId:
-    """The authenticated user's id (always set on a stored user)."""
-    user_id = request.user.id
-    assert user_id is not None
-    return user_id
 
 
 def provide_training_service(
