@@ -58,21 +58,28 @@ async def load_dataset_table(store: ObjectStore, dataset: DatasetDocument) -> pa
     return await asyncio.to_thread(pq.read_table, io.BytesIO(data))
 
 
+def ingest_limits(settings: Settings) -> IngestLimits:
+    """The shape limits every table upload (dataset or batch input) is held to."""
+    return IngestLimits(
+        max_columns=settings.app.max_dataset_columns, max_cell_bytes=settings.app.max_cell_bytes
+    )
+
+
+async def sniff_upload(upload: ReceivedUpload, limits: IngestLimits) -> Sniffed:
+    """Format, encoding and delimiter of an upload from its head (off the event loop: ~tens of ms)."""
+    try:
+        return await asyncio.to_thread(sniff, upload.head, complete=upload.size <= SNIFF_BYTES, limits=limits)
+    except DatasetRejected as exc:
+        raise rejection_error(exc) from None
+
+
 class DatasetService:
     def __init__(self, store: ObjectStore, pool: ProcessPoolExecutor, settings: Settings) -> None:
         self.store = store
         self.pool = pool
-        self.limits = IngestLimits(
-            max_columns=settings.app.max_dataset_columns, max_cell_bytes=settings.app.max_cell_bytes
-        )
+        self.limits = ingest_limits(settings)
 
     # ------------------------------------------------------------------ create
-
-    def sniff(self, upload: ReceivedUpload) -> Sniffed:
-        try:
-            return sniff(upload.head, complete=upload.size <= SNIFF_BYTES, limits=self.limits)
-        except DatasetRejected as exc:
-            raise rejection_error(exc) from None
 
     async def create(
         self, owner_id: PydanticObjectId, upload: ReceivedUpload, name: str | None, description: str | None
@@ -81,7 +88,7 @@ class DatasetService:
 
         Nothing is stored unless everything succeeds: objects written before a failure are removed.
         """
-        sniffed = self.sniff(upload)
+        sniffed = await sniff_upload(upload, self.limits)
         dataset_id = PydanticObjectId()
         prefix = dataset_prefix(dataset_id)
         with tempfile.TemporaryDirectory(prefix="modelyard-dataset-") as work:

@@ -18,8 +18,8 @@ from typing import Any
 import structlog
 from beanie import PydanticObjectId
 
-from modelyard.domain.datasets.ingestion import DatasetRejected, IngestLimits, convert_to_parquet, sniff
-from modelyard.domain.datasets.services import rejection_error
+from modelyard.domain.datasets.ingestion import DatasetRejected, convert_to_parquet
+from modelyard.domain.datasets.services import ingest_limits, rejection_error, sniff_upload
 from modelyard.domain.datasets.upload import ReceivedUpload
 from modelyard.domain.models.artifacts import load_pipeline
 from modelyard.domain.models.documents import ModelDocument
@@ -124,9 +124,8 @@ class PredictionService:
         started = time.perf_counter()
         if entry.batcher is not None and len(records) <= INLINE_RECORDS:
             scored = await _score_batched(entry, records)
-        elif len(records) <= INLINE_RECORDS:
-            scored = predict_records(entry.model, records)
         else:
+            # The sklearn pipeline path costs milliseconds: never on the event loop.
             scored = await asyncio.to_thread(predict_records, entry.model, records)
         response = _response(model_id, entry, scored, len(records))
         self.tally.add(model_id, len(scored.valid))
@@ -155,15 +154,9 @@ class PredictionService:
     ) -> BatchPredictionJobDocument:
         """Check and normalise the upload (dataset ingestion rules), store it, queue the job."""
         model = await self.models.get_owned(owner_id, model_id)
-        limits = IngestLimits(
-            max_columns=getattr(self.settings.app, "max_dataset_columns", 2000),
-            max_cell_bytes=getattr(self.settings.app, "max_cell_bytes", 1024 * 1024),
-        )
         job_id = PydanticObjectId()
-        try:
-            sniffed = sniff(upload.head, complete=upload.size <= len(upload.head), limits=limits)
-        except DatasetRejected as exc:
-            raise rejection_error(exc) from None
+        limits = ingest_limits(self.settings)
+        sniffed = await sniff_upload(upload, limits)
         with tempfile.TemporaryDirectory(prefix="modelyard-batch-") as work:
             target = Path(work) / "input.parquet"
             try:
