@@ -112,7 +112,8 @@ class ModelPredictionsController(Controller):
         plus `prediction` (and `probability_<class>` for classifiers), downloaded from
         `GET /api/v1/batch-predictions/{id}/result`.
         """
-        await predictions.models.get_owned(owner(request), model_id)
+        # Before receiving the body: an unknown model is a 404 without streaming the upload.
+        model = await predictions.models.get_owned(owner(request), model_id)
         upload = await receive_upload(
             request.headers.get("content-type", ""),
             request.content_length,
@@ -121,7 +122,7 @@ class ModelPredictionsController(Controller):
             head_bytes=SNIFF_BYTES,
         )
         try:
-            job = await predictions.create_batch(owner(request), model_id, upload)
+            job = await predictions.create_batch(owner(request), model, upload)
         finally:
             await upload.discard()
         return Response(

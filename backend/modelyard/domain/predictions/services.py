@@ -150,10 +150,12 @@ class PredictionService:
     # -- batch -------------------------------------------------------------------------------
 
     async def create_batch(
-        self, owner_id: PydanticObjectId, model_id: str, upload: ReceivedUpload
+        self, owner_id: PydanticObjectId, model: ModelDocument, upload: ReceivedUpload
     ) -> BatchPredictionJobDocument:
-        """Check and normalise the upload (dataset ingestion rules), store it, queue the job."""
-        model = await self.models.get_owned(owner_id, model_id)
+        """Check and normalise the upload (dataset ingestion rules), store it, queue the job.
+
+        `model` is the owner's model, looked up before the upload was received.
+        """
         job_id = PydanticObjectId()
         limits = ingest_limits(self.settings)
         sniffed = await sniff_upload(upload, limits)
