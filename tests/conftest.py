@@ -53,6 +53,7 @@ def s3_endpoint() -> Iterator[str]:
 def make_settings(
     mongodb_url: str, storage_url: str, *, s3_endpoint: str | None = None, var_dir: Path, **app: object
 ) -> Settings:
+    app.setdefault("warm_workers", False)  # most tests never use the pool; the e2e servers warm it
     return Settings(
         app=AppSettings(env="test", var_dir=var_dir, **app),  # type: ignore[arg-type]
         database=DatabaseSettings(url=mongodb_url, database=f"t_{uuid.uuid4().hex[:16]}", timeout_ms=3000),

@@ -51,6 +51,13 @@ from modelyard.settings import Settings, get_settings
 
 DOCUMENTS = [UserDocument, DatasetDocument, AnalysisJobDocument]
 DOCUMENTS += [TrainingJobDocument, ModelDocument, BatchPredictionJobDocument]
+WORKER_MODULES = (
+    # What the process pool runs: profiling, training, batch scoring, analysis signals.
+    "modelyard.domain.datasets.profiling",
+    "modelyard.domain.training.worker",
+    "modelyard.domain.predictions.batch",
+    "modelyard.domain.analysis.signals",
+)
 
 API_DESCRIPTION = """\
 Modelyard turns tabular data into trained, documented models.
@@ -143,7 +150,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         client = await connect_database(
             mongodb_url, settings.database.database, DOCUMENTS, timeout_ms=settings.database.timeout_ms
         )
-        pool = create_process_pool(settings.app.process_workers or None)
+        pool = create_process_pool(
+            settings.app.process_workers or None, preload=WORKER_MODULES, warm=settings.app.warm_workers
+        )
         app.state.process_pool = pool
         app.state.user_cache = users
         app.state.object_store = store

@@ -53,6 +53,11 @@ class AppSettings(BaseSettings):
         description="Processes for CPU-heavy work (profiling, training, batch scoring); 0 picks one per core "
         "(at most 4).",
     )
+    warm_workers: bool = Field(
+        True,
+        description="Start the process workers with the server, libraries imported, so the first upload, "
+        "training or batch job does not wait 1-2 s for them.",
+    )
     max_upload_bytes: int = Field(
         200 * 1024 * 1024, ge=1024, description="Largest accepted upload (datasets, batch inputs), in bytes."
     )

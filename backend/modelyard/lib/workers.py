@@ -8,11 +8,12 @@ machine an unpinned 2-thread fit in each of two workers runs many times slower.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import ParamSpec, TypeVar
 
@@ -22,9 +23,13 @@ R = TypeVar("R")
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "POLARS_MAX_THREADS")
 
 
-def _init_worker(threads: int) -> None:
+def _init_worker(threads: int, preload: Sequence[str]) -> None:
     _pin_threads(threads)
     _exit_with_parent()
+    # Import the job modules once per worker, at start: polars, scikit-learn and friends take
+    # a second or two to import, which would otherwise land on the first job of each worker.
+    for module in preload:
+        importlib.import_module(module)
 
 
 def _exit_with_parent() -> None:
@@ -58,16 +63,27 @@ def default_worker_count() -> int:
     return max(1, min(4, (os.cpu_count() or 1)))
 
 
-def create_process_pool(workers: int | None = None) -> ProcessPoolExecutor:
+def create_process_pool(
+    workers: int | None = None, *, preload: Sequence[str] = (), warm: bool = False
+) -> ProcessPoolExecutor:
+    """A spawn pool of `workers` processes, each importing `preload` when it starts.
+
+    Workers start on demand; `warm` starts them all now (in the background: this does not wait).
+    """
     workers = workers or default_worker_count()
     threads = max(1, (os.cpu_count() or 1) // workers)
     # spawn, not fork: the parent holds event-loop and database-client state a fork would copy.
-    return ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_init_worker,
-        initargs=(threads,),
+        initargs=(threads, tuple(preload)),
     )
+    if warm:
+        # The pool spawns a process per submission while none is idle: one no-op each starts them all.
+        for _ in range(workers):
+            pool.submit(os.getpid)
+    return pool
 
 
 async def run_in_process(
