@@ -40,6 +40,7 @@ WIDE = (
 ).encode()
 HUGE_CELL = b"id,blob\n1," + b"x" * (10 * 1024 * 1024) + b"\n2,small\n"
 RAGGED_LATE = b"a,b,c\n" + b"1,2,3\n" * 50_000 + b"1,2,3,4\n"
+SHORT_LATE = b"a,b,c\n" + b"1,2,3\n" * 50_000 + b"1,2\n" + b"1,2,3\n" * 10  # past the sniffed head
 
 
 @pytest.mark.parametrize(
@@ -52,6 +53,7 @@ RAGGED_LATE = b"a,b,c\n" + b"1,2,3\n" * 50_000 + b"1,2,3,4\n"
         (b"\x89PNG\r\n\x1a\n" + b"\x00\x01" * 500, "image.csv", 415, "binary"),
         (b"a,b,c\n1,2,3\n4,5\n", "ragged.csv", 422, "ragged"),
         (RAGGED_LATE, "ragged-late.csv", 422, "ragged"),
+        (SHORT_LATE, "short-late.csv", 422, "record 50002 has 2 fields but the header has 3"),
         (WIDE, "wide.csv", 422, "columns"),
         (HUGE_CELL, "cell.csv", 422, "cell"),
         (zip_bomb(), "bomb.xlsx", 422, "zip bomb"),
@@ -66,6 +68,7 @@ RAGGED_LATE = b"a,b,c\n" + b"1,2,3\n" * 50_000 + b"1,2,3,4\n"
         "png-named-csv",
         "ragged",
         "ragged-late",
+        "short-row-late",
         "10000-columns",
         "10MB-cell",
         "xlsx-zip-bomb",
@@ -190,4 +193,12 @@ async def test_overlong_name_is_422(env: DatasetEnv) -> None:
     response = await env.upload(headers, b"a\n1\n", name="n" * 201)
     assert response.status_code == 422
     assert response.json()["errors"][0]["location"] == "body.name"
+    await assert_nothing_stored(env, headers)
+
+
+async def test_short_record_far_into_the_file_is_named(env: DatasetEnv) -> None:
+    headers = await env.headers()
+    response = await env.upload(headers, SHORT_LATE, "short-late.csv")
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["location"] == "record:50002"
     await assert_nothing_stored(env, headers)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -27,6 +28,7 @@ _NATIONAL_IDS = (
     re.compile(r"^[A-CEGHJ-PR-TW-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]$"),  # UK national insurance number
     re.compile(r"^[12]\s?\d{2}\s?(?:0[1-9]|1[0-2])\s?\d{2}\s?\d{3}\s?\d{3}\s?\d{2}$"),  # French INSEE
 )
+_CANDIDATE = re.compile(r"[\d@:]")
 _IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 _NAME_HEADER = re.compile(
     r"^(?:(?:first|last|full|given|family|middle|maiden|sur|customer|contact|patient|person|employee|user)"
@@ -105,23 +107,25 @@ def normalise_header(name: str) -> str:
 def detect(column: str, values: list[str]) -> list[PiiMatch]:
     """PII kinds found in a column, from its header and a sample of its non-null values."""
     found: list[PiiMatch] = []
-    sample = [v.strip() for v in values if v and v.strip()]
-    claimed = [False] * len(sample)
-    for kind, test, checksum in _DETECTORS:
-        hits = 0
-        for index, value in enumerate(sample):
-            # A value counts once: a Luhn-valid card is not also reported as a phone number.
-            if not claimed[index] and test(value):
-                claimed[index] = True
-                hits += 1
-        ratio = hits / len(sample) if sample else 0.0
-        if sample and ratio >= MIN_RATIO:
+    sample = Counter(stripped for v in values if v and (stripped := v.strip()))
+    size = sum(sample.values())
+    hits: Counter[PiiKind] = Counter()
+    for value, repeats in sample.items():
+        if not _CANDIDATE.search(value):
+            continue  # every detector needs a digit, an `@` or a `:`
+        # A value counts once, for the first kind it matches: a Luhn-valid card is not also a phone.
+        kind = next((kind for kind, test, _ in _DETECTORS if test(value)), None)
+        if kind is not None:
+            hits[kind] += repeats
+    for kind, _, checksum in _DETECTORS:
+        ratio = hits[kind] / size if size else 0.0
+        if size and ratio >= MIN_RATIO:
             confidence: Literal["low", "medium", "high"] = (
                 "high" if ratio >= 0.9 or (checksum and ratio >= 0.5) else "medium" if ratio >= 0.6 else "low"
             )
-            found.append(PiiMatch(kind, round(ratio, 4), confidence, len(sample)))
+            found.append(PiiMatch(kind, round(ratio, 4), confidence, size))
     if _NAME_HEADER.match(normalise_header(column)):
-        found.append(PiiMatch("person_name", 1.0, "medium", len(sample)))
+        found.append(PiiMatch("person_name", 1.0, "medium", size))
     return found
 
 

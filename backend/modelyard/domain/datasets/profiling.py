@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -137,20 +138,27 @@ def profile_column(
                 f"column:{name}",
             )
 
-    # Distinct counts and top values from sorted 64-bit hashes: one fast pass for any type.
-    if hashed is None:
-        hashed = series.hash(seed=7)
-    hashes = (hashed.filter(series.is_not_null()) if nulls else hashed).to_numpy()
-    unique_hashes, counts = np.unique(hashes, return_counts=True)
-    distinct = int(unique_hashes.size)
+    numeric_kind = dtype.is_numeric() and count > 0
+    if numeric_kind:
+        # Numbers: one sort gives distinct counts, top values and exact quantiles together.
+        ordered = np.sort(values.to_numpy())
+        distinct, top_pairs = _sorted_runs(ordered)
+        hashes = np.empty(0, dtype=np.uint64)
+    else:
+        # Anything else: distinct counts and top values from sorted 64-bit hashes, one fast pass.
+        if hashed is None:
+            hashed = series.hash(seed=7)
+        hashes = (hashed.filter(series.is_not_null()) if nulls else hashed).to_numpy()
+        unique_hashes, counts = np.unique(hashes, return_counts=True)
+        distinct = int(unique_hashes.size)
 
     head = values.head(1000)
     semantic = _semantic_type(series, values, head, distinct)
     top: list[tuple[object, int]] = []
     if is_string or semantic in ("categorical", "boolean") or distinct <= 50:
-        top = _top_values(values, hashes, unique_hashes, counts)
+        top = top_pairs() if numeric_kind else _top_values(values, hashes, unique_hashes, counts)
 
-    numeric = _numeric_stats(values) if dtype.is_numeric() and semantic != "boolean" and count else None
+    numeric = _numeric_stats(values, ordered) if numeric_kind and semantic != "boolean" else None
     datetime_min = datetime_max = None
     if dtype.is_temporal() and count:
         datetime_min, datetime_max = _as_datetime(values.min()), _as_datetime(values.max())
@@ -234,23 +242,60 @@ def _semantic_type(series: pl.Series, values: pl.Series, head: pl.Series, distin
     return "categorical"
 
 
-def _numeric_stats(values: pl.Series) -> NumericStats:
+def _sorted_runs(ordered: np.ndarray) -> tuple[int, Callable[[], list[tuple[object, int]]]]:
+    """Distinct count of a sorted array, and a function giving its most frequent values."""
+    if ordered.dtype.kind == "f":
+        finite = ordered[~np.isnan(ordered)]  # NaNs sort last; they count as one value
+        nans = ordered.size - finite.size
+    else:
+        finite, nans = ordered, 0
+    starts = np.flatnonzero(np.diff(finite)) + 1 if finite.size else np.empty(0, dtype=np.intp)
+    distinct = (starts.size + 1 if finite.size else 0) + (1 if nans else 0)
+
+    def top() -> list[tuple[object, int]]:
+        bounds = np.concatenate(([0], starts, [finite.size])) if finite.size else np.zeros(1, np.intp)
+        counts = np.diff(bounds)
+        keep = min(TOP_VALUES, counts.size)
+        best = np.argpartition(-counts, keep - 1)[:keep] if keep else np.empty(0, dtype=np.intp)
+        found: list[tuple[object, int]] = [(finite[bounds[i]].item(), int(counts[i])) for i in best]
+        if nans:
+            found.append((float("nan"), nans))
+        found.sort(key=lambda pair: (-pair[1], _text(pair[0])))  # ties in a stable, readable order
+        return found[:TOP_VALUES]
+
+    return distinct, top
+
+
+def _numeric_stats(values: pl.Series, ordered: np.ndarray) -> NumericStats:
+    """Exact statistics of a column's non-null values, given them sorted (`ordered`)."""
     floats = values.cast(pl.Float64)
-    array = floats.to_numpy()
-    points = np.quantile(array, list(QUANTILES.values()))
-    quantiles = dict(zip(QUANTILES, (float(p) for p in points), strict=True))
+    array = ordered.astype(np.float64, copy=False)
+    if array.size and np.isnan(array[-1]):  # NaNs sort last; statistics are over the numbers
+        array = array[~np.isnan(array)]
+    quantiles = {key: _sorted_quantile(array, q) for key, q in QUANTILES.items()}
     q1, q3 = quantiles["p25"], quantiles["p75"]
     iqr = q3 - q1
-    outliers = int(np.count_nonzero((array < q1 - 3 * iqr) | (array > q3 + 3 * iqr)))
+    below = np.searchsorted(array, q1 - 3 * iqr, side="left")
+    above = array.size - np.searchsorted(array, q3 + 3 * iqr, side="right")
     return NumericStats(
-        min=_finite(array.min()),
-        max=_finite(array.max()),
+        min=_finite(array[0]) if array.size else 0.0,
+        max=_finite(array[-1]) if array.size else 0.0,
         mean=_finite(floats.mean()),
         std=_optional(floats.std()),
         quantiles={key: _finite(value) for key, value in quantiles.items()},
         skewness=_optional(floats.skew()),
-        outliers=outliers,
+        outliers=int(below + above) if array.size else 0,
     )
+
+
+def _sorted_quantile(ordered: np.ndarray, q: float) -> float:
+    """numpy's default (linear) quantile of an already sorted array, without re-partitioning it."""
+    if not ordered.size:
+        return math.nan
+    position = q * (ordered.size - 1)
+    low = math.floor(position)
+    high = min(low + 1, ordered.size - 1)
+    return float(ordered[low] + (ordered[high] - ordered[low]) * (position - low))
 
 
 def _column_findings(column: ColumnProfile, values: pl.Series, head: pl.Series) -> list[QualityFinding]:
