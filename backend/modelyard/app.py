@@ -29,7 +29,7 @@ from modelyard.domain.analysis.documents import AnalysisJobDocument
 from modelyard.domain.analysis.services import analysis_lifespan
 from modelyard.domain.datasets.controllers import DatasetController
 from modelyard.domain.datasets.documents import DatasetDocument
-from modelyard.domain.datasets.services import provide_dataset_service
+from modelyard.domain.datasets.services import datasets_lifespan, provide_dataset_service
 from modelyard.domain.models.controllers import ModelController
 from modelyard.domain.models.documents import ModelDocument
 from modelyard.domain.predictions.controllers import BatchPredictionController, ModelPredictionsController
@@ -206,6 +206,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Business metrics read the database the first lifespan connects: keep them after it.
         lifespan=[
             lifespan,
+            # Removes datasets a crashed process left half-stored or half-deleted.
+            datasets_lifespan(settings),
             business_metrics_lifespan(settings.metrics.refresh_seconds),
             # Training and predictions: creates the job runner (recovering interrupted jobs), the model
             # cache and the prediction-count flusher; before analysis, which reuses the runner.

@@ -41,8 +41,9 @@ DATASETS_COLLECTION = "datasets"
 MODELS_COLLECTION = "models"
 TRAINING_JOBS_COLLECTION = "training_jobs"
 USAGE_COLLECTION = "usage_counters"
-# Datasets being removed have `status: "deleting"` (DatasetDocument); a `deleted_at` marks older soft deletes.
-LIVE_DATASETS_FILTER: dict[str, Any] = {"status": {"$ne": "deleting"}, "deleted_at": None}
+# Datasets being stored or removed have `status: "uploading"` / `"deleting"` (DatasetDocument);
+# a `deleted_at` marks older soft deletes.
+LIVE_DATASETS_FILTER: dict[str, Any] = {"status": {"$nin": ["uploading", "deleting"]}, "deleted_at": None}
 # Where a model document keeps its held-out scores ({metric name: number}); the first dict found wins.
 MODEL_SCORE_FIELDS = ("test_metrics", "metrics")
 MAX_PRODUCTION_MODELS = 500

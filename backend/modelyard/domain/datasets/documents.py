@@ -31,8 +31,9 @@ class DatasetDocument(Document):
     original_key: str
     table_key: str
     """Normalised Parquet copy: unique column names, plain types."""
-    status: Literal["ready", "deleting"] = "ready"
-    """`deleting`: removal started; objects may remain and GET/DELETE finish the job."""
+    status: Literal["uploading", "ready", "deleting"] = "ready"
+    """`uploading`: recorded, its objects being stored (invisible to the owner); `deleting`: removal
+    started, objects may remain. Either one left behind by a crash is finished by the sweeper."""
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -41,6 +42,7 @@ class DatasetDocument(Document):
         indexes = [
             IndexModel([("owner_id", ASCENDING), ("created_at", DESCENDING)], name="owner_newest"),
             IndexModel([("owner_id", ASCENDING), ("sha256", ASCENDING)], name="owner_sha256"),
+            IndexModel([("status", ASCENDING), ("updated_at", ASCENDING)], name="status_updated"),
         ]
 
 

@@ -11,8 +11,10 @@ import contextlib
 import io
 import re
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import structlog
 from beanie import PydanticObjectId
+from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
@@ -43,6 +46,9 @@ from modelyard.settings import Settings
 log = structlog.get_logger("modelyard.datasets")
 ORIGINAL = "original"
 TABLE = "table.parquet"
+ABANDONED_AFTER = timedelta(hours=1)
+"""An `uploading` or `deleting` dataset untouched this long was left by a crashed process."""
+SWEEP_EVERY_S = 600.0
 
 
 def rejection_error(exc: DatasetRejected) -> Exception:
@@ -99,43 +105,47 @@ class DatasetService:
                 )
             except DatasetRejected as exc:
                 raise rejection_error(exc) from None
+            duplicate = (
+                await DatasetDocument.find(
+                    DatasetDocument.owner_id == owner_id,
+                    DatasetDocument.sha256 == upload.sha256,
+                    DatasetDocument.status == "ready",
+                )
+                .sort("+created_at")
+                .first_or_none()
+            )
+            document = DatasetDocument(
+                id=dataset_id,
+                owner_id=owner_id,
+                name=name or _default_name(upload.filename),
+                description=description,
+                filename=upload.filename,
+                format=sniffed.format,
+                encoding=result["encoding"],
+                delimiter=sniffed.delimiter,
+                size_bytes=upload.size,
+                sha256=upload.sha256,
+                duplicate_of=duplicate.id if duplicate else None,
+                rows=result["rows"],
+                columns=result["columns"],
+                renamed_columns=[tuple(pair) for pair in result["renamed"]],
+                profile=result["profile"],
+                original_key=prefix + ORIGINAL,
+                table_key=prefix + TABLE,
+                status="uploading",
+            )
+            # Recorded before its objects are stored: a crash half-way leaves an `uploading` record
+            # the sweeper finds and removes with its objects, never objects nothing points to.
+            await document.insert()
             try:
                 await asyncio.gather(
                     self.store.put(prefix + ORIGINAL, _file_chunks(upload.path)),
                     self.store.put(prefix + TABLE, _file_chunks(table_path)),
                 )
-                duplicate = (
-                    await DatasetDocument.find(
-                        DatasetDocument.owner_id == owner_id,
-                        DatasetDocument.sha256 == upload.sha256,
-                        DatasetDocument.status == "ready",
-                    )
-                    .sort("+created_at")
-                    .first_or_none()
-                )
-                document = DatasetDocument(
-                    id=dataset_id,
-                    owner_id=owner_id,
-                    name=name or _default_name(upload.filename),
-                    description=description,
-                    filename=upload.filename,
-                    format=sniffed.format,
-                    encoding=result["encoding"],
-                    delimiter=sniffed.delimiter,
-                    size_bytes=upload.size,
-                    sha256=upload.sha256,
-                    duplicate_of=duplicate.id if duplicate else None,
-                    rows=result["rows"],
-                    columns=result["columns"],
-                    renamed_columns=[tuple(pair) for pair in result["renamed"]],
-                    profile=result["profile"],
-                    original_key=prefix + ORIGINAL,
-                    table_key=prefix + TABLE,
-                )
-                await document.insert()
+                await document.set({"status": "ready", "updated_at": utcnow()})
             except BaseException:
                 with contextlib.suppress(Exception):
-                    await asyncio.shield(self.store.delete_prefix(prefix))
+                    await asyncio.shield(self._finish_delete(document))
                 raise
         log.info("dataset created", dataset_id=str(dataset_id), rows=document.rows, format=document.format)
         observe_dataset_upload(rows=document.rows, size_bytes=document.size_bytes)
@@ -164,7 +174,7 @@ class DatasetService:
         document = await DatasetDocument.find_one(
             DatasetDocument.id == PydanticObjectId(dataset_id), DatasetDocument.owner_id == owner_id
         )
-        if document is None:
+        if document is None or document.status == "uploading":
             raise not_found
         if document.status == "deleting":
             await self._finish_delete(document)
@@ -204,6 +214,19 @@ class DatasetService:
         await self.store.delete_prefix(dataset_prefix(document.id or ""))
         await document.delete()
         log.info("dataset deleted", dataset_id=str(document.id))
+
+    async def sweep_abandoned(self, older_than: timedelta = ABANDONED_AFTER) -> int:
+        """Finish what a crashed process left: uploads never completed and deletes never finished
+        (untouched for `older_than`). Removes their objects, then their records; how many."""
+        cutoff = utcnow() - older_than
+        abandoned = await DatasetDocument.find(
+            {"status": {"$in": ["uploading", "deleting"]}, "updated_at": {"$lt": cutoff}}
+        ).to_list()
+        for document in abandoned:
+            await self._finish_delete(document)
+        if abandoned:
+            log.warning("abandoned datasets removed", count=len(abandoned))
+        return len(abandoned)
 
     # ------------------------------------------------------------------ content
 
@@ -266,3 +289,30 @@ def _read_rows(path: Path, offset: int, limit: int) -> list[list[Any]]:
 def provide_dataset_service(state: State, settings: NamedDependency[Settings]) -> DatasetService:
     """Dependency provider (`datasets`): the app's object store and process pool."""
     return DatasetService(state.object_store, state.process_pool, settings)
+
+
+def datasets_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """Sweeps datasets a crashed process left half-stored or half-deleted: at start, then every
+    `SWEEP_EVERY_S`. Runs after the main lifespan (needs the store and the database)."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        service = DatasetService(app.state.object_store, app.state.process_pool, settings)
+
+        async def sweep_forever() -> None:
+            while True:
+                try:
+                    await service.sweep_abandoned()
+                except Exception:  # the next round retries; the API keeps serving meanwhile
+                    log.exception("dataset sweep failed")
+                await asyncio.sleep(SWEEP_EVERY_S)
+
+        task = asyncio.create_task(sweep_forever())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return lifespan
