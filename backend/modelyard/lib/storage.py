@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
@@ -41,6 +42,10 @@ class ObjectStore(Protocol):
         ...
 
     async def get_bytes(self, key: str) -> bytes: ...
+
+    async def get_range(self, key: str, start: int, length: int) -> bytes:
+        """Up to `length` bytes from offset `start` (fewer at the end of the object)."""
+        ...
 
     async def size(self, key: str) -> int: ...
 
@@ -122,6 +127,17 @@ class FileObjectStore:
     async def get_bytes(self, key: str) -> bytes:
         try:
             return await asyncio.to_thread(self._path(key).read_bytes)
+        except FileNotFoundError:
+            raise ObjectNotFoundError(key) from None
+
+    async def get_range(self, key: str, start: int, length: int) -> bytes:
+        def read() -> bytes:
+            with self._path(key).open("rb") as handle:
+                handle.seek(start)
+                return handle.read(length)
+
+        try:
+            return await asyncio.to_thread(read)
         except FileNotFoundError:
             raise ObjectNotFoundError(key) from None
 
@@ -292,6 +308,26 @@ class S3ObjectStore:
     async def get_bytes(self, key: str) -> bytes:
         return b"".join([chunk async for chunk in self.stream(key)])
 
+    async def get_range(self, key: str, start: int, length: int) -> bytes:
+        if length <= 0:
+            return b""
+        s3 = await self._s3()
+        try:
+            obj = await s3.get_object(
+                Bucket=self.bucket, Key=self._key(key), Range=f"bytes={start}-{start + length - 1}"
+            )
+        except Exception as exc:
+            if self._is_missing(exc):
+                raise ObjectNotFoundError(key) from None
+            if "InvalidRange" in str(exc):  # starting past the end
+                return b""
+            raise StorageError(f"reading {key!r} failed: {exc}") from exc
+        body = obj["Body"]
+        try:
+            return bytes(await body.read())
+        finally:
+            body.close()
+
     async def size(self, key: str) -> int:
         s3 = await self._s3()
         try:
@@ -311,22 +347,38 @@ class S3ObjectStore:
 
     async def delete(self, key: str) -> None:
         s3 = await self._s3()
-        await s3.delete_object(Bucket=self.bucket, Key=self._key(key))
+        try:
+            await s3.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except Exception as exc:
+            raise StorageError(f"deleting {key!r} failed: {exc}") from exc
 
     async def delete_prefix(self, prefix: str) -> int:
         s3 = await self._s3()
         keys = await self.list(prefix)
         for start in range(0, len(keys), 1000):
             batch = [{"Key": self.prefix + key} for key in keys[start : start + 1000]]
-            await s3.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            try:
+                result = await s3.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            except Exception as exc:
+                raise StorageError(f"deleting under {prefix!r} failed: {exc}") from exc
+            # DeleteObjects answers 200 even when some keys could not be removed.
+            if result.get("Errors"):
+                first = result["Errors"][0]
+                raise StorageError(
+                    f"deleting under {prefix!r} failed for {len(result['Errors'])} objects: "
+                    f"{first.get('Key')}: {first.get('Code')} {first.get('Message')}"
+                )
         return len(keys)
 
     async def list(self, prefix: str = "") -> list[str]:
         s3 = await self._s3()
         found: list[str] = []
         paginator = s3.get_paginator("list_objects_v2")
-        async for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
-            found.extend(item["Key"][len(self.prefix) :] for item in page.get("Contents", []))
+        try:
+            async for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+                found.extend(item["Key"][len(self.prefix) :] for item in page.get("Contents", []))
+        except Exception as exc:
+            raise StorageError(f"listing {prefix!r} failed: {exc}") from exc
         return sorted(found)
 
     async def ping(self) -> None:
@@ -358,3 +410,40 @@ def create_object_store(
             parsed.netloc, parsed.path, endpoint_url=endpoint_url, region=region, part_size=part_size
         )
     raise ValueError(f"unsupported storage URL {url!r}: use file://DIR or s3://BUCKET")
+
+
+class RangeReader(io.RawIOBase):
+    """A read-only, seekable file over a stored object, for use in a worker thread.
+
+    Each read is one ranged GET run on the event loop `loop`, so a reader such as pyarrow
+    fetches a Parquet footer and the row groups it needs, not the whole object.
+    """
+
+    def __init__(self, store: ObjectStore, key: str, size: int, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self._store, self._key, self._size, self._loop = store, key, size, loop
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        wanted = min(len(buffer), self._size - self._position)
+        if wanted <= 0:
+            return 0
+        pending = self._store.get_range(self._key, self._position, wanted)
+        data = asyncio.run_coroutine_threadsafe(pending, self._loop).result()
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)

@@ -38,7 +38,7 @@ from modelyard.lib.errors import (
     UnsupportedMediaTypeError,
     ValidationFailedError,
 )
-from modelyard.lib.storage import ObjectStore
+from modelyard.lib.storage import ObjectStore, RangeReader
 from modelyard.lib.workers import run_in_process
 from modelyard.observability.metrics import observe_dataset_upload
 from modelyard.settings import Settings
@@ -234,12 +234,13 @@ class DatasetService:
         return self.store.stream(document.original_key)
 
     async def preview(self, document: DatasetDocument, *, offset: int, limit: int) -> list[list[Any]]:
+        """Rows offset..offset+limit, fetching only the Parquet footer and the row groups holding
+        them (ranged reads), not the whole normalised copy."""
         if offset >= document.rows:
             return []
-        with tempfile.TemporaryDirectory(prefix="modelyard-preview-") as work:
-            path = Path(work) / TABLE
-            await _download(self.store, document.table_key, path)
-            return await asyncio.to_thread(_read_rows, path, offset, limit)
+        size = await self.store.size(document.table_key)
+        reader = RangeReader(self.store, document.table_key, size, asyncio.get_running_loop())
+        return await asyncio.to_thread(_read_rows, reader, offset, limit)
 
 
 def _default_name(filename: str | None) -> str:
@@ -256,18 +257,9 @@ async def _file_chunks(path: Path, chunk_size: int = 1024 * 1024) -> AsyncIterat
         handle.close()
 
 
-async def _download(store: ObjectStore, key: str, path: Path) -> None:
-    handle = await asyncio.to_thread(path.open, "wb")
-    try:
-        async for chunk in store.stream(key):
-            await asyncio.to_thread(handle.write, chunk)
-    finally:
-        handle.close()
-
-
-def _read_rows(path: Path, offset: int, limit: int) -> list[list[Any]]:
+def _read_rows(source: Path | io.RawIOBase, offset: int, limit: int) -> list[list[Any]]:
     """Rows offset..offset+limit, reading only the row groups that hold them."""
-    parquet = pq.ParquetFile(path)
+    parquet = pq.ParquetFile(source)
     groups, start, first_start = [], 0, None
     for index in range(parquet.metadata.num_row_groups):
         count = parquet.metadata.row_group(index).num_rows
