@@ -202,3 +202,26 @@ async def test_short_record_far_into_the_file_is_named(env: DatasetEnv) -> None:
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["location"] == "record:50002"
     await assert_nothing_stored(env, headers)
+
+
+async def test_not_tabular_is_refused_before_the_rest_of_the_file_is_sent(env: DatasetEnv) -> None:
+    headers = await env.headers()
+    sent = 0
+
+    async def body() -> AsyncIterator[bytes]:
+        nonlocal sent
+        yield b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="photo.csv"\r\n\r\n'
+        for _ in range(40):  # 10 MB of binary, 256 KB at a time
+            sent += 1
+            yield bytes(range(256)) * 1024
+        yield b"\r\n--XyZ--\r\n"
+
+    response = await env.client.post(
+        "/api/v1/datasets",
+        headers={**headers, "content-type": "multipart/form-data; boundary=XyZ"},
+        content=body(),
+    )
+    assert response.status_code == 415, response.text
+    assert "binary" in response.json()["detail"]
+    assert sent <= 2  # answered on the first 256 KB, not after 10 MB
+    await assert_nothing_stored(env, headers)

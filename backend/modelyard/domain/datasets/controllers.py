@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -26,7 +27,7 @@ from modelyard.domain.datasets.schemas import (
     DatasetUpdate,
     PreviewPage,
 )
-from modelyard.domain.datasets.services import DatasetService
+from modelyard.domain.datasets.services import DatasetService, ingest_limits, sniff_head
 from modelyard.domain.datasets.upload import receive_upload
 from modelyard.lib.errors import FieldError, ValidationFailedError
 from modelyard.lib.openapi import AUTHENTICATED, problem_responses
@@ -134,7 +135,9 @@ class DatasetController(Controller):
 
         Errors store nothing: 413 over the size limit, 415 for a format that is not
         tabular, 422 for an empty file, a header without rows, ragged rows, too many
-        columns, an oversized cell or a zip bomb; 400 when the body is cut short.
+        columns, an oversized cell or a zip bomb; 400 when the body is cut short. The
+        format is checked on the first 256 KB as they arrive: a 415 (or a 422 about the
+        header) answers without waiting for the rest of the file.
         """
         upload = await receive_upload(
             request.headers.get("content-type", ""),
@@ -142,6 +145,7 @@ class DatasetController(Controller):
             request.stream(),
             max_bytes=settings.app.max_upload_bytes,
             head_bytes=SNIFF_BYTES,
+            check_head=functools.partial(sniff_head, limits=ingest_limits(settings)),
         )
         try:
             name = _text_field(upload.fields, "name", NAME_MAX)

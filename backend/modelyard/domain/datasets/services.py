@@ -73,8 +73,13 @@ def ingest_limits(settings: Settings) -> IngestLimits:
 
 async def sniff_upload(upload: ReceivedUpload, limits: IngestLimits) -> Sniffed:
     """Format, encoding and delimiter of an upload from its head (off the event loop: ~tens of ms)."""
+    return await sniff_head(upload.head, limits, complete=upload.size <= SNIFF_BYTES)
+
+
+async def sniff_head(head: bytes, limits: IngestLimits, *, complete: bool = False) -> Sniffed:
+    """`sniff` off the event loop, its rejection as the API error; `complete`: `head` is the whole file."""
     try:
-        return await asyncio.to_thread(sniff, upload.head, complete=upload.size <= SNIFF_BYTES, limits=limits)
+        return await asyncio.to_thread(sniff, head, complete=complete, limits=limits)
     except DatasetRejected as exc:
         raise rejection_error(exc) from None
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -70,9 +70,15 @@ async def receive_upload(
     *,
     max_bytes: int,
     head_bytes: int,
+    check_head: Callable[[bytes], Awaitable[object]] | None = None,
     temp_dir: Path | None = None,
 ) -> ReceivedUpload:
-    """Read a multipart body; the `file` part lands in a temporary file."""
+    """Read a multipart body; the `file` part lands in a temporary file.
+
+    `check_head` sees the first `head_bytes` of the file as soon as they arrive; an error it
+    raises stops the transfer there (a file that is not tabular data is refused before the
+    rest of it is sent). A file smaller than `head_bytes` is the caller's to check.
+    """
     boundary = _boundary(content_type)
     limit_text = f"{max_bytes / 1024 / 1024:.0f} MB" if max_bytes >= 1024 * 1024 else f"{max_bytes} bytes"
     too_large = PayloadTooLargeError(f"The upload is larger than the {limit_text} limit; nothing was stored.")
@@ -112,6 +118,8 @@ async def receive_upload(
                         digest.update(event)
                         if len(head) < head_bytes:
                             head.extend(event[: head_bytes - len(head)])
+                            if check_head is not None and len(head) == head_bytes:
+                                await check_head(bytes(head))
                         pending.extend(event)
                         if len(pending) >= WRITE_BUFFER:
                             await asyncio.to_thread(handle.write, bytes(pending))
