@@ -131,3 +131,23 @@ def test_blank_lines_are_not_short_records(tmp_path: Path) -> None:
     data = ("a,b\n" + "1,2\n\n" * 3000).encode()
     frame, _ = convert(tmp_path, data, piece_bytes=1024)
     assert frame.height == 3000
+
+
+def test_records_of_empty_fields_are_skipped_too(tmp_path: Path) -> None:
+    data = ("a,b,c\n" + "1,2,3\n,,\n" * 2000 + "\r\n4,5,6\n").encode()
+    frame, _ = convert(tmp_path, data, piece_bytes=1024)
+    assert frame.height == 2001
+    assert frame.row(-1) == (4, 5, 6)
+
+
+def test_dates_with_fractions_and_junk_only_in_later_pieces(tmp_path: Path) -> None:
+    stamps = [f"2021-03-04T05:06:{i % 60:02d}" for i in range(3000)]
+    stamps[2500] = "2021-03-04T05:06:07.125"
+    stamps[2600] = "not a date"
+    data = ("at,n\n" + "".join(f"{s},{i}\n" for i, s in enumerate(stamps))).encode()
+    frame, _ = convert(tmp_path, data, piece_bytes=2048)
+    column = frame.get_column("at")
+    assert column.dtype == pl.Datetime("us")
+    expected = pl.Series(stamps).str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.f", strict=False)
+    assert column.to_list() == expected.to_list()
+    assert column[2500].microsecond == 125_000 and column[2600] is None

@@ -244,15 +244,13 @@ def _semantic_type(series: pl.Series, values: pl.Series, head: pl.Series, distin
 
 def _sorted_runs(ordered: np.ndarray) -> tuple[int, Callable[[], list[tuple[object, int]]]]:
     """Distinct count of a sorted array, and a function giving its most frequent values."""
-    if ordered.dtype.kind == "f":
-        finite = ordered[~np.isnan(ordered)]  # NaNs sort last; they count as one value
-        nans = ordered.size - finite.size
-    else:
-        finite, nans = ordered, 0
-    starts = np.flatnonzero(np.diff(finite)) + 1 if finite.size else np.empty(0, dtype=np.intp)
-    distinct = (starts.size + 1 if finite.size else 0) + (1 if nans else 0)
+    finite = _without_nans(ordered)  # NaNs sort last; they count as one value
+    nans = ordered.size - finite.size
+    changes = finite[1:] != finite[:-1]
+    distinct = (int(np.count_nonzero(changes)) + 1 if finite.size else 0) + (1 if nans else 0)
 
     def top() -> list[tuple[object, int]]:
+        starts = np.flatnonzero(changes) + 1
         bounds = np.concatenate(([0], starts, [finite.size])) if finite.size else np.zeros(1, np.intp)
         counts = np.diff(bounds)
         keep = min(TOP_VALUES, counts.size)
@@ -266,12 +264,17 @@ def _sorted_runs(ordered: np.ndarray) -> tuple[int, Callable[[], list[tuple[obje
     return distinct, top
 
 
+def _without_nans(ordered: np.ndarray) -> np.ndarray:
+    """The sorted array without its trailing NaNs (a view, no copy)."""
+    if ordered.dtype.kind != "f" or not ordered.size or not np.isnan(ordered[-1]):
+        return ordered
+    return ordered[: int(np.searchsorted(ordered, np.nan, side="left"))]
+
+
 def _numeric_stats(values: pl.Series, ordered: np.ndarray) -> NumericStats:
     """Exact statistics of a column's non-null values, given them sorted (`ordered`)."""
     floats = values.cast(pl.Float64)
-    array = ordered.astype(np.float64, copy=False)
-    if array.size and np.isnan(array[-1]):  # NaNs sort last; statistics are over the numbers
-        array = array[~np.isnan(array)]
+    array = _without_nans(ordered).astype(np.float64, copy=False)  # statistics are over the numbers
     quantiles = {key: _sorted_quantile(array, q) for key, q in QUANTILES.items()}
     q1, q3 = quantiles["p25"], quantiles["p75"]
     iqr = q3 - q1
