@@ -3,6 +3,7 @@
 Work leaves the event loop through `run_in_process`. Each worker pins its BLAS and
 OpenMP threads so that workers x threads never exceeds the cores: on a 2-core
 machine an unpinned 2-thread fit in each of two workers runs many times slower.
+Polars keeps every core (see `worker_thread_env`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,19 @@ from typing import ParamSpec, TypeVar
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "POLARS_MAX_THREADS")
+_PINNED_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def worker_thread_env(threads: int) -> dict[str, str]:
+    """The thread settings of a pool worker: OpenMP and BLAS pinned to `threads`, polars unpinned.
+
+    OpenMP and BLAS threads spin while they wait, so oversubscribed cores make them crawl; they
+    get workers x threads <= cores. Polars' pool parks idle threads instead: a lone upload parses
+    and writes on every core, and concurrent jobs simply share them.
+    """
+    env = dict.fromkeys(_PINNED_VARS, str(threads))
+    env["POLARS_MAX_THREADS"] = str(os.cpu_count() or 1)
+    return env
 
 
 def _init_worker(threads: int, preload: Sequence[str]) -> None:
@@ -49,8 +62,7 @@ def _exit_with_parent() -> None:
 
 
 def _pin_threads(threads: int) -> None:
-    for name in _THREAD_VARS:
-        os.environ[name] = str(threads)
+    os.environ.update(worker_thread_env(threads))
     try:
         from threadpoolctl import threadpool_limits
 
