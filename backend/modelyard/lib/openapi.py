@@ -13,6 +13,7 @@ from litestar.openapi.spec import (
     Operation,
     Parameter,
     Reference,
+    RequestBody,
 )
 from litestar.openapi.spec import Schema as OpenAPISchema
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
@@ -135,6 +136,8 @@ def finalize_spec(spec: OpenAPI) -> None:
       details: a 400 for a body that cannot be parsed and a 422 for invalid values.
     - Path ids are described once here: every `{x_id}` is a 24-hex id, unknown or another
       user's is a 404.
+    - A body the handler defaults to `None` (its schema allows `null`) is optional: Litestar
+      marks every request body required, and a client that sends none would be told wrongly.
     """
     close_request_schemas(spec)
     fill_missing_examples(spec)
@@ -143,6 +146,7 @@ def finalize_spec(spec: OpenAPI) -> None:
         for operation in (item.get, item.put, item.post, item.patch, item.delete):
             if operation is None:
                 continue
+            _mark_optional_body(operation.request_body)
             responses = operation.responses or {}
             generic_400 = responses.get("400")
             if isinstance(generic_400, OpenAPIResponse) and PROBLEM_MEDIA_TYPE not in (
@@ -161,6 +165,18 @@ def finalize_spec(spec: OpenAPI) -> None:
                     if "404" not in responses:
                         responses["404"] = _problem_response(spec, problem_specs[404])
             operation.responses = dict(sorted(responses.items()))
+
+
+def _mark_optional_body(body: RequestBody | Reference | None) -> None:
+    if not isinstance(body, RequestBody) or not body.content:
+        return
+    schemas = [media.schema for media in body.content.values()]
+    if all(
+        isinstance(schema, OpenAPISchema)
+        and any(isinstance(b, OpenAPISchema) and b.type == OpenAPIType.NULL for b in schema.one_of or [])
+        for schema in schemas
+    ):
+        body.required = False
 
 
 def _problem_response(spec: OpenAPI, response_spec: ResponseSpec) -> OpenAPIResponse:
