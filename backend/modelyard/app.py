@@ -18,6 +18,7 @@ from litestar.openapi.spec import Contact, License, Server, Tag
 from modelyard import __version__
 from modelyard.domain.accounts.auth import PUBLIC_PATHS, TokenIssuer, UserCache, build_token_auth
 from modelyard.domain.accounts.controllers import AuthController
+from modelyard.domain.accounts.deletion import provide_deletion_service
 from modelyard.domain.accounts.documents import UserDocument
 from modelyard.domain.accounts.services import AccountService
 from modelyard.domain.analysis.controllers import (
@@ -200,6 +201,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "object_store": Provide(provide_object_store, sync_to_thread=False),
             "process_pool": Provide(provide_process_pool, sync_to_thread=False),
             "datasets": Provide(provide_dataset_service, sync_to_thread=False),
+            "deletion": Provide(provide_deletion_service, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=create_openapi_config(),

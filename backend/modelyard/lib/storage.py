@@ -12,10 +12,12 @@ import contextlib
 import io
 import os
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
+
+from modelyard.lib.errors import ServiceUnavailableError
 
 DEFAULT_READ_CHUNK = 1024 * 1024
 
@@ -26,6 +28,22 @@ class StorageError(Exception):
 
 class ObjectNotFoundError(StorageError, KeyError):
     """No object exists under that key."""
+
+
+@contextlib.contextmanager
+def storage_unavailable_while_deleting(what: str) -> Iterator[None]:
+    """Report an object store failure during a deletion as a 503 that says how to finish it.
+
+    Deletions remove objects before the documents that point at them, so after such a
+    failure everything stored is still reachable and the same request, repeated, finishes.
+    """
+    try:
+        yield
+    except (StorageError, OSError) as exc:
+        raise ServiceUnavailableError(
+            f"The object store failed while deleting {what}; nothing was left unreachable. "
+            "Repeat the request to finish the deletion."
+        ) from exc
 
 
 class ObjectStore(Protocol):

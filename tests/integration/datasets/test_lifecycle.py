@@ -144,7 +144,10 @@ async def test_delete_failing_half_way_is_finished_by_the_next_request(
 
     monkeypatch.setattr(store, "delete_prefix", failing)
     failed = await env.client.delete(f"/api/v1/datasets/{dataset['id']}", headers=headers)
-    assert failed.status_code == 500
+    assert failed.status_code == 503
+    assert failed.headers["content-type"].startswith(PROBLEM)
+    assert failed.json()["type"].endswith("/service-unavailable")
+    assert "Repeat the request" in failed.json()["detail"]
     assert (await env.client.get("/api/v1/datasets", headers=headers)).json()["total"] == 0
     assert [key for key in env.stored_objects() if dataset["id"] in key]
 

@@ -32,7 +32,8 @@ async def test_client_request_id_is_echoed(client: httpx.AsyncClient) -> None:
 
 
 async def test_wrong_method_is_problem_405(client: httpx.AsyncClient) -> None:
-    response = await client.delete("/api/v1/auth/me")
+    # /auth/me answers GET and DELETE; nothing answers PUT.
+    response = await client.put("/api/v1/auth/me")
     assert response.status_code == 405
     assert response.json()["type"].endswith("/method-not-allowed")
 

@@ -38,8 +38,9 @@ USER_CACHE_MAX_ENTRIES = 10_000
 class UserCache:
     """Recently authenticated users, by id, so a request does not read MongoDB to authenticate.
 
-    An entry is trusted for `ttl` seconds after it was read, so a deleted account keeps access
-    (with a still-valid token) for at most that long in each API process. Only found users
+    An entry is trusted for `ttl` seconds after it was read. `DELETE /auth/me` evicts the account
+    in the process that deleted it; other API processes keep accepting its still-valid token for
+    at most `ttl` (they find none of its data). Only found users
     are kept; the least recently used go first beyond `max_entries`. Users are shared between
     requests: handlers treat `request.user` as read-only (`touch` only moves `last_active_at`).
     """

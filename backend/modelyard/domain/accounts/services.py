@@ -41,6 +41,11 @@ class AccountService:
             return None
         return await UserDocument.get(PydanticObjectId(user_id))
 
+    async def delete(self, user_id: PydanticObjectId) -> None:
+        """Remove the account record. Only the record: `DeletionService.account` removes what the
+        account owns first and calls this last."""
+        await UserDocument.get_pymongo_collection().delete_one({"_id": user_id})
+
     async def touch(self, user: UserDocument, now: datetime | None = None) -> None:
         """Record activity (for active-user counts), at most once per ACTIVITY_RESOLUTION."""
         now = now or utcnow()

@@ -277,6 +277,33 @@ class AnalysisService:
     ) -> tuple[list[AnalysisJobDocument], int]:
         return await newest_first(AnalysisJobDocument, query, limit, offset)
 
+    # -- deletion (called by DeletionService) ------------------------------------------------------
+    # Analyses store no objects, so removing the records is the whole job. One still running
+    # notices its record is gone at the next heartbeat and stops; its result is written nowhere.
+
+    async def delete_for_dataset(self, owner_id: PydanticObjectId, dataset_id: str) -> int:
+        """Remove the owner's analyses of a dataset (not the narratives of models trained on it)."""
+        if not PydanticObjectId.is_valid(dataset_id):
+            return 0
+        return await self._delete(
+            {"owner_id": owner_id, "kind": "dataset", "dataset_id": PydanticObjectId(dataset_id)}
+        )
+
+    async def delete_for_model(self, owner_id: PydanticObjectId, model_id: str) -> int:
+        """Remove the owner's narratives of a model."""
+        if not PydanticObjectId.is_valid(model_id):
+            return 0
+        return await self._delete(
+            {"owner_id": owner_id, "kind": "model", "model_id": PydanticObjectId(model_id)}
+        )
+
+    async def delete_all_owned(self, owner_id: PydanticObjectId) -> int:
+        return await self._delete({"owner_id": owner_id})
+
+    async def _delete(self, query: dict[str, Any]) -> int:
+        result = await AnalysisJobDocument.get_pymongo_collection().delete_many(query)
+        return int(result.deleted_count)
+
 
 def analysis_lifespan(settings: Settings) -> Any:
     """Builds the analyst, registers the job handler with the app's job runner, adds the readiness probe.

@@ -17,6 +17,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.response import Stream
 
 from modelyard.domain.accounts.auth import UserRequest, owner
+from modelyard.domain.accounts.deletion import DeletionService
 from modelyard.domain.datasets.documents import DatasetDocument
 from modelyard.domain.datasets.ingestion import ACCEPTED_FORMATS, SNIFF_BYTES
 from modelyard.domain.datasets.schemas import (
@@ -226,20 +227,24 @@ class DatasetController(Controller):
         "/{dataset_id:str}",
         operation_id="deleteDataset",
         summary="Delete a dataset",
-        responses=problem_responses(404, *AUTHENTICATED),
+        responses=problem_responses(404, 503, *AUTHENTICATED),
     )
     async def delete_dataset(
         self,
         request: UserRequest,
-        datasets: NamedDependency[DatasetService],
+        deletion: NamedDependency[DeletionService],
         dataset_id: FromPath[DatasetIdParam],
     ) -> None:
-        """Delete the dataset and every stored copy of its data. 204 when done.
+        """Delete the dataset, every stored copy of its data and its analyses. 204 when done.
 
-        If storage fails half-way the dataset disappears from lists and the next GET or
-        DELETE of its id finishes the removal.
+        Training jobs on it that are queued or running are cancelled. Finished training jobs
+        and the models trained on it stay: a model keeps everything it needs and goes on
+        serving predictions after its dataset is deleted (delete the model to stop it).
+
+        If storage fails half-way the answer is 503, the dataset disappears from lists, and
+        the next GET or DELETE of its id finishes the removal.
         """
-        await datasets.delete(owner(request), dataset_id)
+        await deletion.dataset(owner(request), dataset_id)
 
     @get(
         "/{dataset_id:str}/profile",

@@ -211,6 +211,16 @@ class DatasetService:
         )
         if document is None:
             raise not_found
+        await self._delete(document)
+
+    async def delete_all_owned(self, owner_id: PydanticObjectId) -> int:
+        """Delete every dataset of the owner, each as `delete` does (account deletion); how many."""
+        documents = await DatasetDocument.find(DatasetDocument.owner_id == owner_id).to_list()
+        for document in documents:
+            await self._delete(document)
+        return len(documents)
+
+    async def _delete(self, document: DatasetDocument) -> None:
         if document.status != "deleting":
             await document.set({"status": "deleting", "updated_at": utcnow()})
         await self._finish_delete(document)

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from modelyard.domain.accounts.auth import UserRequest, owner
+from modelyard.domain.accounts.deletion import DeletionService
 from modelyard.domain.models.documents import ModelDocument
 from modelyard.domain.models.schemas import (
     Candidate,
@@ -157,14 +158,18 @@ class ModelController(Controller):
         "/{model_id:str}",
         operation_id="deleteModel",
         summary="Delete a model",
-        responses=problem_responses(404, *AUTHENTICATED),
+        responses=problem_responses(404, 503, *AUTHENTICATED),
     )
     async def delete_model(
-        self, request: UserRequest, model_id: FromPath[str], models: NamedDependency[ModelService]
+        self, request: UserRequest, model_id: FromPath[str], deletion: NamedDependency[DeletionService]
     ) -> None:
-        """Delete the model and its stored artifact. Predictions with it stop (other server
-        processes notice within a few seconds)."""
-        await models.delete(owner(request), model_id)
-        cache = getattr(request.app.state, "model_cache", None)
-        if cache is not None:
-            cache.evict(model_id)
+        """Delete the model, its stored artifact, its narratives and its batch predictions (their
+        input and result files included; a running one is cancelled). 204 when done. Predictions
+        with it stop (other server processes notice within a few seconds).
+
+        The dataset it was trained on and its training job are not affected. A model does not
+        need its dataset: deleting the dataset first leaves the model serving.
+
+        If storage fails half-way the answer is 503; repeat the request to finish.
+        """
+        await deletion.model(owner(request), model_id)

@@ -68,10 +68,24 @@ class ModelService:
         return document
 
     async def delete(self, owner_id: PydanticObjectId, model_id: str) -> None:
-        """Remove the model and its artifact (artifact first: a failure leaves a model to delete again)."""
-        document = await self.get_owned(owner_id, model_id)
+        """Remove the owner's model and its artifact (404 for an unknown or foreign id).
+
+        Only the model itself: its batch predictions and narratives belong to other areas, and
+        `DeletionService` removes them first (see domain/accounts/deletion.py)."""
+        await self.discard(await self.get_owned(owner_id, model_id))
+
+    async def discard(self, document: ModelDocument) -> None:
+        """Remove a model: artifact first, so a failure leaves a model to delete again, never an
+        artifact nobody can reach. Removing one already gone is not an error."""
         await self.store.delete_prefix(model_prefix(document.id))  # type: ignore[arg-type]
-        await document.delete()
+        await ModelDocument.get_pymongo_collection().delete_one({"_id": document.id})
+
+    async def delete_all_owned(self, owner_id: PydanticObjectId) -> tuple[str, ...]:
+        """Remove every model of the owner (account deletion); the ids removed."""
+        documents = await ModelDocument.find({"owner_id": owner_id}).to_list()
+        for document in documents:
+            await self.discard(document)
+        return tuple(str(document.id) for document in documents)
 
     async def read_artifact(self, document: ModelDocument) -> bytes:
         return await self.store.get_bytes(document.artifact_key)

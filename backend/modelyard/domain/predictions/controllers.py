@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -168,6 +168,23 @@ class BatchPredictionController(Controller):
     ) -> BatchPredictionJob:
         """Status and progress; `result_url` once `succeeded`, `error` (problem details) if failed."""
         return to_batch_job(await predictions.get_batch(owner(request), job_id))
+
+    @delete(
+        "/{job_id:str}",
+        operation_id="deleteBatchPrediction",
+        summary="Delete a batch prediction job",
+        responses=problem_responses(404, 503, *AUTHENTICATED),
+    )
+    async def delete_batch(
+        self, request: UserRequest, job_id: FromPath[str], predictions: NamedDependency[PredictionService]
+    ) -> None:
+        """Delete the job with its uploaded input and its result file; 204 when done.
+
+        A queued or running job is cancelled first and stores nothing afterwards. If storage
+        fails half-way the answer is 503 and the job is still listed: repeat the request to
+        finish.
+        """
+        await predictions.delete_batch(owner(request), job_id)
 
     @get(
         "/{job_id:str}/result",

@@ -37,9 +37,9 @@ from modelyard.domain.predictions.inference import (
 from modelyard.domain.predictions.schemas import PredictionResponse, RecordPrediction
 from modelyard.domain.training.features import TrainingSchema
 from modelyard.lib.errors import ConflictError, FieldError, NotFoundError, ValidationFailedError
-from modelyard.lib.jobs import JobContext, JobRunner
+from modelyard.lib.jobs import JobCancelledError, JobContext, JobRunner, request_cancel
 from modelyard.lib.pagination import newest_first
-from modelyard.lib.storage import ObjectStore
+from modelyard.lib.storage import ObjectStore, storage_unavailable_while_deleting
 from modelyard.lib.workers import run_in_process
 from modelyard.observability.metrics import observe_prediction
 from modelyard.settings import Settings
@@ -220,6 +220,41 @@ class PredictionService:
             )
         return job, self.store.stream(job.result_key)
 
+    # -- deletion ----------------------------------------------------------------------------
+
+    async def delete_batch(self, owner_id: PydanticObjectId, job_id: str) -> None:
+        """Remove one of the owner's batch jobs with its input and result (404 for unknown or foreign)."""
+        job = await self.get_batch(owner_id, job_id)
+        with storage_unavailable_while_deleting("the batch prediction"):
+            await self._remove_batch(job.id)  # type: ignore[arg-type]
+
+    async def delete_batches(self, owner_id: PydanticObjectId, model_id: str | None = None) -> int:
+        """Remove the owner's batch jobs (of one model, or all of them); how many."""
+        query: dict[str, Any] = {"owner_id": owner_id}
+        if model_id is not None:
+            if not PydanticObjectId.is_valid(model_id):
+                return 0
+            query["model_id"] = PydanticObjectId(model_id)
+        collection = BatchPredictionJobDocument.get_pymongo_collection()
+        ids = [raw["_id"] async for raw in collection.find(query, projection={"_id": 1})]
+        for job_id in ids:
+            await self._remove_batch(job_id)
+        return len(ids)
+
+    async def _remove_batch(self, job_id: PydanticObjectId) -> None:
+        """Cancel, remove the objects, then the record: a failure half-way leaves a record to delete
+        again, never objects nobody can reach. A running job that writes its result afterwards
+        finds its record gone and removes what it wrote (see `run_batch`)."""
+        await request_cancel(BatchPredictionJobDocument, job_id)
+        await self.store.delete_prefix(batch_prefix(job_id))
+        await BatchPredictionJobDocument.get_pymongo_collection().delete_one({"_id": job_id})
+
+    def forget_model(self, model_id: str) -> None:
+        """Stop serving a deleted model from this process's cache at once."""
+        self.cache.evict(model_id)
+
+    # -- the batch job ---------------------------------------------------------------------------
+
     async def run_batch(self, job: BatchPredictionJobDocument, context: JobContext) -> dict[str, Any]:
         """Job handler: score the stored input in the pool, store the CSV result."""
         started = time.perf_counter()
@@ -251,7 +286,15 @@ class PredictionService:
                 self.settings.training.batch_chunk_rows,
             )
             key = batch_prefix(job.id) + "result.csv"  # type: ignore[arg-type]
+            await _check_still_wanted(job)
             size = await self.store.put(key, _file_chunks(output))
+        try:
+            # A deletion removes the record after the objects: checking after the write means either
+            # the deletion removed this result, or this check sees the deletion and removes it.
+            await _check_still_wanted(job)
+        except JobCancelledError:
+            await asyncio.shield(self.store.delete_prefix(batch_prefix(job.id)))  # type: ignore[arg-type]
+            raise
         self.tally.add(str(model.id), rows)
         observe_prediction(
             problem_type=model.problem_type,
@@ -260,6 +303,15 @@ class PredictionService:
             duration_seconds=time.perf_counter() - started,
         )
         return {"rows_scored": rows, "result_key": key, "result_bytes": size}
+
+
+async def _check_still_wanted(job: BatchPredictionJobDocument) -> None:
+    """Raise JobCancelledError when the batch job was cancelled or deleted."""
+    raw = await BatchPredictionJobDocument.get_pymongo_collection().find_one(
+        {"_id": job.id}, projection={"cancel_requested": 1}
+    )
+    if raw is None or raw.get("cancel_requested"):
+        raise JobCancelledError
 
 
 async def _score_batched(entry: CachedModel, records: list[dict[str, Any]]) -> Scored:

@@ -23,12 +23,13 @@ from modelyard.domain.training.features import TrainingDataError, check_target
 from modelyard.domain.training.schemas import TrainingJobCreate
 from modelyard.domain.training.worker import train_in_worker
 from modelyard.lib.errors import ConflictError, FieldError, NotFoundError, ValidationFailedError
-from modelyard.lib.jobs import FINAL_STATUSES, JobContext, JobRunner, request_cancel
+from modelyard.lib.jobs import FINAL_STATUSES, JobCancelledError, JobContext, JobRunner, request_cancel
 from modelyard.lib.pagination import newest_first
 from modelyard.lib.storage import ObjectStore
 from modelyard.settings import Settings
 
 log = structlog.get_logger("modelyard.training")
+ACTIVE = ["queued", "running"]
 
 
 def _invalid(message: str, location: str) -> ValidationFailedError:
@@ -142,6 +143,40 @@ class TrainingService:
             self.runner.wake()
         return await self.get_owned(owner_id, job_id)
 
+    # -- deletion (called by DeletionService) ----------------------------------------------
+
+    async def cancel_for_dataset(self, owner_id: PydanticObjectId, dataset_id: str) -> int:
+        """Cancel the owner's queued and running jobs on a dataset being deleted; how many.
+
+        Their records stay (as `cancelled`), like finished jobs and the models they produced.
+        """
+        if not PydanticObjectId.is_valid(dataset_id):
+            return 0
+        return await self._cancel_all(
+            {"owner_id": owner_id, "dataset_id": PydanticObjectId(dataset_id), "status": {"$in": ACTIVE}}
+        )
+
+    async def delete_all_owned(self, owner_id: PydanticObjectId) -> int:
+        """Cancel the owner's queued and running jobs, then remove every job record (account deletion).
+
+        A running job notices within a poll interval and stops; one that finishes in between
+        finds its record gone and removes the model it just stored (see `_check_still_wanted`).
+        """
+        await self._cancel_all({"owner_id": owner_id, "status": {"$in": ACTIVE}})
+        result = await TrainingJobDocument.get_pymongo_collection().delete_many({"owner_id": owner_id})
+        if self.runner is not None:
+            self.runner.wake()
+        return int(result.deleted_count)
+
+    async def _cancel_all(self, query: dict[str, Any]) -> int:
+        collection = TrainingJobDocument.get_pymongo_collection()
+        ids = [raw["_id"] async for raw in collection.find(query, projection={"_id": 1})]
+        for job_id in ids:
+            await request_cancel(TrainingJobDocument, job_id)
+        if ids and self.runner is not None:
+            self.runner.wake()
+        return len(ids)
+
     # -- the job ---------------------------------------------------------------------------
 
     async def run_job(self, job: TrainingJobDocument, context: JobContext) -> dict[str, Any]:
@@ -184,6 +219,7 @@ class TrainingService:
         model_id = PydanticObjectId()
         key = model_prefix(model_id) + "pipeline.skops"
         artifact: bytes = result.pop("artifact")
+        await self._check_still_wanted(job)
         await self.store.put_bytes(key, artifact)
         model = ModelDocument(
             id=model_id,
@@ -214,8 +250,15 @@ class TrainingService:
         )
         try:
             await self.models.create(model)
+            # Deleting the dataset or the account cancels (or removes) this job before it removes
+            # models, so checking after the insert closes the race: either the deletion sees this
+            # model, or this check sees the deletion and takes the model back.
+            await self._check_still_wanted(job)
         except BaseException:
-            await self.store.delete(key)
+            try:
+                await asyncio.shield(self.models.discard(model))
+            except Exception:
+                log.exception("could not take back the model of a cancelled job", model_id=str(model_id))
             raise
         return {
             "model_id": model_id,
@@ -225,3 +268,15 @@ class TrainingService:
             "dropped_columns": result["training_schema"]["dropped"],
             "_algorithm": result["algorithm"],
         }
+
+    async def _check_still_wanted(self, job: TrainingJobDocument) -> None:
+        """Raise JobCancelledError when the job was cancelled or removed, or its dataset deleted."""
+        raw = await TrainingJobDocument.get_pymongo_collection().find_one(
+            {"_id": job.id}, projection={"cancel_requested": 1}
+        )
+        if raw is None or raw.get("cancel_requested"):
+            raise JobCancelledError
+        try:
+            await self.datasets.get_owned(job.owner_id, str(job.dataset_id))
+        except NotFoundError:
+            raise JobCancelledError from None

@@ -1,0 +1,112 @@
+"""Deletions that cross areas: a dataset, a model, a whole account.
+
+Each area removes only its own documents and objects (its service's `delete*` methods);
+this is the one place that knows what depends on what and in which order to remove it,
+so no area imports one above it. The order follows one rule: what points at a thing goes
+before the thing, objects go before the documents that name them, and the account record
+goes last. A failure half-way (the object store is down) leaves everything still stored
+reachable, answers 503, and the same request, repeated, finishes the job.
+
+Jobs that are running when their owner, dataset or model goes are cancelled first; a
+training or batch job that finishes in that window checks again after storing its result
+and takes it back (see `TrainingService._train` and `PredictionService.run_batch`).
+"""
+
+from __future__ import annotations
+
+from beanie import PydanticObjectId
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+
+from modelyard.domain.accounts.auth import UserCache
+from modelyard.domain.accounts.services import AccountService
+from modelyard.domain.analysis.services import AnalysisService
+from modelyard.domain.datasets.services import DatasetService
+from modelyard.domain.models.services import ModelService
+from modelyard.domain.predictions.services import PredictionService
+from modelyard.domain.training.services import TrainingService
+from modelyard.lib.storage import storage_unavailable_while_deleting
+from modelyard.settings import Settings
+
+
+class DeletionService:
+    def __init__(
+        self,
+        *,
+        accounts: AccountService,
+        datasets: DatasetService,
+        training: TrainingService,
+        models: ModelService,
+        predictions: PredictionService,
+        analyses: AnalysisService,
+        users: UserCache | None = None,
+    ) -> None:
+        self.accounts = accounts
+        self.datasets = datasets
+        self.training = training
+        self.models = models
+        self.predictions = predictions
+        self.analyses = analyses
+        self.users = users
+
+    async def dataset(self, owner_id: PydanticObjectId, dataset_id: str) -> None:
+        """Cancel the dataset's queued and running training jobs, remove its analyses, then the
+        dataset and its objects. Finished training jobs and models trained on it stay: a model
+        keeps its own copy of what it needs and goes on serving."""
+        await self.training.cancel_for_dataset(owner_id, dataset_id)
+        await self.analyses.delete_for_dataset(owner_id, dataset_id)
+        with storage_unavailable_while_deleting("the dataset"):
+            await self.datasets.delete(owner_id, dataset_id)  # 404 here for an unknown or foreign id
+
+    async def model(self, owner_id: PydanticObjectId, model_id: str) -> None:
+        """Remove the model's batch predictions (with their files) and narratives, then the model
+        and its artifact."""
+        await self.models.get_owned(owner_id, model_id)  # 404 before touching anything
+        with storage_unavailable_while_deleting("the model"):
+            await self.predictions.delete_batches(owner_id, model_id)
+            await self.analyses.delete_for_model(owner_id, model_id)
+            await self.models.delete(owner_id, model_id)
+        self.predictions.forget_model(model_id)
+
+    async def account(self, user_id: PydanticObjectId) -> None:
+        """Remove everything the account owns, then the account.
+
+        Training jobs go first (cancelled, then their records), so no job still running can
+        add a model after the models were removed; then batch predictions, analyses, models
+        and datasets with their objects; the account record last, so a retry (with the same
+        token) can always finish what a failure interrupted.
+        """
+        with storage_unavailable_while_deleting("your account's data"):
+            await self.training.delete_all_owned(user_id)
+            await self.predictions.delete_batches(user_id)
+            await self.analyses.delete_all_owned(user_id)
+            for model_id in await self.models.delete_all_owned(user_id):
+                self.predictions.forget_model(model_id)
+            await self.datasets.delete_all_owned(user_id)
+        await self.accounts.delete(user_id)
+        if self.users is not None:
+            # This process refuses the token at once; others within their cache TTL (UserCache).
+            self.users.evict(str(user_id))
+
+
+def provide_deletion_service(
+    state: State, settings: NamedDependency[Settings], datasets: NamedDependency[DatasetService]
+) -> DeletionService:
+    """Dependency provider (`deletion`): every area's service over the app's store, pool and runner."""
+    runner = getattr(state, "job_runner", None)
+    return DeletionService(
+        accounts=AccountService(),
+        datasets=datasets,
+        training=TrainingService(state.object_store, settings, datasets, runner),
+        models=ModelService(state.object_store),
+        predictions=PredictionService(
+            state.object_store,
+            settings,
+            state.model_cache,
+            state.prediction_tally,
+            state.process_pool,
+            runner,
+        ),
+        analyses=AnalysisService(datasets, state.analysis_engine, runner),
+        users=getattr(state, "user_cache", None),
+    )
