@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -103,6 +104,22 @@ async def test_online_and_batch_classification(
         files={"file": ("rows.csv", io.BytesIO(b"\x00\x01\x02garbage" * 50), "text/csv")},
     )
     assert not_tabular.status_code in (415, 422)
+    sent = 0
+
+    async def big_binary() -> AsyncIterator[bytes]:
+        nonlocal sent
+        yield b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="rows.csv"\r\n\r\n'
+        for _ in range(40):  # 10 MB, 256 KB at a time
+            sent += 1
+            yield bytes(range(256)) * 1024
+        yield b"\r\n--XyZ--\r\n"
+
+    refused_early = await client.post(
+        f"/api/v1/models/{model_id}/batch-predictions",
+        headers={**auth_headers, "content-type": "multipart/form-data; boundary=XyZ"},
+        content=big_binary(),
+    )
+    assert refused_early.status_code == 415 and sent <= 2  # on the first 256 KB, not after 10 MB
 
     # Prediction counts are aggregated in memory and flushed (not written per request).
     await app_flush(client)

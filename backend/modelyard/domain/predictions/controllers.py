@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from litestar import Controller, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -11,6 +13,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 
 from modelyard.domain.accounts.auth import UserRequest, owner
 from modelyard.domain.datasets.ingestion import SNIFF_BYTES
+from modelyard.domain.datasets.services import ingest_limits, sniff_head
 from modelyard.domain.datasets.upload import receive_upload
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument
 from modelyard.domain.predictions.schemas import (
@@ -107,9 +110,10 @@ class ModelPredictionsController(Controller):
         job's `Location`.
 
         The file follows the dataset upload rules (CSV/TSV, Excel, Parquet, JSON Lines,
-        detected from content) and must contain every feature column of the model (422
-        otherwise). Rows are scored in chunks; the result is a CSV with the input columns
-        plus `prediction` (and `probability_<class>` for classifiers), downloaded from
+        detected from content; a file that is not tabular is refused on its first 256 KB)
+        and must contain every feature column of the model (422 otherwise). Rows are scored
+        in chunks; the result is a CSV with the input columns plus `prediction` (and
+        `probability_<class>` for classifiers), downloaded from
         `GET /api/v1/batch-predictions/{id}/result`.
         """
         # Before receiving the body: an unknown model is a 404 without streaming the upload.
@@ -120,6 +124,7 @@ class ModelPredictionsController(Controller):
             request.stream(),
             max_bytes=settings.app.max_upload_bytes,
             head_bytes=SNIFF_BYTES,
+            check_head=functools.partial(sniff_head, limits=ingest_limits(settings)),
         )
         try:
             job = await predictions.create_batch(owner(request), model, upload)
