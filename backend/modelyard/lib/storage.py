@@ -430,6 +430,16 @@ def create_object_store(
     raise ValueError(f"unsupported storage URL {url!r}: use file://DIR or s3://BUCKET")
 
 
+async def download(store: ObjectStore, key: str, path: Path) -> None:
+    """Stream an object into a local file, chunk by chunk (file writes off the event loop)."""
+    handle = await asyncio.to_thread(path.open, "wb")
+    try:
+        async for chunk in store.stream(key):
+            await asyncio.to_thread(handle.write, chunk)
+    finally:
+        await asyncio.to_thread(handle.close)
+
+
 class RangeReader(io.RawIOBase):
     """A read-only, seekable file over a stored object, for use in a worker thread.
 

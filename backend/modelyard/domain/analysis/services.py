@@ -11,7 +11,6 @@ retries and one repair attempt, the heuristic analyst answers and the provenance
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 import time
 from collections.abc import AsyncIterator
@@ -45,7 +44,7 @@ from modelyard.lib.clock import utcnow
 from modelyard.lib.errors import AppError, FieldError, NotFoundError, ValidationFailedError
 from modelyard.lib.jobs import JobContext, JobRunner
 from modelyard.lib.pagination import newest_first
-from modelyard.lib.storage import ObjectStore
+from modelyard.lib.storage import ObjectStore, download
 from modelyard.lib.workers import default_worker_count
 from modelyard.settings import AnalysisSettings, Settings
 
@@ -166,12 +165,7 @@ class AnalysisEngine:
             return DataSignals()
         with tempfile.TemporaryDirectory(prefix="modelyard-analysis-") as work:
             path = Path(work) / "table.parquet"
-            handle = await asyncio.to_thread(path.open, "wb")
-            try:
-                async for chunk in self.store.stream(dataset.table_key):
-                    await asyncio.to_thread(handle.write, chunk)
-            finally:
-                handle.close()
+            await download(self.store, dataset.table_key, path)
             raw = await context.run_in_process(compute_signals, str(path), targets)
         return msgspec.convert(raw, DataSignals)
 

@@ -1,7 +1,8 @@
 """Dataset rules: ingest an upload, list/read/edit/delete owned datasets, preview rows.
 
 The only module that queries `DatasetDocument`. Other areas read a dataset through
-`DatasetService.get_owned` (404 for missing or foreign ids) and `load_dataset_table`.
+`DatasetService.get_owned` (404 for missing or foreign ids), `load_dataset_columns`, and the
+normalised copy at `table_key` (a Parquet file).
 """
 
 from __future__ import annotations
@@ -58,10 +59,15 @@ def rejection_error(exc: DatasetRejected) -> Exception:
     return ValidationFailedError(exc.detail, errors=[FieldError(exc.detail, exc.location or "body.file")])
 
 
-async def load_dataset_table(store: ObjectStore, dataset: DatasetDocument) -> pa.Table:
-    """The dataset's normalised table: unique column names, plain Arrow types, original row order."""
-    data = await store.get_bytes(dataset.table_key)
-    return await asyncio.to_thread(pq.read_table, io.BytesIO(data))
+async def load_dataset_columns(store: ObjectStore, dataset: DatasetDocument, columns: list[str]) -> pa.Table:
+    """Some columns of the dataset's normalised table (unique names, plain Arrow types, original
+    row order), fetched by ranged reads: the rest of the copy is not downloaded."""
+    reader = await _table_reader(store, dataset.table_key)
+    return await asyncio.to_thread(lambda: pq.ParquetFile(reader).read(columns=columns))
+
+
+async def _table_reader(store: ObjectStore, key: str) -> RangeReader:
+    return RangeReader(store, key, await store.size(key), asyncio.get_running_loop())
 
 
 def ingest_limits(settings: Settings) -> IngestLimits:
@@ -253,8 +259,7 @@ class DatasetService:
         them (ranged reads), not the whole normalised copy."""
         if offset >= document.rows:
             return []
-        size = await self.store.size(document.table_key)
-        reader = RangeReader(self.store, document.table_key, size, asyncio.get_running_loop())
+        reader = await _table_reader(self.store, document.table_key)
         return await asyncio.to_thread(_read_rows, reader, offset, limit)
 
 

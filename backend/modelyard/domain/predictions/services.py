@@ -39,7 +39,7 @@ from modelyard.domain.training.features import TrainingSchema
 from modelyard.lib.errors import ConflictError, FieldError, NotFoundError, ValidationFailedError
 from modelyard.lib.jobs import JobCancelledError, JobContext, JobRunner, request_cancel
 from modelyard.lib.pagination import newest_first
-from modelyard.lib.storage import ObjectStore, storage_unavailable_while_deleting
+from modelyard.lib.storage import ObjectStore, download, storage_unavailable_while_deleting
 from modelyard.lib.workers import run_in_process
 from modelyard.observability.metrics import observe_prediction
 from modelyard.settings import Settings
@@ -269,13 +269,8 @@ class PredictionService:
             artifact = Path(work) / "model.skops"
             source = Path(work) / "input.parquet"
             output = Path(work) / "result.csv"
-            await asyncio.to_thread(artifact.write_bytes, await self.models.read_artifact(model))
-            handle = await asyncio.to_thread(source.open, "wb")
-            try:
-                async for chunk in self.store.stream(job.input_key):
-                    await asyncio.to_thread(handle.write, chunk)
-            finally:
-                handle.close()
+            await download(self.store, model.artifact_key, artifact)
+            await download(self.store, job.input_key, source)
             context.check()
             rows = await context.run_in_process(
                 score_batch_in_worker,

@@ -6,7 +6,9 @@ The only module that queries `TrainingJobDocument`.
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -14,7 +16,7 @@ import structlog
 from beanie import PydanticObjectId
 
 from modelyard.domain.datasets.documents import DatasetDocument
-from modelyard.domain.datasets.services import DatasetService, load_dataset_table
+from modelyard.domain.datasets.services import DatasetService, load_dataset_columns
 from modelyard.domain.models.documents import ModelDocument, model_prefix
 from modelyard.domain.models.services import ModelService
 from modelyard.domain.training.automl import DEFAULT_METRIC, METRICS_FOR
@@ -25,7 +27,7 @@ from modelyard.domain.training.worker import train_in_worker
 from modelyard.lib.errors import ConflictError, FieldError, NotFoundError, ValidationFailedError
 from modelyard.lib.jobs import FINAL_STATUSES, JobCancelledError, JobContext, JobRunner, request_cancel
 from modelyard.lib.pagination import newest_first
-from modelyard.lib.storage import ObjectStore
+from modelyard.lib.storage import ObjectStore, download
 from modelyard.settings import Settings
 
 log = structlog.get_logger("modelyard.training")
@@ -77,7 +79,7 @@ class TrainingService:
             raise _invalid(f"The dataset has no column {unknown[0]!r}.", "body.exclude_columns")
         if data.target in data.exclude_columns:
             raise _invalid("The target cannot be excluded.", "body.exclude_columns")
-        table = await load_dataset_table(self.store, dataset)
+        table = await load_dataset_columns(self.store, dataset, [data.target])
         problem = await asyncio.to_thread(
             _check_target_column, table, data.target, data.problem_type, data.metric
         )
@@ -209,13 +211,16 @@ class TrainingService:
         except NotFoundError:
             raise _invalid("The dataset was deleted before training started.", "body.dataset_id") from None
         context.report(0.01, message="Loading the dataset")
-        table = await load_dataset_table(self.store, dataset)
-        context.check()
-        options = {"target": job.target, **job.options}
-        try:
-            result = await context.run_in_process(train_in_worker, table, options)
-        except TrainingDataError as exc:
-            raise _invalid(exc.message, exc.location) from None
+        with tempfile.TemporaryDirectory(prefix="modelyard-training-") as work:
+            # The worker reads the table from a file: nothing large goes through the API process.
+            table_path = Path(work) / "table.parquet"
+            await download(self.store, dataset.table_key, table_path)
+            context.check()
+            options = {"target": job.target, **job.options}
+            try:
+                result = await context.run_in_process(train_in_worker, str(table_path), options)
+            except TrainingDataError as exc:
+                raise _invalid(exc.message, exc.location) from None
         model_id = PydanticObjectId()
         key = model_prefix(model_id) + "pipeline.skops"
         artifact: bytes = result.pop("artifact")

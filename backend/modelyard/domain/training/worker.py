@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import pyarrow.parquet as pq
+
 from modelyard.domain.models.artifacts import dump_pipeline
 from modelyard.domain.predictions.fastpath import NotCompilableError, compile_pipeline
 from modelyard.domain.training.automl import AutoMLOptions, run_automl
@@ -15,9 +17,10 @@ def _finite(value: float) -> float | None:
     return None if value is None or math.isnan(value) else float(value)
 
 
-def train_in_worker(control: JobControl, table: Any, options: dict[str, Any]) -> dict[str, Any]:
-    """Run the AutoML search on `table`; return the artifact bytes and the evaluation (JSON-able)."""
-    result = run_automl(table, AutoMLOptions(**options), control)
+def train_in_worker(control: JobControl, table_path: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Run the AutoML search on the Parquet table at `table_path`; return the artifact bytes and the
+    evaluation (JSON-able)."""
+    result = run_automl(pq.read_table(table_path), AutoMLOptions(**options), control)
     try:
         compile_pipeline(result.pipeline)
         path = "compiled"
