@@ -32,6 +32,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from modelyard.domain.accounts.documents import UserDocument
 from modelyard.domain.system.services import Probe, check_readiness
+from modelyard.lib.background import in_background
 from modelyard.observability import metrics as m
 
 log = structlog.get_logger("modelyard.metrics")
@@ -282,13 +283,10 @@ def business_metrics_lifespan(
             interval_seconds=interval_seconds,
         )
         state.business_metrics = business
-        task = asyncio.create_task(business.run(), name="business-metrics")
         try:
-            yield
+            async with in_background(business.run(), name="business-metrics"):
+                yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
             with contextlib.suppress(Exception):  # keep tallies of the last seconds
                 await asyncio.wait_for(business._flush_usage(), 2.0)
             from modelyard.observability.multiprocess import mark_this_process_dead

@@ -23,7 +23,7 @@ from modelyard.domain.accounts.services import AccountService
 from modelyard.domain.analysis.services import AnalysisService
 from modelyard.domain.datasets.services import DatasetService
 from modelyard.domain.models.services import ModelService
-from modelyard.domain.predictions.services import PredictionService
+from modelyard.domain.predictions.services import PredictionService, build_prediction_service
 from modelyard.domain.training.services import TrainingService
 from modelyard.lib.storage import storage_unavailable_while_deleting
 from modelyard.settings import Settings
@@ -99,14 +99,7 @@ def provide_deletion_service(
         datasets=datasets,
         training=TrainingService(state.object_store, settings, datasets, runner),
         models=ModelService(state.object_store),
-        predictions=PredictionService(
-            state.object_store,
-            settings,
-            state.model_cache,
-            state.prediction_tally,
-            state.process_pool,
-            runner,
-        ),
+        predictions=build_prediction_service(state, settings),
         analyses=AnalysisService(datasets, state.analysis_engine, runner),
         users=getattr(state, "user_cache", None),
     )

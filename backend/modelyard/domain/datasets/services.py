@@ -32,6 +32,7 @@ from modelyard.domain.datasets.documents import DatasetDocument, dataset_prefix
 from modelyard.domain.datasets.ingestion import SNIFF_BYTES, DatasetRejected, IngestLimits, Sniffed, sniff
 from modelyard.domain.datasets.profiling import analyse_upload
 from modelyard.domain.datasets.upload import ReceivedUpload
+from modelyard.lib.background import in_background
 from modelyard.lib.clock import utcnow
 from modelyard.lib.errors import (
     FieldError,
@@ -319,12 +320,7 @@ def datasets_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncC
                     log.exception("dataset sweep failed")
                 await asyncio.sleep(SWEEP_EVERY_S)
 
-        task = asyncio.create_task(sweep_forever())
-        try:
+        async with in_background(sweep_forever(), name="dataset-sweeper"):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     return lifespan

@@ -22,7 +22,7 @@ from modelyard.domain.predictions.schemas import (
     PredictionRequest,
     PredictionResponse,
 )
-from modelyard.domain.predictions.services import PredictionService
+from modelyard.domain.predictions.services import PredictionService, build_prediction_service
 from modelyard.lib.errors import Problem
 from modelyard.lib.openapi import AUTHENTICATED, problem_responses
 from modelyard.lib.pagination import Limit, Offset
@@ -30,14 +30,7 @@ from modelyard.settings import Settings
 
 
 def provide_prediction_service(state: State, settings: NamedDependency[Settings]) -> PredictionService:
-    return PredictionService(
-        state.object_store,
-        settings,
-        state.model_cache,
-        state.prediction_tally,
-        state.process_pool,
-        getattr(state, "job_runner", None),
-    )
+    return build_prediction_service(state, settings)
 
 
 def to_batch_job(job: BatchPredictionJobDocument) -> BatchPredictionJob:

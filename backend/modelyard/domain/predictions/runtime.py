@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -13,9 +11,10 @@ from threadpoolctl import threadpool_limits
 from modelyard.domain.datasets.services import DatasetService
 from modelyard.domain.predictions.cache import ModelCache, PredictionTally
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument
-from modelyard.domain.predictions.services import PredictionService, flush_loop
+from modelyard.domain.predictions.services import PredictionService, build_prediction_service, flush_loop
 from modelyard.domain.training.documents import TrainingJobDocument
 from modelyard.domain.training.services import TrainingService
+from modelyard.lib.background import in_background
 from modelyard.lib.jobs import JobRunner
 from modelyard.lib.workers import default_worker_count
 from modelyard.settings import Settings
@@ -52,14 +51,7 @@ def ml_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContext
         trainer = TrainingService(state.object_store, settings, datasets, runner)
 
         def predictions() -> PredictionService:
-            return PredictionService(
-                state.object_store,
-                settings,
-                state.model_cache,
-                state.prediction_tally,
-                state.process_pool,
-                runner,
-            )
+            return build_prediction_service(state, settings)
 
         runner.register(TrainingJobDocument, trainer.run_job)
         runner.register(BatchPredictionJobDocument, predictions().run_batch)
@@ -67,13 +59,11 @@ def ml_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContext
             await runner.start()
         else:
             runner.wake()
-        flusher = asyncio.create_task(flush_loop(predictions, training.prediction_count_flush_s))
+        flusher = flush_loop(predictions, training.prediction_count_flush_s)
         try:
-            yield
+            async with in_background(flusher, name="prediction-count-flusher"):
+                yield
         finally:
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
             if owned:
                 await runner.stop()
 

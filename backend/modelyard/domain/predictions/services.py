@@ -17,6 +17,7 @@ from typing import Any
 
 import structlog
 from beanie import PydanticObjectId
+from litestar.datastructures import State
 
 from modelyard.domain.datasets.ingestion import DatasetRejected, convert_to_parquet
 from modelyard.domain.datasets.services import ingest_limits, rejection_error, sniff_upload
@@ -298,6 +299,18 @@ class PredictionService:
             duration_seconds=time.perf_counter() - started,
         )
         return {"rows_scored": rows, "result_key": key, "result_bytes": size}
+
+
+def build_prediction_service(state: State, settings: Settings) -> PredictionService:
+    """The prediction service over the app's store, model cache, tally, pool and job runner."""
+    return PredictionService(
+        state.object_store,
+        settings,
+        state.model_cache,
+        state.prediction_tally,
+        state.process_pool,
+        getattr(state, "job_runner", None),
+    )
 
 
 async def _check_still_wanted(job: BatchPredictionJobDocument) -> None:
