@@ -6,7 +6,7 @@ import os
 import sys
 import time
 
-from modelyard.lib.workers import create_process_pool
+from modelyard.lib.workers import create_process_pool, worker_thread_env
 
 MODULE = "modelyard.domain.datasets.pii"
 
@@ -37,3 +37,9 @@ def test_cold_pool_starts_workers_on_demand() -> None:
         assert loaded and pid in pool._processes
     finally:
         pool.shutdown()
+
+
+def test_workers_pin_openmp_and_blas_but_not_polars() -> None:
+    env = worker_thread_env(1)
+    assert env["OMP_NUM_THREADS"] == env["OPENBLAS_NUM_THREADS"] == env["MKL_NUM_THREADS"] == "1"
+    assert env["POLARS_MAX_THREADS"] == str(os.cpu_count())
