@@ -29,7 +29,7 @@ def _poll(http: httpx.Client, url: str, headers: dict[str, str], timeout: float 
 
 def test_upload_train_predict_batch_download(mongodb_url: str, tmp_path: Path) -> None:
     with (
-        start_server(mongodb_url, tmp_path) as server,
+        start_server(mongodb_url, tmp_path, extra_env={"MODELYARD_WARM_WORKERS": "true"}) as server,
         httpx.Client(base_url=server.base_url, timeout=30) as http,
     ):
         account = {"email": "analyst@example.com", "password": "analyst-password"}

@@ -54,6 +54,8 @@ def start_server(
         "MODELYARD_STORAGE_URL": storage_url or f"file://{tmp_dir / 'objects'}",
         "MODELYARD_VAR_DIR": str(tmp_dir / "var"),
         "MODELYARD_JWT_SECRET": TEST_JWT_SECRET,
+        # Most servers here never profile or train; the train-and-predict flow runs warm.
+        "MODELYARD_WARM_WORKERS": "false",
         **(extra_env or {}),
     }
     env.pop("MODELYARD_MONGODB_URL", None)
