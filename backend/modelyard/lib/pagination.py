@@ -7,11 +7,13 @@ same envelope everywhere.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
-from beanie import Document
 from litestar.params import Parameter
+
+if TYPE_CHECKING:  # a runtime import would load beanie into every process that builds a Page
+    from beanie import Document
 
 MAX_PAGE_SIZE = 100
 
