@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import io
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from pathlib import Path
@@ -428,6 +430,16 @@ def create_object_store(
             parsed.netloc, parsed.path, endpoint_url=endpoint_url, region=region, part_size=part_size
         )
     raise ValueError(f"unsupported storage URL {url!r}: use file://DIR or s3://BUCKET")
+
+
+@contextlib.asynccontextmanager
+async def scratch_dir(prefix: str) -> AsyncIterator[Path]:
+    """A temporary directory for large working files, created and removed off the event loop."""
+    path = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=prefix))
+    try:
+        yield path
+    finally:
+        await asyncio.to_thread(shutil.rmtree, path, True)
 
 
 async def download(store: ObjectStore, key: str, path: Path) -> None:

@@ -11,12 +11,10 @@ retries and one repair attempt, the heuristic analyst answers and the provenance
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -44,7 +42,7 @@ from modelyard.lib.clock import utcnow
 from modelyard.lib.errors import AppError, FieldError, NotFoundError, ValidationFailedError
 from modelyard.lib.jobs import JobContext, JobRunner
 from modelyard.lib.pagination import newest_first
-from modelyard.lib.storage import ObjectStore, download
+from modelyard.lib.storage import ObjectStore, download, scratch_dir
 from modelyard.lib.workers import default_worker_count
 from modelyard.settings import AnalysisSettings, Settings
 
@@ -163,8 +161,8 @@ class AnalysisEngine:
     ) -> DataSignals:
         if not targets:
             return DataSignals()
-        with tempfile.TemporaryDirectory(prefix="modelyard-analysis-") as work:
-            path = Path(work) / "table.parquet"
+        async with scratch_dir("modelyard-analysis-") as work:
+            path = work / "table.parquet"
             await download(self.store, dataset.table_key, path)
             raw = await context.run_in_process(compute_signals, str(path), targets)
         return msgspec.convert(raw, DataSignals)

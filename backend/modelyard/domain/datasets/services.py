@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import io
 import re
-import tempfile
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -40,7 +39,7 @@ from modelyard.lib.errors import (
     UnsupportedMediaTypeError,
     ValidationFailedError,
 )
-from modelyard.lib.storage import ObjectStore, RangeReader
+from modelyard.lib.storage import ObjectStore, RangeReader, scratch_dir
 from modelyard.lib.workers import run_in_process
 from modelyard.observability.metrics import observe_dataset_upload
 from modelyard.settings import Settings
@@ -109,8 +108,8 @@ class DatasetService:
         sniffed = await sniff_upload(upload, self.limits)
         dataset_id = PydanticObjectId()
         prefix = dataset_prefix(dataset_id)
-        with tempfile.TemporaryDirectory(prefix="modelyard-dataset-") as work:
-            table_path = Path(work) / TABLE
+        async with scratch_dir("modelyard-dataset-") as work:
+            table_path = work / TABLE
             try:
                 result: dict[str, Any] = await run_in_process(
                     self.pool, analyse_upload, str(upload.path), sniffed, str(table_path), self.limits

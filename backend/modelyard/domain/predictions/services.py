@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -40,7 +39,7 @@ from modelyard.domain.training.features import TrainingSchema
 from modelyard.lib.errors import ConflictError, FieldError, NotFoundError, ValidationFailedError
 from modelyard.lib.jobs import JobCancelledError, JobContext, JobRunner, request_cancel
 from modelyard.lib.pagination import newest_first
-from modelyard.lib.storage import ObjectStore, download, storage_unavailable_while_deleting
+from modelyard.lib.storage import ObjectStore, download, scratch_dir, storage_unavailable_while_deleting
 from modelyard.lib.workers import run_in_process
 from modelyard.observability.metrics import observe_prediction
 from modelyard.settings import Settings
@@ -160,8 +159,8 @@ class PredictionService:
         job_id = PydanticObjectId()
         limits = ingest_limits(self.settings)
         sniffed = await sniff_upload(upload, limits)
-        with tempfile.TemporaryDirectory(prefix="modelyard-batch-") as work:
-            target = Path(work) / "input.parquet"
+        async with scratch_dir("modelyard-batch-") as work:
+            target = work / "input.parquet"
             try:
                 converted = await run_in_process(
                     self.pool, convert_to_parquet, upload.path, sniffed, target, limits
@@ -266,10 +265,10 @@ class PredictionService:
                 "The model was deleted before the batch ran.",
                 errors=[FieldError("The model was deleted before the batch ran.", "path.model_id")],
             ) from None
-        with tempfile.TemporaryDirectory(prefix="modelyard-batch-") as work:
-            artifact = Path(work) / "model.skops"
-            source = Path(work) / "input.parquet"
-            output = Path(work) / "result.csv"
+        async with scratch_dir("modelyard-batch-") as work:
+            artifact = work / "model.skops"
+            source = work / "input.parquet"
+            output = work / "result.csv"
             await download(self.store, model.artifact_key, artifact)
             await download(self.store, job.input_key, source)
             context.check()

@@ -6,9 +6,7 @@ The only module that queries `TrainingJobDocument`.
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -27,7 +25,7 @@ from modelyard.domain.training.worker import train_in_worker
 from modelyard.lib.errors import ConflictError, FieldError, NotFoundError, ValidationFailedError
 from modelyard.lib.jobs import FINAL_STATUSES, JobCancelledError, JobContext, JobRunner, request_cancel
 from modelyard.lib.pagination import newest_first
-from modelyard.lib.storage import ObjectStore, download
+from modelyard.lib.storage import ObjectStore, download, scratch_dir
 from modelyard.settings import Settings
 
 log = structlog.get_logger("modelyard.training")
@@ -211,9 +209,9 @@ class TrainingService:
         except NotFoundError:
             raise _invalid("The dataset was deleted before training started.", "body.dataset_id") from None
         context.report(0.01, message="Loading the dataset")
-        with tempfile.TemporaryDirectory(prefix="modelyard-training-") as work:
+        async with scratch_dir("modelyard-training-") as work:
             # The worker reads the table from a file: nothing large goes through the API process.
-            table_path = Path(work) / "table.parquet"
+            table_path = work / "table.parquet"
             await download(self.store, dataset.table_key, table_path)
             context.check()
             options = {"target": job.target, **job.options}
