@@ -78,7 +78,10 @@ def ingest_limits(settings: Settings) -> IngestLimits:
 
 
 async def sniff_upload(upload: ReceivedUpload, limits: IngestLimits) -> Sniffed:
-    """Format, encoding and delimiter of an upload from its head (off the event loop: ~tens of ms)."""
+    """Format, encoding and delimiter of an upload from its head (off the event loop: ~tens of ms);
+    sniffed once: a large upload's head was already sniffed as it arrived (`check_head`)."""
+    if isinstance(upload.head_check, Sniffed) and upload.size > SNIFF_BYTES:
+        return upload.head_check
     return await sniff_head(upload.head, limits, complete=upload.size <= SNIFF_BYTES)
 
 

@@ -45,6 +45,8 @@ class ReceivedUpload:
     head: bytes
     """The first `head_bytes` of the file, for sniffing."""
     fields: dict[str, str] = field(default_factory=dict)
+    head_check: object = None
+    """What `check_head` returned for the head, when it ran (the file is larger than the head)."""
 
     async def discard(self) -> None:
         await asyncio.to_thread(self.path.unlink, True)
@@ -97,6 +99,7 @@ async def receive_upload(
     fields: dict[str, str] = {}
     current: MultipartSegment | None = None
     text = bytearray()
+    head_check: object = None
     try:
         parser = PushMultipartParser(boundary, max_header_size=8192, max_segment_count=16)
         async for chunk in _checked(chunks):
@@ -119,7 +122,7 @@ async def receive_upload(
                         if len(head) < head_bytes:
                             head.extend(event[: head_bytes - len(head)])
                             if check_head is not None and len(head) == head_bytes:
-                                await check_head(bytes(head))
+                                head_check = await check_head(bytes(head))
                         pending.extend(event)
                         if len(pending) >= WRITE_BUFFER:
                             await asyncio.to_thread(handle.write, bytes(pending))
@@ -153,7 +156,13 @@ async def receive_upload(
             "The upload has no `file` part.", errors=[FieldError("a file is required", "body.file")]
         )
     return ReceivedUpload(
-        path=path, filename=filename, size=size, sha256=digest.hexdigest(), head=bytes(head), fields=fields
+        path=path,
+        filename=filename,
+        size=size,
+        sha256=digest.hexdigest(),
+        head=bytes(head),
+        fields=fields,
+        head_check=head_check,
     )
 
 
