@@ -12,7 +12,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import itertools
 import json
 import unicodedata
 import zipfile
@@ -339,15 +338,16 @@ class _CsvPieces:
             with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None, _: int | None
         ) -> Iterator[pl.DataFrame]:
             nonlocal seen
-            for index, piece in enumerate(itertools.chain([b""], pieces)):
-                if index == 0:
-                    frame = head
-                else:
-                    frame = self._records(piece, self._read_piece(piece, text_schema), first_record=seen + 1)
-                    seen += frame.height
-                    frame = _parse_datetimes(frame, formats)
+
+            def shaped(frame: pl.DataFrame) -> pl.DataFrame:
                 frame = frame.select(with_columns) if with_columns is not None else frame
-                yield frame.filter(predicate) if predicate is not None else frame
+                return frame.filter(predicate) if predicate is not None else frame
+
+            yield shaped(head)
+            for piece in pieces:
+                frame = self._records(piece, self._read_piece(piece, text_schema), first_record=seen + 1)
+                seen += frame.height
+                yield shaped(_parse_datetimes(frame, formats))
 
         register_io_source(frames, schema=head.schema).sink_parquet(
             target, compression=PARQUET_COMPRESSION, statistics=False, row_group_size=ROW_GROUP_ROWS
