@@ -223,6 +223,28 @@ class _FlatTrees:
     cat_row: np.ndarray[Any, Any] | None = None  # node -> row of cat_left
     cat_left: np.ndarray[Any, Any] | None = None  # (rows, 256) bool: code goes left
 
+    @classmethod
+    def joined(
+        cls,
+        roots: list[int],
+        features: list[np.ndarray[Any, Any]],
+        thresholds: list[np.ndarray[Any, Any]],
+        missing: list[np.ndarray[Any, Any]],
+        lefts: list[np.ndarray[Any, Any]],
+        rights: list[np.ndarray[Any, Any]],
+        depth: int,
+    ) -> _FlatTrees:
+        """One flat forest from per-tree node arrays (node indices already offset)."""
+        return cls(
+            np.asarray(roots, dtype=np.intp),
+            np.concatenate(features),
+            np.concatenate(thresholds),
+            np.concatenate(missing),
+            np.concatenate(lefts),
+            np.concatenate(rights),
+            depth,
+        )
+
     def __post_init__(self) -> None:
         # children[2 * node + go_left]: one gather per level instead of two and a select.
         self.children = np.empty(2 * len(self.left), dtype=np.intp)
@@ -361,15 +383,7 @@ def _flatten_hgb(estimator: Any) -> tuple[_FlatTrees, np.ndarray[Any, Any]]:
             cat_tables.append(table)
         cat_rows.append(rows)
         offset += count
-    flat = _FlatTrees(
-        np.asarray(roots, dtype=np.intp),
-        np.concatenate(features),
-        np.concatenate(thresholds),
-        np.concatenate(missing),
-        np.concatenate(lefts),
-        np.concatenate(rights),
-        depth,
-    )
+    flat = _FlatTrees.joined(roots, features, thresholds, missing, lefts, rights, depth)
     if cat_tables:
         flat.categorical = np.concatenate(categorical)
         flat.cat_row = np.concatenate(cat_rows)
@@ -403,15 +417,7 @@ def _flatten_forest(estimators: list[Any], classify: bool) -> tuple[_FlatTrees, 
             values.append(tree.value[:, 0, 0].astype(np.float64))
         depth = max(depth, int(tree.max_depth))
         offset += count
-    flat = _FlatTrees(
-        np.asarray(roots, dtype=np.intp),
-        np.concatenate(features),
-        np.concatenate(thresholds),
-        np.concatenate(missing),
-        np.concatenate(lefts),
-        np.concatenate(rights),
-        depth,
-    )
+    flat = _FlatTrees.joined(roots, features, thresholds, missing, lefts, rights, depth)
     return flat, np.concatenate(values)
 
 
