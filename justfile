@@ -39,7 +39,7 @@ fmt:
 
 # Regenerate the README's settings table from the settings classes
 readme:
-    {{python}} -m modelyard.docsgen readme
+    {{python}} -m modelyard.tools.docsgen readme
 
 # Export the OpenAPI spec to docs/reference/openapi.json
 openapi:

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from tests.unit.training.data import mixed_frame  # noqa: E402
 
 from modelyard.domain.training.automl import AutoMLOptions, metric_value, run_automl, target_array  # noqa: E402
-from modelyard.domain.training.features import check_target  # noqa: E402
+from modelyard.ml.features import check_target  # noqa: E402
 
 
 def _sklearn(loader: Any) -> pd.DataFrame:

@@ -38,7 +38,7 @@ BASELINE_APP = """
 import os
 import pandas as pd
 from litestar import Litestar, post
-from modelyard.domain.models.artifacts import load_pipeline
+from modelyard.ml.artifacts import load_pipeline
 
 PIPELINE = load_pipeline(open(os.environ["BENCH_ARTIFACT"], "rb").read())
 
@@ -210,7 +210,7 @@ def main() -> None:
         # 10,000-row check: our API against Pipeline.predict_proba directly.
         import pandas as pd
 
-        from modelyard.domain.models.artifacts import load_pipeline
+        from modelyard.ml.artifacts import load_pipeline
 
         pipeline = load_pipeline(artifact.read_bytes())
         expected = pipeline.predict_proba(pd.DataFrame(records))

@@ -113,7 +113,7 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
 
 
 def run_ours(path: Path) -> dict[str, object]:
-    from modelyard.domain.datasets.ingestion import SNIFF_BYTES, IngestLimits, sniff
+    from modelyard.tabular.ingestion import SNIFF_BYTES, IngestLimits, sniff
     from modelyard.domain.datasets.profiling import analyse_upload
 
     limits = IngestLimits()

@@ -18,7 +18,6 @@ from litestar.openapi.spec import Contact, License, Server, Tag
 from modelyard import __version__
 from modelyard.domain.accounts.auth import PUBLIC_PATHS, TokenIssuer, UserCache, build_token_auth
 from modelyard.domain.accounts.controllers import AuthController
-from modelyard.domain.accounts.deletion import provide_deletion_service
 from modelyard.domain.accounts.documents import UserDocument
 from modelyard.domain.accounts.services import AccountService
 from modelyard.domain.analysis.controllers import (
@@ -44,11 +43,12 @@ from modelyard.lib.errors import EXCEPTION_HANDLERS
 from modelyard.lib.openapi import finalize_spec
 from modelyard.lib.storage import ObjectStore, create_object_store
 from modelyard.lib.workers import create_process_pool
-from modelyard.observability.collectors import business_metrics_lifespan
 from modelyard.observability.controllers import MetricsController
 from modelyard.observability.logging import RequestIdMiddleware, configure_logging
 from modelyard.observability.middleware import HTTPMetricsMiddleware
 from modelyard.settings import Settings, get_settings
+from modelyard.workflows.business_metrics import business_metrics_lifespan
+from modelyard.workflows.deletion import provide_deletion_service
 
 DOCUMENTS = [UserDocument, DatasetDocument, AnalysisJobDocument]
 DOCUMENTS += [TrainingJobDocument, ModelDocument, BatchPredictionJobDocument]

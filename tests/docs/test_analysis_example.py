@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from modelyard.domain.analysis.example import SAMPLE, example_analysis, sample_csv
+from modelyard.tools.analysis_example import SAMPLE, example_analysis, sample_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs/guides/analysis.md"
@@ -21,5 +21,5 @@ def test_guide_shows_what_the_example_script_prints_now() -> None:
     assert match, "docs/guides/analysis.md lost its example-output block"
     assert match.group(1) == example_analysis(ROOT / SAMPLE), (
         "The example in docs/guides/analysis.md is stale: regenerate it from "
-        "`python -m modelyard.domain.analysis.example`."
+        "`python -m modelyard.tools.analysis_example`."
     )

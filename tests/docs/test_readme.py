@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from modelyard.docsgen import README_END, README_START, readme_settings_table
+from modelyard.tools.docsgen import README_END, README_START, readme_settings_table
 from modelyard.settings import Settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"

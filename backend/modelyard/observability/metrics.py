@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics import MetricWrapperBase
 
 from modelyard import __version__
+from modelyard.lib.schema import PROBLEM_TYPES
 
 MetricKind = Literal["counter", "gauge", "histogram"]
 MetricSource = Literal["process", "mongodb"]
@@ -72,13 +73,9 @@ LLM_DURATION_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 1
 # Bounded label values. Anything else is recorded as "other" so a caller's typo or a
 # client's odd method cannot grow the number of series.
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-PROBLEM_TYPES = ("binary", "multiclass", "regression")
 TRAINING_OUTCOMES = ("succeeded", "failed", "cancelled")
-JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 PREDICTION_KINDS = ("online", "batch")
 LLM_OUTCOMES = ("success", "error", "timeout", "invalid_output")
-TOKEN_KINDS = ("prompt", "completion")
-ACTIVE_WINDOWS = ("1d", "7d", "30d")
 UNMATCHED_ROUTE = "<unmatched>"
 
 METRICS: list[MetricSpec] = [

@@ -12,7 +12,7 @@ from litestar import Litestar
 
 from modelyard.lib.storage import StorageError
 from modelyard.observability import metrics as m
-from modelyard.observability.collectors import BusinessMetrics
+from modelyard.workflows.business_metrics import BusinessMetrics
 from tests.conftest import register_and_login
 from tests.integration.observability.test_http_metrics import scrape, value
 

@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from modelyard.domain.datasets.ingestion import (
+from modelyard.tabular.ingestion import (
     SNIFF_BYTES,
     DatasetRejected,
     IngestLimits,

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from modelyard.domain.datasets import pii
-from modelyard.domain.datasets.ingestion import (
+from modelyard.tabular.ingestion import (
     DatasetRejected,
     IngestLimits,
     _datetime_casts,

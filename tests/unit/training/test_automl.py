@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 from modelyard.domain.training.automl import AutoMLOptions, run_automl
-from modelyard.domain.training.features import TrainingDataError
+from modelyard.ml.features import TrainingDataError
 from tests.unit.training.data import mixed_frame
 
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from modelyard.domain.models.artifacts import (
+from modelyard.ml.artifacts import (
     TRUSTED_TYPES,
     UntrustedArtifactError,
     dump_pipeline,
     load_pipeline,
 )
-from modelyard.domain.predictions.fastpath import CompiledEnsemble, compile_pipeline
-from modelyard.domain.predictions.inference import LoadedModel, predict_records
+from modelyard.ml.compiled import CompiledEnsemble, compile_pipeline
+from modelyard.ml.scoring import LoadedModel, predict_records
 from modelyard.domain.training.automl import ALGORITHMS, build_pipeline
-from modelyard.domain.training.features import check_target, infer_schema, prepare_frame
+from modelyard.ml.features import check_target, infer_schema, prepare_frame
 from tests.unit.training.data import mixed_frame
 
 

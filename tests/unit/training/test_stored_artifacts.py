@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from modelyard.domain.models.artifacts import load_pipeline
-from modelyard.domain.predictions.inference import LoadedModel, predict_records
-from modelyard.domain.training.features import TrainingSchema
+from modelyard.ml.artifacts import load_pipeline
+from modelyard.ml.scoring import LoadedModel, predict_records
+from modelyard.ml.features import TrainingSchema
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "artifacts"
 

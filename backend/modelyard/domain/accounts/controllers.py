@@ -7,11 +7,11 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, URLEncodedBody
 
 from modelyard.domain.accounts.auth import TokenIssuer, UserRequest, owner
-from modelyard.domain.accounts.deletion import DeletionService
 from modelyard.domain.accounts.documents import UserDocument
 from modelyard.domain.accounts.schemas import AccessToken, TokenRequest, User, UserCreate
 from modelyard.domain.accounts.services import AccountService
 from modelyard.lib.openapi import AUTHENTICATED, PublicOperation, problem_responses
+from modelyard.workflows.deletion import DeletionService
 
 
 def to_user(doc: UserDocument) -> User:

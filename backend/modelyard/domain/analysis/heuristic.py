@@ -21,12 +21,11 @@ from modelyard.domain.analysis.schemas import (
     ModelNarrative,
     ModelQuality,
     PreprocessingStep,
-    ProblemType,
-    Severity,
     TargetSuggestion,
 )
 from modelyard.domain.analysis.signals import ColumnRelation, DataSignals
 from modelyard.domain.datasets.schemas import ColumnProfile, DatasetProfile
+from modelyard.lib.schema import ProblemType, Severity
 
 RULES_VERSION = "heuristic-2"
 MAX_TARGETS = 3

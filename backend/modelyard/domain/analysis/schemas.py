@@ -13,15 +13,12 @@ from typing import Annotated, Literal
 import msgspec
 
 from modelyard.lib.errors import Problem
-from modelyard.lib.jobs import JobStatus
 from modelyard.lib.pagination import Page
-from modelyard.lib.schema import Schema
+from modelyard.lib.schema import JobStatus, ProblemType, Schema, Severity
 
 AnalysisId = Annotated[
     str, msgspec.Meta(description="24-hex analysis id.", examples=["6660a1b2c3d4e5f6a7b8c9d0"])
 ]
-Severity = Literal["info", "warning", "critical"]
-ProblemType = Literal["binary", "multiclass", "regression"]
 ProviderName = Literal["openai", "heuristic"]
 AnalysisKind = Literal["dataset", "model"]
 

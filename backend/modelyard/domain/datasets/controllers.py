@@ -17,9 +17,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.response import Stream
 
 from modelyard.domain.accounts.auth import UserRequest, owner
-from modelyard.domain.accounts.deletion import DeletionService
 from modelyard.domain.datasets.documents import DatasetDocument
-from modelyard.domain.datasets.ingestion import ACCEPTED_FORMATS, SNIFF_BYTES
 from modelyard.domain.datasets.schemas import (
     ColumnRename,
     Dataset,
@@ -29,11 +27,13 @@ from modelyard.domain.datasets.schemas import (
     PreviewPage,
 )
 from modelyard.domain.datasets.services import DatasetService, ingest_limits, sniff_head
-from modelyard.domain.datasets.upload import receive_upload
 from modelyard.lib.errors import FieldError, ValidationFailedError
 from modelyard.lib.openapi import AUTHENTICATED, problem_responses
 from modelyard.lib.pagination import Limit, Offset
+from modelyard.lib.uploads import receive_upload
 from modelyard.settings import Settings
+from modelyard.tabular.ingestion import ACCEPTED_FORMATS, SNIFF_BYTES
+from modelyard.workflows.deletion import DeletionService
 
 MAX_PREVIEW_ROWS = 1000
 NAME_MAX = 200

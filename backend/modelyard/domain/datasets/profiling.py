@@ -22,13 +22,6 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from modelyard.domain.datasets import pii
-from modelyard.domain.datasets.ingestion import (
-    Converted,
-    DatasetRejected,
-    IngestLimits,
-    Sniffed,
-    convert_to_parquet,
-)
 from modelyard.domain.datasets.schemas import (
     ColumnProfile,
     DatasetProfile,
@@ -36,8 +29,15 @@ from modelyard.domain.datasets.schemas import (
     PiiFinding,
     QualityFinding,
     SemanticType,
-    Severity,
     ValueCount,
+)
+from modelyard.lib.schema import Severity
+from modelyard.tabular.ingestion import (
+    Converted,
+    DatasetRejected,
+    IngestLimits,
+    Sniffed,
+    convert_to_parquet,
 )
 
 QUANTILES = {"p01": 0.01, "p05": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95, "p99": 0.99}

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from modelyard.lib.pagination import Page
-from modelyard.lib.schema import Schema
+from modelyard.lib.schema import DatasetFormat, Schema, Severity
 
 DatasetId = Annotated[
     str, msgspec.Meta(description="24-hex dataset id.", examples=["665f1c2a9b1e8a3d4c5b6a79"])
@@ -18,8 +18,6 @@ DatasetName = Annotated[
 ]
 Description = Annotated[str, msgspec.Meta(max_length=5000, description="Free-text description.")]
 SemanticType = Literal["integer", "float", "boolean", "categorical", "text", "datetime", "identifier"]
-Severity = Literal["info", "warning", "critical"]
-FormatName = Literal["csv", "tsv", "xlsx", "parquet", "jsonl"]
 PiiKindName = Literal["email", "phone", "credit_card", "iban", "national_id", "ip_address", "person_name"]
 
 
@@ -37,7 +35,9 @@ class Dataset(Schema):
     name: DatasetName
     description: Description | None
     filename: Annotated[str | None, msgspec.Meta(description="File name the client sent.")]
-    format: Annotated[FormatName, msgspec.Meta(description="Detected from the content, not the file name.")]
+    format: Annotated[
+        DatasetFormat, msgspec.Meta(description="Detected from the content, not the file name.")
+    ]
     encoding: Annotated[
         str | None,
         msgspec.Meta(

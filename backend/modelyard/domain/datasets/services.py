@@ -28,9 +28,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 
 from modelyard.domain.datasets.documents import DatasetDocument, dataset_prefix
-from modelyard.domain.datasets.ingestion import SNIFF_BYTES, DatasetRejected, IngestLimits, Sniffed, sniff
 from modelyard.domain.datasets.profiling import analyse_upload
-from modelyard.domain.datasets.upload import ReceivedUpload
 from modelyard.lib.background import in_background
 from modelyard.lib.clock import utcnow
 from modelyard.lib.errors import (
@@ -39,10 +37,12 @@ from modelyard.lib.errors import (
     UnsupportedMediaTypeError,
     ValidationFailedError,
 )
-from modelyard.lib.storage import ObjectStore, RangeReader, scratch_dir
+from modelyard.lib.storage import ObjectStore, RangeReader, file_chunks, scratch_dir
+from modelyard.lib.uploads import ReceivedUpload
 from modelyard.lib.workers import run_in_process
 from modelyard.observability.metrics import observe_dataset_upload
 from modelyard.settings import Settings
+from modelyard.tabular.ingestion import SNIFF_BYTES, DatasetRejected, IngestLimits, Sniffed, sniff
 
 log = structlog.get_logger("modelyard.datasets")
 ORIGINAL = "original"
@@ -153,8 +153,8 @@ class DatasetService:
             await document.insert()
             try:
                 await asyncio.gather(
-                    self.store.put(prefix + ORIGINAL, _file_chunks(upload.path)),
-                    self.store.put(prefix + TABLE, _file_chunks(table_path)),
+                    self.store.put(prefix + ORIGINAL, file_chunks(upload.path)),
+                    self.store.put(prefix + TABLE, file_chunks(table_path)),
                 )
                 await document.set({"status": "ready", "updated_at": utcnow()})
             except BaseException:
@@ -269,15 +269,6 @@ class DatasetService:
 def _default_name(filename: str | None) -> str:
     stem = Path(filename or "").stem.strip()
     return stem[:200] or f"dataset-{utcnow():%Y%m%d-%H%M%S}"
-
-
-async def _file_chunks(path: Path, chunk_size: int = 1024 * 1024) -> AsyncIterator[bytes]:
-    handle = await asyncio.to_thread(path.open, "rb")
-    try:
-        while chunk := await asyncio.to_thread(handle.read, chunk_size):
-            yield chunk
-    finally:
-        handle.close()
 
 
 def _read_rows(source: Path | io.RawIOBase, offset: int, limit: int) -> list[list[Any]]:

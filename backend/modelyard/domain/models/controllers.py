@@ -11,7 +11,6 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from modelyard.domain.accounts.auth import UserRequest, owner
-from modelyard.domain.accounts.deletion import DeletionService
 from modelyard.domain.models.documents import ModelDocument
 from modelyard.domain.models.schemas import (
     Candidate,
@@ -29,6 +28,7 @@ from modelyard.domain.models.schemas import (
 from modelyard.domain.models.services import ModelService
 from modelyard.lib.openapi import AUTHENTICATED, problem_responses
 from modelyard.lib.pagination import Limit, Offset
+from modelyard.workflows.deletion import DeletionService
 
 
 def provide_model_service(state: State) -> ModelService:
@@ -44,7 +44,7 @@ def to_model(doc: ModelDocument) -> Model:
         stage=doc.stage,
         dataset_id=str(doc.dataset_id),
         training_job_id=str(doc.training_job_id),
-        problem_type=doc.problem_type,  # type: ignore[arg-type]
+        problem_type=doc.problem_type,
         target=doc.target,
         algorithm=doc.algorithm,
         params=doc.params,
@@ -81,7 +81,7 @@ def to_summary(doc: ModelDocument) -> ModelSummary:
         name=doc.name,
         stage=doc.stage,
         dataset_id=str(doc.dataset_id),
-        problem_type=doc.problem_type,  # type: ignore[arg-type]
+        problem_type=doc.problem_type,
         target=doc.target,
         algorithm=doc.algorithm,
         metric=doc.metric,

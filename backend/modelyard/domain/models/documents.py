@@ -10,6 +10,7 @@ from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from modelyard.lib.clock import utcnow
+from modelyard.lib.schema import ProblemType
 
 Stage = Literal["none", "staging", "production", "archived"]
 
@@ -21,7 +22,7 @@ class ModelDocument(Document):
     name: str
     description: str | None = None
     stage: Stage = "none"
-    problem_type: str
+    problem_type: ProblemType
     target: str
     metric: str
     greater_is_better: bool

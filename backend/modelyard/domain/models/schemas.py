@@ -8,12 +8,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from modelyard.lib.pagination import Page
-from modelyard.lib.schema import Schema
+from modelyard.lib.schema import ObjectId, ProblemType, Schema
 
-ObjectId = Annotated[
-    str,
-    msgspec.Meta(pattern=r"^[0-9a-f]{24}$", description="24-hex id.", examples=["665f1c2a9b1e8a3d4c5b6a79"]),
-]
 Stage = Annotated[
     Literal["none", "staging", "production", "archived"],
     msgspec.Meta(description="Lifecycle stage: `none`, `staging`, `production` or `archived`."),
@@ -69,7 +65,7 @@ class TrainingSchema(Schema):
     """What the model expects as input, and what training left out."""
 
     target: str
-    problem_type: Literal["binary", "multiclass", "regression"]
+    problem_type: ProblemType
     features: list[FeatureSchema]
     dropped: list[DroppedColumn]
     classes: list[Any] | None = None
@@ -91,7 +87,7 @@ class Model(Schema):
     stage: Stage
     dataset_id: ObjectId
     training_job_id: ObjectId
-    problem_type: Literal["binary", "multiclass", "regression"]
+    problem_type: ProblemType
     target: str
     algorithm: str
     params: dict[str, Any]
@@ -135,7 +131,7 @@ class ModelSummary(Schema):
     name: str
     stage: Stage
     dataset_id: ObjectId
-    problem_type: Literal["binary", "multiclass", "regression"]
+    problem_type: ProblemType
     target: str
     algorithm: str
     metric: str

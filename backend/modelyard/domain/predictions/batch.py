@@ -10,10 +10,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from modelyard.domain.models.artifacts import load_pipeline
-from modelyard.domain.predictions.inference import LoadedModel, score_frame
-from modelyard.domain.training.features import TrainingSchema
 from modelyard.lib.jobs import JobControl
+from modelyard.ml.artifacts import load_pipeline
+from modelyard.ml.features import TrainingSchema
+from modelyard.ml.scoring import LoadedModel, score_frame
 
 
 def _csv_safe(table: pa.Table) -> pa.Table:

@@ -12,9 +12,7 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from modelyard.domain.accounts.auth import UserRequest, owner
-from modelyard.domain.datasets.ingestion import SNIFF_BYTES
 from modelyard.domain.datasets.services import ingest_limits, sniff_head
-from modelyard.domain.datasets.upload import receive_upload
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument
 from modelyard.domain.predictions.schemas import (
     BatchPredictionJob,
@@ -26,7 +24,9 @@ from modelyard.domain.predictions.services import PredictionService, build_predi
 from modelyard.lib.errors import Problem
 from modelyard.lib.openapi import AUTHENTICATED, problem_responses
 from modelyard.lib.pagination import Limit, Offset
+from modelyard.lib.uploads import receive_upload
 from modelyard.settings import Settings
+from modelyard.tabular.ingestion import SNIFF_BYTES
 
 
 def provide_prediction_service(state: State, settings: NamedDependency[Settings]) -> PredictionService:

@@ -7,11 +7,9 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from modelyard.domain.models.schemas import ObjectId
 from modelyard.lib.errors import Problem
-from modelyard.lib.jobs import JobStatus
 from modelyard.lib.pagination import Page
-from modelyard.lib.schema import Schema
+from modelyard.lib.schema import JobStatus, ObjectId, ProblemType, Schema
 
 MAX_RECORDS = 1000
 
@@ -55,7 +53,7 @@ class RecordPrediction(Schema):
 
 class PredictionResponse(Schema):
     model_id: ObjectId
-    problem_type: Literal["binary", "multiclass", "regression"]
+    problem_type: ProblemType
     inference_path: Annotated[
         Literal["compiled", "pipeline"], msgspec.Meta(description="Which inference path computed these.")
     ]

@@ -11,38 +11,44 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import structlog
 from beanie import PydanticObjectId
 from litestar.datastructures import State
 
-from modelyard.domain.datasets.ingestion import DatasetRejected, convert_to_parquet
 from modelyard.domain.datasets.services import ingest_limits, rejection_error, sniff_upload
-from modelyard.domain.datasets.upload import ReceivedUpload
-from modelyard.domain.models.artifacts import load_pipeline
 from modelyard.domain.models.documents import ModelDocument
 from modelyard.domain.models.services import ModelService
 from modelyard.domain.predictions.batch import score_batch_in_worker
-from modelyard.domain.predictions.cache import CachedModel, MicroBatcher, ModelCache, PredictionTally
+from modelyard.domain.predictions.cache import CachedModel, ModelCache, PredictionTally
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument, batch_prefix
-from modelyard.domain.predictions.inference import (
+from modelyard.domain.predictions.schemas import PredictionResponse, RecordPrediction
+from modelyard.lib.errors import ConflictError, FieldError, NotFoundError, ValidationFailedError
+from modelyard.lib.jobs import JobCancelledError, JobContext, JobRunner, request_cancel
+from modelyard.lib.pagination import newest_first
+from modelyard.lib.storage import (
+    ObjectStore,
+    download,
+    file_chunks,
+    scratch_dir,
+    storage_unavailable_while_deleting,
+)
+from modelyard.lib.uploads import ReceivedUpload
+from modelyard.lib.workers import run_in_process
+from modelyard.ml.artifacts import load_pipeline
+from modelyard.ml.batching import MicroBatcher
+from modelyard.ml.features import TrainingSchema
+from modelyard.ml.scoring import (
     LoadedModel,
     Scored,
     coerce_records,
     labels_of,
     predict_records,
 )
-from modelyard.domain.predictions.schemas import PredictionResponse, RecordPrediction
-from modelyard.domain.training.features import TrainingSchema
-from modelyard.lib.errors import ConflictError, FieldError, NotFoundError, ValidationFailedError
-from modelyard.lib.jobs import JobCancelledError, JobContext, JobRunner, request_cancel
-from modelyard.lib.pagination import newest_first
-from modelyard.lib.storage import ObjectStore, download, scratch_dir, storage_unavailable_while_deleting
-from modelyard.lib.workers import run_in_process
 from modelyard.observability.metrics import observe_prediction
 from modelyard.settings import Settings
+from modelyard.tabular.ingestion import DatasetRejected, convert_to_parquet
 
 log = structlog.get_logger("modelyard.predictions")
 
@@ -54,15 +60,6 @@ numpy on the compiled path); larger ones go to a thread."""
 
 def _load(artifact: bytes, schema: dict[str, Any]) -> LoadedModel:
     return LoadedModel.build(load_pipeline(artifact), TrainingSchema.from_dict(schema), len(artifact))
-
-
-async def _file_chunks(path: Path, size: int = 1024 * 1024) -> AsyncIterator[bytes]:
-    handle = await asyncio.to_thread(path.open, "rb")
-    try:
-        while chunk := await asyncio.to_thread(handle.read, size):
-            yield chunk
-    finally:
-        handle.close()
 
 
 class PredictionService:
@@ -173,7 +170,7 @@ class PredictionService:
                 message = f"The file lacks columns the model needs: {', '.join(missing[:20])}."
                 raise ValidationFailedError(message, errors=[FieldError(message, "body.file")])
             key = batch_prefix(job_id) + "input.parquet"
-            await self.store.put(key, _file_chunks(target))
+            await self.store.put(key, file_chunks(target))
         job = BatchPredictionJobDocument(
             id=job_id,
             owner_id=owner_id,
@@ -282,7 +279,7 @@ class PredictionService:
             )
             key = batch_prefix(job.id) + "result.csv"  # type: ignore[arg-type]
             await _check_still_wanted(job)
-            size = await self.store.put(key, _file_chunks(output))
+            size = await self.store.put(key, file_chunks(output))
         try:
             # A deletion removes the record after the objects: checking after the write means either
             # the deletion removed this result, or this check sees the deletion and removes it.
@@ -357,7 +354,7 @@ def _response(model_id: str, entry: CachedModel, scored: Scored, total: int) -> 
         )
     return PredictionResponse(
         model_id=model_id,
-        problem_type=entry.problem_type,  # type: ignore[arg-type]
+        problem_type=entry.problem_type,
         inference_path=entry.model.path,
         predictions=results,
         scored=len(scored.valid),

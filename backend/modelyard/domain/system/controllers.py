@@ -14,8 +14,8 @@ from litestar.params import FromPath
 from litestar.response import File
 
 from modelyard.domain.system.schemas import Liveness, Readiness
-from modelyard.domain.system.services import check_readiness
 from modelyard.lib.errors import PROBLEM_MEDIA_TYPE, FieldError, Problem, problem_type
+from modelyard.lib.health import check_readiness
 from modelyard.lib.openapi import PublicOperation, problem_responses
 
 

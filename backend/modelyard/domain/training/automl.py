@@ -54,16 +54,16 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from modelyard.domain.training.features import (
+from modelyard.lib.jobs import JobControl
+from modelyard.lib.schema import ProblemType
+from modelyard.ml.features import (
     DatetimeFeatures,
-    ProblemType,
     TrainingSchema,
     check_target,
     infer_schema,
     prepare_frame,
     to_pandas,
 )
-from modelyard.lib.jobs import JobControl
 
 Algorithm = Literal["linear", "hist_gradient_boosting", "extra_trees", "random_forest"]
 ALGORITHMS: tuple[Algorithm, ...] = ("linear", "hist_gradient_boosting", "extra_trees", "random_forest")

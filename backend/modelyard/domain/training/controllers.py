@@ -17,9 +17,9 @@ from modelyard.domain.training.documents import TrainingJobDocument
 from modelyard.domain.training.schemas import TrainingJob, TrainingJobCreate, TrainingJobPage, TrainingOptions
 from modelyard.domain.training.services import TrainingService
 from modelyard.lib.errors import Problem
-from modelyard.lib.jobs import JobStatus
 from modelyard.lib.openapi import AUTHENTICATED, problem_responses
 from modelyard.lib.pagination import Limit, Offset
+from modelyard.lib.schema import JobStatus
 from modelyard.settings import Settings
 
 
@@ -38,7 +38,7 @@ def to_training_job(job: TrainingJobDocument) -> TrainingJob:
         message=job.message,
         dataset_id=str(job.dataset_id),
         target=job.target,
-        problem_type=job.problem_type,  # type: ignore[arg-type]
+        problem_type=job.problem_type,
         metric=job.metric,  # type: ignore[arg-type]
         options=TrainingOptions(
             problem_type=options.get("problem_type"),

@@ -9,6 +9,7 @@ from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from modelyard.lib.jobs import JOB_INDEXES, JobDocument
+from modelyard.lib.schema import ProblemType
 
 
 class TrainingJobDocument(JobDocument):
@@ -16,7 +17,7 @@ class TrainingJobDocument(JobDocument):
     target: str
     options: dict[str, Any]
     """The request's search options (problem_type, metric, time_budget_s, cv_folds, ...)."""
-    problem_type: str | None = None
+    problem_type: ProblemType | None = None
     metric: str | None = None
     candidates: list[dict[str, Any]] = Field(default_factory=list)
     """The live leaderboard, refreshed while the job runs."""

@@ -7,13 +7,11 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from modelyard.domain.models.schemas import Candidate, DroppedColumn, ObjectId
+from modelyard.domain.models.schemas import Candidate, DroppedColumn
 from modelyard.lib.errors import Problem
-from modelyard.lib.jobs import JobStatus
 from modelyard.lib.pagination import Page
-from modelyard.lib.schema import Schema
+from modelyard.lib.schema import JobStatus, ObjectId, ProblemType, Schema
 
-ProblemTypeName = Literal["binary", "multiclass", "regression"]
 MetricName = Literal["roc_auc", "f1_macro", "log_loss", "accuracy", "rmse", "mae", "r2"]
 AlgorithmName = Literal["linear", "hist_gradient_boosting", "extra_trees", "random_forest"]
 
@@ -24,7 +22,7 @@ class TrainingJobCreate(Schema):
     dataset_id: ObjectId
     target: Annotated[str, msgspec.Meta(min_length=1, max_length=512, description="Column to predict.")]
     problem_type: Annotated[
-        ProblemTypeName | None,
+        ProblemType | None,
         msgspec.Meta(
             description="Omit to detect it: a text/boolean target or an integer target with at most 20 "
             "distinct values is classification (binary with 2 classes), anything else numeric is regression."
@@ -72,7 +70,7 @@ class TrainingJobCreate(Schema):
 
 
 class TrainingOptions(Schema):
-    problem_type: ProblemTypeName | None
+    problem_type: ProblemType | None
     metric: MetricName | None
     time_budget_s: int
     cv_folds: int
@@ -93,7 +91,7 @@ class TrainingJob(Schema):
     message: str | None
     dataset_id: ObjectId
     target: str
-    problem_type: ProblemTypeName | None
+    problem_type: ProblemType | None
     metric: MetricName | None
     options: TrainingOptions
     candidates: Annotated[

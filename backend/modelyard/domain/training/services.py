@@ -19,13 +19,13 @@ from modelyard.domain.models.documents import ModelDocument, model_prefix
 from modelyard.domain.models.services import ModelService
 from modelyard.domain.training.automl import DEFAULT_METRIC, METRICS_FOR
 from modelyard.domain.training.documents import TrainingJobDocument
-from modelyard.domain.training.features import TrainingDataError, check_target
 from modelyard.domain.training.schemas import TrainingJobCreate
 from modelyard.domain.training.worker import train_in_worker
 from modelyard.lib.errors import ConflictError, FieldError, NotFoundError, ValidationFailedError
 from modelyard.lib.jobs import FINAL_STATUSES, JobCancelledError, JobContext, JobRunner, request_cancel
 from modelyard.lib.pagination import newest_first
 from modelyard.lib.storage import ObjectStore, download, scratch_dir
+from modelyard.ml.features import TrainingDataError, check_target
 from modelyard.settings import Settings
 
 log = structlog.get_logger("modelyard.training")

@@ -7,10 +7,10 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from modelyard.domain.models.artifacts import dump_pipeline
-from modelyard.domain.predictions.fastpath import NotCompilableError, compile_pipeline
 from modelyard.domain.training.automl import AutoMLOptions, run_automl
 from modelyard.lib.jobs import JobControl
+from modelyard.ml.artifacts import dump_pipeline
+from modelyard.ml.compiled import NotCompilableError, compile_pipeline
 
 
 def _finite(value: float) -> float | None:

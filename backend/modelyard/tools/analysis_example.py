@@ -1,7 +1,7 @@
 """The docs' example analysis: the heuristic analyst run on the bundled sample dataset.
 
-    python -m modelyard.domain.analysis.example            # print the analysis as JSON
-    python -m modelyard.domain.analysis.example --write    # regenerate docs/examples/customers.csv too
+    python -m modelyard.tools.analysis_example            # print the analysis as JSON
+    python -m modelyard.tools.analysis_example --write    # regenerate docs/examples/customers.csv too
 
 It runs the same code as the service (ingestion, profiling, signals, heuristic analyst)
 in-process, with no server, database or network. `tests/docs/test_analysis_example.py`
@@ -20,9 +20,9 @@ import msgspec
 
 from modelyard.domain.analysis import heuristic
 from modelyard.domain.analysis.signals import signals_from_frame
-from modelyard.domain.datasets.ingestion import IngestLimits, sniff
 from modelyard.domain.datasets.profiling import analyse_upload
 from modelyard.domain.datasets.schemas import DatasetProfile
+from modelyard.tabular.ingestion import IngestLimits, sniff
 
 SAMPLE = Path("docs/examples/customers.csv")
 SAMPLE_ROWS = 400

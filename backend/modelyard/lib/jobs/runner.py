@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import functools
 import os
 import shutil
 import socket
@@ -34,100 +34,20 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-import msgspec
 import structlog
-from beanie import Document, PydanticObjectId
-from pydantic import Field
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, ReturnDocument
 
 from modelyard.lib.clock import utcnow
-from modelyard.lib.errors import PROBLEM_KINDS, AppError, FieldError, Problem, problem_type
+from modelyard.lib.errors import AppError
+from modelyard.lib.jobs.control import JobCancelledError, JobControl, read_progress
+from modelyard.lib.jobs.documents import JobDocument, problem_dict
 
 log = structlog.get_logger("modelyard.jobs")
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-FINAL_STATUSES: tuple[JobStatus, ...] = ("succeeded", "failed", "cancelled")
-
-
-class JobCancelledError(Exception):
-    """Raised inside job work when the job was cancelled; the runner records `cancelled`."""
-
-
-class JobDocument(Document):
-    """Fields every job has. Subclasses add their own and name their collection."""
-
-    owner_id: PydanticObjectId
-    status: JobStatus = "queued"
-    progress: float = 0.0
-    """0..1, monotone while running; 1 when succeeded."""
-    message: str | None = None
-    """What the job is doing now, for people."""
-    error: dict[str, Any] | None = None
-    """An RFC 9457 problem object when failed."""
-    attempts: int = 0
-    """Times the job was started (a restart that interrupts a job costs one attempt)."""
-    cancel_requested: bool = False
-    claimed_by: str | None = None
-    lease_expires_at: datetime | None = None
-    heartbeat_at: datetime | None = None
-    created_at: datetime = Field(default_factory=utcnow)
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-
-
-JOB_INDEXES = [
-    IndexModel([("status", ASCENDING), ("created_at", ASCENDING)], name="status_created"),
-    IndexModel([("owner_id", ASCENDING), ("created_at", DESCENDING)], name="owner_created"),
-]
-
-
-def problem_dict(kind: str, detail: str, errors: list[FieldError] | None = None) -> dict[str, Any]:
-    status, title = PROBLEM_KINDS[kind]
-    problem = Problem(type=problem_type(kind), title=title, status=status, detail=detail, errors=errors)
-    return msgspec.to_builtins(problem)  # type: ignore[no-any-return]
-
-
-@dataclass(frozen=True)
-class JobControl:
-    """The worker's handle on its job: report progress, notice cancellation. Picklable.
-
-    `directory=None` is a detached control (unit tests, benchmarks): reports go nowhere
-    and nothing is ever cancelled.
-    """
-
-    directory: str | None = None
-
-    def report(self, progress: float, **fields: Any) -> None:
-        """Publish progress (0..1) and extra job fields (JSON-able) for the runner to store."""
-        if self.directory is None:
-            return
-        path = Path(self.directory)
-        tmp = path / f".progress.{os.getpid()}.tmp"
-        payload = {"progress": max(0.0, min(1.0, float(progress))), "fields": fields}
-        tmp.write_text(json.dumps(payload, default=str))
-        tmp.replace(path / "progress.json")
-
-    def cancelled(self) -> bool:
-        return self.directory is not None and (Path(self.directory) / "cancel").exists()
-
-    def check(self) -> None:
-        """Raise JobCancelledError if the job was cancelled; call between units of work."""
-        if self.cancelled():
-            raise JobCancelledError
-
-
-def _read_progress(directory: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads((directory / "progress.json").read_text())
-    except (FileNotFoundError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
 
 JobHandler = Callable[[Any, "JobContext"], Awaitable[dict[str, Any] | None]]
 """Runs one job; returns extra fields to store with `succeeded` (or None)."""
@@ -146,8 +66,6 @@ class JobContext:
         self, fn: Callable[Concatenate[JobControl, P], R], *args: P.args, **kwargs: P.kwargs
     ) -> R:
         """Run `fn(control, *args, **kwargs)` in the process pool (a picklable top-level function)."""
-        import functools
-
         call = functools.partial(fn, self.control, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self.runner.pool, call)
 
@@ -418,7 +336,7 @@ class JobRunner:
             try:
                 now = utcnow()
                 update: dict[str, Any] = {"heartbeat_at": now, "lease_expires_at": now + self.lease}
-                report = await asyncio.to_thread(_read_progress, directory)
+                report = await asyncio.to_thread(read_progress, directory)
                 if report is not None and report != last:
                     last = report
                     update["progress"] = report["progress"]
@@ -433,39 +351,3 @@ class JobRunner:
                 raise
             except Exception:
                 log.exception("job heartbeat failed")
-
-
-async def request_cancel(document: type[JobDocument], job_id: PydanticObjectId) -> None:
-    """Cancel a job: a queued one at once; a running one by flagging it for its runner."""
-    collection = document.get_pymongo_collection()
-    now = utcnow()
-    result = await collection.update_one(
-        {"_id": job_id, "status": "queued"},
-        {
-            "$set": {
-                "status": "cancelled",
-                "cancel_requested": True,
-                "finished_at": now,
-                "message": "Cancelled.",
-            }
-        },
-    )
-    if result.modified_count:
-        return
-    await collection.update_one({"_id": job_id, "status": "running"}, {"$set": {"cancel_requested": True}})
-
-
-__all__ = [
-    "FINAL_STATUSES",
-    "JOB_INDEXES",
-    "JobCancelledError",
-    "JobContext",
-    "JobControl",
-    "JobDocument",
-    "JobHandler",
-    "JobRunner",
-    "JobStatus",
-    "problem_dict",
-    "request_cancel",
-    "utcnow",
-]

@@ -29,7 +29,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from modelyard.domain.training.features import DatetimeFeatures, datetime_features, to_datetime_ns
+from modelyard.ml.features import DatetimeFeatures, datetime_features, to_datetime_ns
 
 Columns = dict[str, list[Any]]
 

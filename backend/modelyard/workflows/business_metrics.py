@@ -31,8 +31,9 @@ from prometheus_client.registry import Collector
 from pymongo.asynchronous.database import AsyncDatabase
 
 from modelyard.domain.accounts.documents import UserDocument
-from modelyard.domain.system.services import Probe, check_readiness
 from modelyard.lib.background import in_background
+from modelyard.lib.health import Probe, check_readiness
+from modelyard.lib.schema import JOB_STATUSES, PROBLEM_TYPES
 from modelyard.observability import metrics as m
 
 log = structlog.get_logger("modelyard.metrics")
@@ -173,7 +174,7 @@ class BusinessMetrics:
 
     async def _jobs(self) -> dict[str, int]:
         pipeline = [{"$group": {"_id": "$status", "n": {"$sum": 1}}}]
-        found = dict.fromkeys(m.JOB_STATUSES, 0)
+        found: dict[str, int] = dict.fromkeys(JOB_STATUSES, 0)
         cursor = await self.database[TRAINING_JOBS_COLLECTION].aggregate(pipeline)
         async for row in cursor:
             found[str(row["_id"])] = found.get(str(row["_id"]), 0) + int(row["n"])
@@ -234,7 +235,7 @@ class BusinessMetrics:
         )
         trained = counter("modelyard_models_trained_total", ("problem_type",))
         problem_types = sorted(
-            {*m.PROBLEM_TYPES}
+            {*PROBLEM_TYPES}
             | {
                 k.removeprefix(m.USAGE_MODELS_TRAINED)
                 for k in snap.usage

@@ -22,8 +22,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from modelyard.domain.predictions.fastpath import CompiledPreprocessor, NotCompilableError, compile_pipeline
-from modelyard.domain.training.features import MAX_STORED_CATEGORIES, TrainingSchema, prepare_frame
+from modelyard.ml.compiled import CompiledPreprocessor, NotCompilableError, compile_pipeline
+from modelyard.ml.features import MAX_STORED_CATEGORIES, TrainingSchema, prepare_frame
 
 InferencePath = Literal["compiled", "pipeline"]
 

@@ -1,0 +1,1 @@
+"""The fitted-pipeline kernel shared by training, models, predictions and analysis. No I/O."""

@@ -1,0 +1,1 @@
+"""Table intake shared by dataset and batch-prediction uploads: sniffing, reading, converting. Pure."""

@@ -1,0 +1,1 @@
+"""Build-time helpers (docs generation, examples); never imported by the running service."""

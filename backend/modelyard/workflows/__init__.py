@@ -1,0 +1,1 @@
+"""Use cases that span areas: the only code that imports several areas' services."""
