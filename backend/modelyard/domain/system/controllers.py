@@ -13,9 +13,9 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath
 from litestar.response import File
 
-from modelyard.domain.system.schemas import Liveness, Readiness
+from modelyard.domain.system.schemas import Liveness
 from modelyard.lib.errors import PROBLEM_MEDIA_TYPE, FieldError, Problem, problem_type
-from modelyard.lib.health import check_readiness
+from modelyard.lib.health import Readiness, check_readiness
 from modelyard.lib.openapi import PublicOperation, problem_responses
 
 
