@@ -113,8 +113,9 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
 
 
 def run_ours(path: Path) -> dict[str, object]:
-    from modelyard.tabular.ingestion import SNIFF_BYTES, IngestLimits, sniff
     from modelyard.domain.datasets.profiling import analyse_upload
+    from modelyard.tabular.limits import IngestLimits
+    from modelyard.tabular.sniffing import SNIFF_BYTES, sniff
 
     limits = IngestLimits()
     with path.open("rb") as handle:

@@ -82,66 +82,23 @@ async def receive_upload(
     rest of it is sent). A file smaller than `head_bytes` is the caller's to check.
     """
     boundary = _boundary(content_type)
-    limit_text = f"{max_bytes / 1024 / 1024:.0f} MB" if max_bytes >= 1024 * 1024 else f"{max_bytes} bytes"
-    too_large = PayloadTooLargeError(f"The upload is larger than the {limit_text} limit; nothing was stored.")
+    too_large = _too_large(max_bytes)
     if content_length is not None and content_length > max_bytes + MULTIPART_OVERHEAD:
         raise too_large
     handle: IO[bytes] = await asyncio.to_thread(
         tempfile.NamedTemporaryFile, prefix="modelyard-upload-", dir=temp_dir, delete=False
     )
     path = Path(handle.name)
-    digest = hashlib.sha256()
-    head = bytearray()
-    pending = bytearray()
-    size = 0
-    filename: str | None = None
-    seen_file = False
-    fields: dict[str, str] = {}
-    current: MultipartSegment | None = None
-    text = bytearray()
-    head_check: object = None
+    parts = _MultipartParts(
+        handle, too_large, max_bytes=max_bytes, head_bytes=head_bytes, check_head=check_head
+    )
     try:
         parser = PushMultipartParser(boundary, max_header_size=8192, max_segment_count=16)
         async for chunk in _checked(chunks):
             for event in parser.parse(chunk):
-                if isinstance(event, MultipartSegment):
-                    current, text = event, bytearray()
-                    if event.name == FILE_FIELD:
-                        if seen_file:
-                            raise ValidationFailedError(
-                                "Send exactly one file.",
-                                errors=[FieldError("more than one file", "body.file")],
-                            )
-                        seen_file, filename = True, event.filename
-                elif isinstance(event, bytes | bytearray) and current is not None:
-                    if current.name == FILE_FIELD:
-                        size += len(event)
-                        if size > max_bytes:
-                            raise too_large
-                        digest.update(event)
-                        if len(head) < head_bytes:
-                            head.extend(event[: head_bytes - len(head)])
-                            if check_head is not None and len(head) == head_bytes:
-                                head_check = await check_head(bytes(head))
-                        pending.extend(event)
-                        if len(pending) >= WRITE_BUFFER:
-                            await asyncio.to_thread(handle.write, bytes(pending))
-                            pending.clear()
-                    elif current.name in TEXT_FIELDS:
-                        text.extend(event)
-                        if len(text) > MAX_TEXT_FIELD_BYTES:
-                            raise ValidationFailedError(
-                                f"The `{current.name}` field is too long.",
-                                errors=[FieldError("too long", f"body.{current.name}")],
-                            )
-                elif event is None and current is not None:
-                    if current.name in TEXT_FIELDS:
-                        fields[str(current.name)] = text.decode("utf-8", errors="replace")
-                    current = None
+                await parts.feed(event)
         parser.close()
-        if pending:
-            await asyncio.to_thread(handle.write, bytes(pending))
-        await asyncio.to_thread(handle.close)
+        await parts.finish()
     except BaseException as exc:
         handle.close()
         await asyncio.to_thread(path.unlink, True)
@@ -150,20 +107,104 @@ async def receive_upload(
                 f"The multipart body is malformed or was cut short ({exc}); nothing was stored."
             ) from None
         raise
-    if not seen_file:
+    if not parts.seen_file:
         await asyncio.to_thread(path.unlink, True)
         raise ValidationFailedError(
             "The upload has no `file` part.", errors=[FieldError("a file is required", "body.file")]
         )
     return ReceivedUpload(
         path=path,
-        filename=filename,
-        size=size,
-        sha256=digest.hexdigest(),
-        head=bytes(head),
-        fields=fields,
-        head_check=head_check,
+        filename=parts.filename,
+        size=parts.size,
+        sha256=parts.digest.hexdigest(),
+        head=bytes(parts.head),
+        fields=parts.fields,
+        head_check=parts.head_check,
     )
+
+
+def _too_large(max_bytes: int) -> PayloadTooLargeError:
+    limit_text = f"{max_bytes / 1024 / 1024:.0f} MB" if max_bytes >= 1024 * 1024 else f"{max_bytes} bytes"
+    return PayloadTooLargeError(f"The upload is larger than the {limit_text} limit; nothing was stored.")
+
+
+class _MultipartParts:
+    """What a multipart body's parser events amount to: the `file` part written to `handle` (hashed,
+    sized, its head kept and checked), the text fields collected."""
+
+    def __init__(
+        self,
+        handle: IO[bytes],
+        too_large: PayloadTooLargeError,
+        *,
+        max_bytes: int,
+        head_bytes: int,
+        check_head: Callable[[bytes], Awaitable[object]] | None,
+    ) -> None:
+        self.handle, self.too_large = handle, too_large
+        self.max_bytes, self.head_bytes, self.check_head = max_bytes, head_bytes, check_head
+        self.digest = hashlib.sha256()
+        self.head = bytearray()
+        self.pending = bytearray()
+        self.size = 0
+        self.filename: str | None = None
+        self.seen_file = False
+        self.fields: dict[str, str] = {}
+        self.current: MultipartSegment | None = None
+        self.text = bytearray()
+        self.head_check: object = None
+
+    async def feed(self, event: MultipartSegment | bytes | bytearray | None) -> None:
+        """One parser event: a part starts (segment), continues (bytes) or ends (None)."""
+        if isinstance(event, MultipartSegment):
+            self._start(event)
+        elif isinstance(event, bytes | bytearray) and self.current is not None:
+            if self.current.name == FILE_FIELD:
+                await self._file_bytes(event)
+            elif self.current.name in TEXT_FIELDS:
+                self._text_bytes(self.current, event)
+        elif event is None and self.current is not None:
+            if self.current.name in TEXT_FIELDS:
+                self.fields[str(self.current.name)] = self.text.decode("utf-8", errors="replace")
+            self.current = None
+
+    async def finish(self) -> None:
+        """Write what is still buffered and close the file."""
+        if self.pending:
+            await asyncio.to_thread(self.handle.write, bytes(self.pending))
+        await asyncio.to_thread(self.handle.close)
+
+    def _start(self, segment: MultipartSegment) -> None:
+        self.current, self.text = segment, bytearray()
+        if segment.name == FILE_FIELD:
+            if self.seen_file:
+                raise ValidationFailedError(
+                    "Send exactly one file.",
+                    errors=[FieldError("more than one file", "body.file")],
+                )
+            self.seen_file, self.filename = True, segment.filename
+
+    async def _file_bytes(self, data: bytes | bytearray) -> None:
+        self.size += len(data)
+        if self.size > self.max_bytes:
+            raise self.too_large
+        self.digest.update(data)
+        if len(self.head) < self.head_bytes:
+            self.head.extend(data[: self.head_bytes - len(self.head)])
+            if self.check_head is not None and len(self.head) == self.head_bytes:
+                self.head_check = await self.check_head(bytes(self.head))
+        self.pending.extend(data)
+        if len(self.pending) >= WRITE_BUFFER:
+            await asyncio.to_thread(self.handle.write, bytes(self.pending))
+            self.pending.clear()
+
+    def _text_bytes(self, segment: MultipartSegment, data: bytes | bytearray) -> None:
+        self.text.extend(data)
+        if len(self.text) > MAX_TEXT_FIELD_BYTES:
+            raise ValidationFailedError(
+                f"The `{segment.name}` field is too long.",
+                errors=[FieldError("too long", f"body.{segment.name}")],
+            )
 
 
 async def _checked(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

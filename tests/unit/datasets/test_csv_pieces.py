@@ -9,15 +9,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from modelyard.tabular.ingestion import (
-    SNIFF_BYTES,
-    DatasetRejected,
-    IngestLimits,
-    _convert_csv,
-    _record_boundary,
-    sniff,
-)
 from modelyard.domain.datasets.profiling import profile_column
+from modelyard.tabular.delimited import _record_boundary, convert_delimited
+from modelyard.tabular.limits import DatasetRejected, IngestLimits
+from modelyard.tabular.sniffing import SNIFF_BYTES, sniff
 
 LIMITS = IngestLimits()
 
@@ -27,7 +22,7 @@ def convert(tmp_path: Path, data: bytes, piece_bytes: int) -> tuple[pl.DataFrame
     source.write_bytes(data)
     sniffed = sniff(data[:SNIFF_BYTES], complete=len(data) <= SNIFF_BYTES, limits=LIMITS)
     target = tmp_path / "table.parquet"
-    converted = _convert_csv(source, sniffed, target, piece_bytes=piece_bytes)
+    converted = convert_delimited(source, sniffed, target, piece_bytes=piece_bytes)
     frame = pl.read_parquet(target)
     assert converted.rows == frame.height
     return frame, converted.encoding

@@ -6,14 +6,11 @@ import polars as pl
 import pytest
 
 from modelyard.domain.datasets import pii
-from modelyard.tabular.ingestion import (
-    DatasetRejected,
-    IngestLimits,
-    _datetime_casts,
-    sniff,
-    unique_column_names,
-)
 from modelyard.domain.datasets.profiling import profile_column
+from modelyard.tabular.dates import datetime_casts
+from modelyard.tabular.limits import DatasetRejected, IngestLimits
+from modelyard.tabular.normalised import unique_column_names
+from modelyard.tabular.sniffing import sniff
 
 LIMITS = IngestLimits(max_columns=50, max_cell_bytes=1000)
 
@@ -155,7 +152,7 @@ def test_datetime_cast_with_fraction_fast_path_matches_the_full_format() -> None
         None,
     ]
     frame = pl.DataFrame({"at": values})
-    parsed = frame.with_columns(_datetime_casts(frame.head(30))).get_column("at")
+    parsed = frame.with_columns(datetime_casts(frame.head(30))).get_column("at")
     expected = frame.get_column("at").str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.f", strict=False)
     assert parsed.dtype == pl.Datetime("us")
     assert parsed.to_list() == expected.to_list()

@@ -5,16 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from modelyard.domain.training.automl import ALGORITHMS, build_pipeline
 from modelyard.ml.artifacts import (
     TRUSTED_TYPES,
     UntrustedArtifactError,
     dump_pipeline,
     load_pipeline,
 )
-from modelyard.ml.compiled import CompiledEnsemble, compile_pipeline
-from modelyard.ml.scoring import LoadedModel, predict_records
-from modelyard.domain.training.automl import ALGORITHMS, build_pipeline
+from modelyard.ml.compiled import compile_pipeline
 from modelyard.ml.features import check_target, infer_schema, prepare_frame
+from modelyard.ml.scoring import LoadedModel, predict_records
+from modelyard.ml.trees import CompiledEnsemble
 from tests.unit.training.data import mixed_frame
 
 

@@ -10,7 +10,6 @@ ratios come from a sample. The profile lists the figures that are estimates.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,13 +31,11 @@ from modelyard.domain.datasets.schemas import (
     ValueCount,
 )
 from modelyard.lib.schema import Severity
-from modelyard.tabular.ingestion import (
-    Converted,
-    DatasetRejected,
-    IngestLimits,
-    Sniffed,
-    convert_to_parquet,
-)
+from modelyard.ml.columns import PROFILE, is_code_like, is_identifier
+from modelyard.tabular.conversion import convert_to_parquet
+from modelyard.tabular.limits import DatasetRejected, IngestLimits
+from modelyard.tabular.normalised import Converted
+from modelyard.tabular.sniffing import Sniffed
 
 QUANTILES = {"p01": 0.01, "p05": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95, "p99": 0.99}
 TOP_VALUES = 10
@@ -47,7 +44,6 @@ PII_SAMPLE = 2000
 MOSTLY_MISSING = 0.5
 HIGH_CARDINALITY = 1000
 SKEWED = 2.0
-_ID_NAME = re.compile(r"(^|_)(id|uuid|guid|key)$|id$", re.IGNORECASE)
 _BOOL_WORDS = {"true", "false", "yes", "no", "y", "n", "t", "f"}
 _INJECTION = r"^(?:[=@\t\r]|[+\-][^0-9.\s])"
 
@@ -125,59 +121,33 @@ def profile_column(
     nulls = series.null_count()
     values = series.drop_nulls()
     count = values.len()
-    findings: list[QualityFinding] = []
     dtype = series.dtype
     is_string = dtype == pl.String
-
     if is_string and count:
-        longest = values.str.len_bytes().max()
-        if isinstance(longest, int) and longest > limits.max_cell_bytes:
-            raise DatasetRejected(
-                "invalid",
-                f"Column {name!r} has a cell of {longest} bytes; "
-                f"at most {limits.max_cell_bytes} are accepted.",
-                f"column:{name}",
-            )
+        _check_cell_size(name, values, limits)
 
     numeric_kind = dtype.is_numeric() and count > 0
-    if numeric_kind:
+    ordered = np.sort(values.to_numpy()) if numeric_kind else None
+    if ordered is not None:
         # Numbers: one sort gives distinct counts, top values and exact quantiles together.
-        ordered = np.sort(values.to_numpy())
         distinct, top_pairs = _sorted_runs(ordered)
-        hashes = np.empty(0, dtype=np.uint64)
     else:
-        # Anything else: distinct counts and top values from sorted 64-bit hashes, one fast pass.
-        if hashed is None:
-            hashed = series.hash(seed=7)
-        hashes = (hashed.filter(series.is_not_null()) if nulls else hashed).to_numpy()
-        unique_hashes, counts = np.unique(hashes, return_counts=True)
-        distinct = int(unique_hashes.size)
+        distinct, top_pairs = _hashed_runs(series, values, hashed)
 
     head = values.head(1000)
     semantic = _semantic_type(series, values, head, distinct)
     top: list[tuple[object, int]] = []
     if is_string or semantic in ("categorical", "boolean") or distinct <= 50:
-        top = top_pairs() if numeric_kind else _top_values(values, hashes, unique_hashes, counts)
+        top = top_pairs()
 
-    numeric = _numeric_stats(values, ordered) if numeric_kind and semantic != "boolean" else None
+    numeric = _numeric_stats(values, ordered) if ordered is not None and semantic != "boolean" else None
     datetime_min = datetime_max = None
     if dtype.is_temporal() and count:
         datetime_min, datetime_max = _as_datetime(values.min()), _as_datetime(values.max())
 
-    pii_found: list[PiiFinding] = []
-    if is_string or dtype.is_integer():
-        spread = values.gather_every(max(1, count // PII_SAMPLE)).head(PII_SAMPLE)
-        sample = spread.cast(pl.String).to_list() if dtype.is_integer() else spread.to_list()
-        pii_found = [
-            PiiFinding(kind=m.kind, ratio=m.ratio, confidence=m.confidence, sample_size=m.sample_size)
-            for m in pii.detect(name, sample)
-            if is_string or m.kind in ("credit_card", "phone", "person_name")
-        ]
-
+    pii_found = _pii_findings(name, values) if is_string or dtype.is_integer() else []
     shown = pii.mask if pii_found else str
     samples = [shown(_text(v)) for v in head.unique(maintain_order=True).head(SAMPLE_VALUES).to_list()]
-    top_values = [ValueCount(value=shown(_text(v)), count=c) for v, c in top]
-
     profile = ColumnProfile(
         name=name,
         physical_type=str(dtype),
@@ -189,12 +159,46 @@ def profile_column(
         numeric=numeric,
         datetime_min=datetime_min,
         datetime_max=datetime_max,
-        top_values=top_values,
+        top_values=[ValueCount(value=shown(_text(v)), count=c) for v, c in top],
         sample_values=samples,
         pii=pii_found,
     )
-    findings.extend(_column_findings(profile, values, head))
-    return profile, findings
+    return profile, _column_findings(profile, values, head)
+
+
+def _check_cell_size(name: str, values: pl.Series, limits: IngestLimits) -> None:
+    """Reject a text column holding a cell larger than the limit."""
+    longest = values.str.len_bytes().max()
+    if isinstance(longest, int) and longest > limits.max_cell_bytes:
+        raise DatasetRejected(
+            "invalid",
+            f"Column {name!r} has a cell of {longest} bytes; at most {limits.max_cell_bytes} are accepted.",
+            f"column:{name}",
+        )
+
+
+def _hashed_runs(
+    series: pl.Series, values: pl.Series, hashed: pl.Series | None
+) -> tuple[int, Callable[[], list[tuple[object, int]]]]:
+    """Distinct count of a non-numeric column, and a function giving its most frequent values: from
+    sorted 64-bit hashes, one fast pass (`hashed`: `series.hash(seed=7)`, when already known)."""
+    if hashed is None:
+        hashed = series.hash(seed=7)
+    hashes = (hashed.filter(series.is_not_null()) if series.null_count() else hashed).to_numpy()
+    unique_hashes, counts = np.unique(hashes, return_counts=True)
+    return int(unique_hashes.size), lambda: _top_values(values, hashes, unique_hashes, counts)
+
+
+def _pii_findings(name: str, values: pl.Series) -> list[PiiFinding]:
+    """Personal data detected in a spread sample of a text or integer column's values."""
+    spread = values.gather_every(max(1, values.len() // PII_SAMPLE)).head(PII_SAMPLE)
+    is_string = values.dtype == pl.String
+    sample = spread.to_list() if is_string else spread.cast(pl.String).to_list()
+    return [
+        PiiFinding(kind=m.kind, ratio=m.ratio, confidence=m.confidence, sample_size=m.sample_size)
+        for m in pii.detect(name, sample)
+        if is_string or m.kind in ("credit_card", "phone", "person_name")
+    ]
 
 
 def _top_values(
@@ -221,11 +225,13 @@ def _semantic_type(series: pl.Series, values: pl.Series, head: pl.Series, distin
         return "boolean"
     if dtype.is_temporal():
         return "datetime"
-    all_unique = count >= 20 and distinct == count
     if dtype.is_integer():
         if distinct <= 2 and count and set(values.unique().to_list()) <= {0, 1}:
             return "boolean"
-        if all_unique and (_ID_NAME.search(series.name) or values.is_sorted()):
+        sorted_in_file = values.is_sorted()
+        if is_identifier(
+            PROFILE, name=series.name, kind="integer", count=count, distinct=distinct, sequence=sorted_in_file
+        ):
             return "identifier"
         return "integer"
     if dtype.is_float():
@@ -236,7 +242,10 @@ def _semantic_type(series: pl.Series, values: pl.Series, head: pl.Series, distin
         return "boolean"
     lengths = head.str.len_chars().cast(pl.Float64)
     mean_words = _finite((head.str.count_matches(r"\s+") + 1).cast(pl.Float64).mean())
-    if all_unique and mean_words < 1.5 and _finite(lengths.max()) <= 64:
+    code_like = is_code_like(mean_words, _finite(lengths.max()))
+    if is_identifier(
+        PROFILE, name=series.name, kind="string", count=count, distinct=distinct, code_like=code_like
+    ):
         return "identifier"
     if mean_words >= 3 or (distinct > 0.5 * count and _finite(lengths.mean()) >= 20):
         return "text"
