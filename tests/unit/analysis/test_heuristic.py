@@ -6,7 +6,7 @@ import msgspec
 import polars as pl
 
 from modelyard.domain.analysis import heuristic
-from modelyard.domain.analysis.heuristic import FeatureWeight, LeaderboardEntry, ModelFacts, ResidualSummary
+from modelyard.domain.analysis.facts import FeatureWeight, LeaderboardEntry, ModelFacts, ResidualSummary
 from modelyard.domain.analysis.model_facts import facts_from_evaluation
 from modelyard.domain.analysis.schemas import DatasetAnalysisResult, ModelNarrative
 from modelyard.domain.analysis.signals import DataSignals, signals_from_frame

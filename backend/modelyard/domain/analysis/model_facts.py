@@ -12,7 +12,7 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
-from modelyard.domain.analysis.heuristic import FeatureWeight, LeaderboardEntry, ModelFacts, ResidualSummary
+from modelyard.domain.analysis.facts import FeatureWeight, LeaderboardEntry, ModelFacts, ResidualSummary
 from modelyard.domain.models.services import ModelService
 from modelyard.lib.storage import ObjectStore
 
@@ -28,7 +28,34 @@ def facts_from_evaluation(record: dict[str, Any]) -> ModelFacts:
     confusion = record.get("confusion") or {}
     labels = [str(label) for label in confusion.get("labels") or []]
     matrix = [[int(x) for x in row] for row in confusion.get("matrix") or []]
-    residuals = record.get("residuals") or None
+    metric, higher, baseline = _headline(record, problem, metrics, matrix)
+    value = metrics.get(metric)
+    if value is None:
+        value = float(record.get("cv_score") or 0.0)
+    return ModelFacts(
+        name=str(record.get("name") or "model"),
+        algorithm=str(record.get("algorithm") or "unknown"),
+        problem_type=problem,
+        target=str(record.get("target") or "target"),
+        metric=metric,
+        value=value,
+        baseline_value=baseline,
+        higher_is_better=higher,
+        metrics=metrics,
+        feature_importance=_importance(record),
+        train_rows=record.get("rows_train"),
+        test_rows=record.get("rows_test"),
+        class_labels=labels,
+        confusion_matrix=matrix,
+        residuals=_residuals(record, metrics),
+        leaderboard=_leaderboard(record),
+    )
+
+
+def _headline(
+    record: dict[str, Any], problem: str, metrics: dict[str, float], matrix: list[list[int]]
+) -> tuple[str, bool, float | None]:
+    """(metric, higher is better, trivial baseline or None) that the narrative leads with."""
     baseline: float | None = None
     if problem == "regression":
         metric = "r2" if "r2" in metrics else str(record.get("metric", "rmse"))
@@ -45,47 +72,39 @@ def facts_from_evaluation(record: dict[str, Any]) -> ModelFacts:
     stored_baseline = _number((record.get("baseline_metrics") or {}).get(metric))
     if stored_baseline is not None:
         baseline = stored_baseline
-    value = metrics.get(metric)
-    if value is None:
-        value = float(record.get("cv_score") or 0.0)
-    residual_summary = None
-    if isinstance(residuals, dict) and _number(residuals.get("mean")) is not None:
-        mae = metrics.get("mae")
-        mean_abs = mae if mae is not None else abs(float(residuals.get("std") or 0.0))
-        p95 = max(abs(float(residuals.get("p05", 0.0))), abs(float(residuals.get("p95", 0.0))))
-        # Stored residuals are actual minus predicted; the narrative speaks of prediction minus actual.
-        residual_summary = ResidualSummary(
-            mean_error=-float(residuals["mean"]), mean_absolute_error=mean_abs, p90_absolute_error=p95
-        )
+    return metric, higher, baseline
+
+
+def _residuals(record: dict[str, Any], metrics: dict[str, float]) -> ResidualSummary | None:
+    residuals = record.get("residuals") or None
+    if not isinstance(residuals, dict) or _number(residuals.get("mean")) is None:
+        return None
+    mae = metrics.get("mae")
+    mean_abs = mae if mae is not None else abs(float(residuals.get("std") or 0.0))
+    p95 = max(abs(float(residuals.get("p05", 0.0))), abs(float(residuals.get("p95", 0.0))))
+    # Stored residuals are actual minus predicted; the narrative speaks of prediction minus actual.
+    return ResidualSummary(
+        mean_error=-float(residuals["mean"]), mean_absolute_error=mean_abs, p90_absolute_error=p95
+    )
+
+
+def _importance(record: dict[str, Any]) -> list[FeatureWeight]:
     importance = []
     for item in record.get("feature_importance") or []:
         name = item.get("feature") or item.get("column") or item.get("name")
         weight = _number(item.get("importance", item.get("mean")))
         if name is not None and weight is not None:
             importance.append(FeatureWeight(str(name), weight))
+    return importance
+
+
+def _leaderboard(record: dict[str, Any]) -> list[LeaderboardEntry]:
     leaderboard = []
     for row in record.get("leaderboard") or []:
         score = _number(row.get("cv_score"))
         if score is not None and row.get("algorithm"):
             leaderboard.append(LeaderboardEntry(str(row["algorithm"]), score))
-    return ModelFacts(
-        name=str(record.get("name") or "model"),
-        algorithm=str(record.get("algorithm") or "unknown"),
-        problem_type=problem,
-        target=str(record.get("target") or "target"),
-        metric=metric,
-        value=value,
-        baseline_value=baseline,
-        higher_is_better=higher,
-        metrics=metrics,
-        feature_importance=importance,
-        train_rows=record.get("rows_train"),
-        test_rows=record.get("rows_test"),
-        class_labels=labels,
-        confusion_matrix=matrix,
-        residuals=residual_summary,
-        leaderboard=leaderboard,
-    )
+    return leaderboard
 
 
 async def _model_record(store: ObjectStore, owner_id: PydanticObjectId, model_id: str) -> dict[str, Any]:

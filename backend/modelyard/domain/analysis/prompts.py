@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 
-from modelyard.domain.analysis.heuristic import ModelFacts
+from modelyard.domain.analysis.facts import ModelFacts
 
 PROMPT_VERSION = "2025-11-dataset-1+model-1"
 

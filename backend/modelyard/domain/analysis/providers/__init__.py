@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-from modelyard.domain.analysis.heuristic import ModelFacts
+from modelyard.domain.analysis.facts import ModelFacts
 from modelyard.domain.analysis.schemas import (
     DatasetAnalysisResult,
     ModelNarrative,

@@ -239,33 +239,12 @@ class OpenAIAnalyst:
                 completion_tokens = response.usage.completion_tokens or 0
                 usage.prompt_tokens += prompt_tokens
                 usage.completion_tokens += completion_tokens
-            choice = response.choices[0] if response.choices else None
-            content = choice.message.content if choice is not None else None
-            if choice is not None and choice.message.refusal:
-                content = None
-            outcome = "success" if content else "invalid_output"
-            if choice is not None and choice.finish_reason == "length":
-                outcome = "invalid_output"
+            content, outcome = _answer(response)
             return content
-        except openai.APITimeoutError as exc:
-            outcome = "timeout"
-            raise AnalystFailure(
-                f"The language model at {self.endpoint} did not answer within {self.settings.timeout_s:g} s "
-                f"({self.settings.max_retries} retries).",
-                usage,
-            ) from exc
-        except openai.APIStatusError as exc:
-            raise AnalystFailure(
-                f"The language model at {self.endpoint} answered HTTP {exc.status_code} "
-                f"after {self.settings.max_retries} retries: {_short(exc.message)}",
-                usage,
-            ) from exc
-        except openai.APIConnectionError as exc:
-            raise AnalystFailure(
-                f"Could not connect to the language model at {self.endpoint}: {exc}", usage
-            ) from exc
         except openai.OpenAIError as exc:
-            raise AnalystFailure(f"The language model call failed: {_short(str(exc))}", usage) from exc
+            if isinstance(exc, openai.APITimeoutError):
+                outcome = "timeout"
+            raise self._failure(exc, usage) from exc
         finally:
             observe_llm_call(
                 provider=self.name,
@@ -275,6 +254,36 @@ class OpenAIAnalyst:
                 prompt_tokens=prompt_tokens,
                 completion_tokens=completion_tokens,
             )
+
+    def _failure(self, exc: openai.OpenAIError, usage: Usage) -> AnalystFailure:
+        """What went wrong with a call, for the job's error or the fallback's provenance."""
+        if isinstance(exc, openai.APITimeoutError):
+            return AnalystFailure(
+                f"The language model at {self.endpoint} did not answer within {self.settings.timeout_s:g} s "
+                f"({self.settings.max_retries} retries).",
+                usage,
+            )
+        if isinstance(exc, openai.APIStatusError):
+            return AnalystFailure(
+                f"The language model at {self.endpoint} answered HTTP {exc.status_code} "
+                f"after {self.settings.max_retries} retries: {_short(exc.message)}",
+                usage,
+            )
+        if isinstance(exc, openai.APIConnectionError):
+            return AnalystFailure(f"Could not connect to the language model at {self.endpoint}: {exc}", usage)
+        return AnalystFailure(f"The language model call failed: {_short(str(exc))}", usage)
+
+
+def _answer(response: Any) -> tuple[str | None, str]:
+    """The answer's text (None when refused or empty) and the call's outcome label."""
+    choice = response.choices[0] if response.choices else None
+    content = choice.message.content if choice is not None else None
+    if choice is not None and choice.message.refusal:
+        content = None
+    outcome = "success" if content else "invalid_output"
+    if choice is not None and choice.finish_reason == "length":
+        outcome = "invalid_output"
+    return content, outcome
 
 
 def _short(text: str, limit: int = 300) -> str:

@@ -1,0 +1,114 @@
+"""The winner refit on the whole training split and judged on the held-out test split.
+
+Test metrics, the confusion matrix (classification) or residual summary (regression), and
+permutation importance of each input column within what is left of the time budget.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import confusion_matrix
+from sklearn.pipeline import Pipeline
+
+from modelyard.domain.training.automl.data import TrainingSplit
+from modelyard.domain.training.automl.metrics import all_metrics, metric_value, predictions, residual_summary
+from modelyard.domain.training.automl.pipelines import build_pipeline
+from modelyard.domain.training.automl.space import Algorithm, Metric
+from modelyard.lib.schema import ProblemType
+
+
+@dataclass
+class TestEvaluation:
+    """The refit pipeline and how it did on the test split."""
+
+    pipeline: Pipeline
+    refit_seconds: float
+    test_metrics: dict[str, float]
+    confusion: dict[str, Any] | None
+    residuals: dict[str, float] | None
+
+
+def refit_and_test(
+    split: TrainingSplit, algorithm: Algorithm, params: dict[str, Any], seed: int
+) -> TestEvaluation:
+    """Fit `algorithm` on the whole training split and score it on the test split.
+
+    Records the classes in `split.schema` for classification.
+    """
+    pipeline = build_pipeline(split.schema, algorithm, params, seed)
+    refit_started = time.monotonic()
+    pipeline.fit(split.X_train, split.y_train)
+    refit_seconds = time.monotonic() - refit_started
+    proba, pred = predictions(pipeline, split.X_test, split.problem)
+    classes = pipeline.classes_ if split.classify else None
+    test_metrics = all_metrics(split.problem, split.y_test, proba, pred, classes)
+    confusion = None
+    residuals = None
+    if split.classify:
+        assert classes is not None
+        split.schema.classes = [_plain(c) for c in classes]
+        matrix = confusion_matrix(split.y_test, pred, labels=classes)
+        confusion = {"labels": [_plain(c) for c in classes], "matrix": matrix.tolist()}
+    else:
+        residuals = residual_summary(split.y_test, pred)
+    return TestEvaluation(pipeline, refit_seconds, test_metrics, confusion, residuals)
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def permutation_importance(
+    pipeline: Pipeline,
+    X: pd.DataFrame,
+    y: Any,
+    metric: Metric,
+    greater: bool,
+    seed: int,
+    deadline: float,
+    max_rows: int = 1000,
+    max_repeats: int = 5,
+) -> list[dict[str, Any]]:
+    """Permutation importance of each input column on the test split, within `deadline`.
+
+    Importance is how much the metric worsens when the column's values are shuffled
+    (positive: the model relies on it). Repeats and rows shrink to fit the time left.
+    """
+    problem: ProblemType = "regression" if not hasattr(pipeline, "classes_") else "binary"
+    classes = getattr(pipeline, "classes_", None)
+    rng = np.random.default_rng(seed)
+    if len(X) > max_rows:
+        X, y = X.iloc[:max_rows], y[:max_rows]
+
+    def score(frame: pd.DataFrame, labels: Any, scored_by: Metric) -> float:
+        proba, pred = predictions(pipeline, frame, problem)
+        return metric_value(scored_by, labels, proba, pred, classes)
+
+    t0 = time.monotonic()
+    try:
+        base = score(X, y, metric)
+    except ValueError:  # e.g. roc_auc on a test split missing a class
+        metric, greater = ("rmse", False) if classes is None else ("accuracy", True)
+        base = score(X, y, metric)
+    one = max(time.monotonic() - t0, 1e-4)
+    columns = list(X.columns)
+    affordable = (deadline - time.monotonic()) / (one * max(1, len(columns)))
+    repeats = int(max(1, min(max_repeats, affordable)))
+    if affordable < 1 and len(X) > 100:
+        keep = max(100, int(len(X) * max(affordable, 0.1)))
+        X, y = X.iloc[:keep], y[:keep]
+    rows = []
+    for name in columns:
+        drops = []
+        for _ in range(repeats):
+            shuffled = X.copy()
+            shuffled[name] = X[name].to_numpy()[rng.permutation(len(X))]
+            value = score(shuffled, y, metric)
+            drops.append(base - value if greater else value - base)
+        rows.append({"feature": str(name), "importance": float(np.mean(drops)), "std": float(np.std(drops))})
+    return sorted(rows, key=lambda r: r["importance"], reverse=True)

@@ -1,0 +1,108 @@
+"""`run_automl`: from a table and a target to the best fitted pipeline, within a time budget."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sklearn.pipeline import Pipeline
+
+from modelyard.domain.training.automl.data import split_training_data
+from modelyard.domain.training.automl.evaluation import permutation_importance, refit_and_test
+from modelyard.domain.training.automl.search import CandidateSearch, halving_rungs, leaderboard
+from modelyard.domain.training.automl.space import (
+    DEFAULT_METRIC,
+    LOWER_IS_BETTER,
+    Algorithm,
+    AutoMLOptions,
+    Metric,
+    allowed_configurations,
+)
+from modelyard.lib.jobs import JobControl
+from modelyard.lib.schema import ProblemType
+from modelyard.ml.features import TrainingSchema
+
+# The search stops at this share of the budget: preparation, refit and importance need the rest.
+SEARCH_SHARE = 0.85
+
+
+@dataclass
+class AutoMLResult:
+    pipeline: Pipeline
+    schema: TrainingSchema
+    problem_type: ProblemType
+    metric: Metric
+    greater_is_better: bool
+    algorithm: Algorithm
+    params: dict[str, Any]
+    cv_score: float
+    cv_std: float
+    leaderboard: list[dict[str, Any]]
+    test_metrics: dict[str, float]
+    confusion: dict[str, Any] | None
+    residuals: dict[str, float] | None
+    feature_importance: list[dict[str, Any]]
+    rows_train: int
+    rows_test: int
+    search_seconds: float
+    total_seconds: float
+
+
+def run_automl(data: Any, options: AutoMLOptions, control: JobControl | None = None) -> AutoMLResult:
+    """Search, refit and evaluate. Raises TrainingDataError for unusable data."""
+    control = control or JobControl()
+    started = time.monotonic()
+    budget = options.time_budget_s
+    split = split_training_data(data, options)
+    metric: Metric = options.metric or DEFAULT_METRIC[split.problem]
+    greater = metric not in LOWER_IS_BETTER
+    configs, allowed = allowed_configurations(options, split.problem)
+    search = CandidateSearch(
+        split=split,
+        metric=metric,
+        greater=greater,
+        seed=options.random_seed,
+        started=started,
+        deadline=started + budget * SEARCH_SHARE,
+        budget_s=budget,
+        control=control,
+    )
+    search.run(configs, halving_rungs(len(split.X_train)))
+    search_seconds = time.monotonic() - started
+    algorithm, params, cv_score, cv_std = search.best(configs, allowed)
+
+    control.check()
+    search.publish("Refitting the best pipeline")
+    tested = refit_and_test(split, algorithm, params, options.random_seed)
+    control.check()
+    search.publish("Computing feature importance")
+    importance = permutation_importance(
+        tested.pipeline,
+        split.X_test,
+        split.y_test,
+        metric,
+        greater,
+        options.random_seed,
+        deadline=started + budget + tested.refit_seconds,
+    )
+    return AutoMLResult(
+        pipeline=tested.pipeline,
+        schema=split.schema,
+        problem_type=split.problem,
+        metric=metric,
+        greater_is_better=greater,
+        algorithm=algorithm,
+        params=params,
+        cv_score=cv_score,
+        cv_std=cv_std,
+        leaderboard=leaderboard(search.evaluations, metric, greater),
+        test_metrics=tested.test_metrics,
+        confusion=tested.confusion,
+        residuals=tested.residuals,
+        feature_importance=importance,
+        rows_train=len(split.X_train),
+        rows_test=len(split.X_test),
+        search_seconds=search_seconds,
+        total_seconds=time.monotonic() - started,
+    )

@@ -1,0 +1,195 @@
+"""The search: configurations cross-validated within a deadline, raced by successive halving.
+
+On larger data all configurations are cross-validated on a subsample, the best third
+moves on to three times the rows, up to the full training split. The deadline is checked
+between folds; a configuration whose estimated cost no longer fits is skipped.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import KFold, StratifiedKFold
+
+from modelyard.domain.training.automl.data import TrainingSplit, subsample
+from modelyard.domain.training.automl.metrics import metric_value, predictions
+from modelyard.domain.training.automl.pipelines import build_pipeline
+from modelyard.domain.training.automl.space import Algorithm, Configuration, Metric
+from modelyard.lib.jobs import JobControl
+
+HALVING_MIN_ROWS = 600
+HALVING_FROM_ROWS = 3000
+
+
+class _Deadline(Exception):
+    pass
+
+
+@dataclass
+class Evaluation:
+    """One configuration cross-validated on `rows` training rows (a leaderboard row)."""
+
+    index: int
+    algorithm: Algorithm
+    params: dict[str, Any]
+    rows: int
+    score: float = math.nan
+    std: float = math.nan
+    fit_seconds: float = 0.0
+    status: str = "ok"
+    detail: str | None = None
+
+    def as_dict(self, metric: Metric) -> dict[str, Any]:
+        return {
+            "rank": None,
+            "candidate": self.index,
+            "algorithm": self.algorithm,
+            "params": self.params,
+            "rows": self.rows,
+            "metric": metric,
+            "cv_score": None if math.isnan(self.score) else self.score,
+            "cv_std": None if math.isnan(self.std) else self.std,
+            "fit_seconds": round(self.fit_seconds, 4),
+            "status": self.status,
+            "detail": self.detail,
+        }
+
+
+def leaderboard(evaluations: list[Evaluation], metric: Metric, greater: bool) -> list[dict[str, Any]]:
+    """Scored rows ranked (most rows first, then best score), unscored rows after them."""
+    rows = [ev.as_dict(metric) for ev in evaluations]
+    ranked = sorted(
+        (r for r in rows if r["cv_score"] is not None),
+        key=lambda r: (-r["rows"], -r["cv_score"] if greater else r["cv_score"]),
+    )
+    for rank, row in enumerate(ranked, start=1):
+        row["rank"] = rank
+    return ranked + [r for r in rows if r["cv_score"] is None]
+
+
+def halving_rungs(n_train: int) -> list[int]:
+    """Training rows per round of successive halving: one round on all rows for small data."""
+    if n_train >= HALVING_FROM_ROWS:
+        return sorted({max(HALVING_MIN_ROWS, n_train // 9), max(HALVING_MIN_ROWS, n_train // 3), n_train})
+    return [n_train]
+
+
+@dataclass
+class CandidateSearch:
+    """The search's state: every evaluation so far and the measured cost of a fold per (algorithm, rows)."""
+
+    split: TrainingSplit
+    metric: Metric
+    greater: bool
+    seed: int
+    started: float
+    deadline: float
+    budget_s: float
+    control: JobControl
+    evaluations: list[Evaluation] = field(default_factory=list)
+    per_fold_cost: dict[tuple[str, int], float] = field(default_factory=dict)
+
+    def publish(self, note: str) -> None:
+        """Report progress (share of the budget spent) and the leaderboard so far."""
+        elapsed = time.monotonic() - self.started
+        board = leaderboard(self.evaluations, self.metric, self.greater)
+        self.control.report(min(0.95, elapsed / max(self.budget_s, 1e-9)), candidates=board, message=note)
+
+    def run(self, configs: list[Configuration], rungs: list[int]) -> None:
+        """Successive halving over `rungs`: the best third of each round moves on to the next."""
+        survivors = list(enumerate(configs))
+        self.publish("Searching")
+        for rung, rows in enumerate(rungs):
+            results: list[Evaluation] = []
+            for index, (algorithm, params) in survivors:
+                self.control.check()
+                if time.monotonic() >= self.deadline:
+                    break
+                results.append(self._evaluate(index, algorithm, params, rows))
+                self.publish(f"Rung {rung + 1}/{len(rungs)} on {rows} rows")
+            scored = [ev for ev in results if ev.status == "ok"]
+            if not scored or time.monotonic() >= self.deadline or rung == len(rungs) - 1:
+                break
+            scored.sort(key=lambda ev: ev.score, reverse=self.greater)
+            keep = max(1, math.ceil(len(scored) / 3))
+            survivors = [(ev.index, configs[ev.index]) for ev in scored[:keep]]
+
+    def best(
+        self, configs: list[Configuration], allowed: set[str]
+    ) -> tuple[Algorithm, dict[str, Any], float, float]:
+        """(algorithm, params, cv score, cv std) of the winner on the most rows."""
+        ok = [ev for ev in self.evaluations if ev.status == "ok"]
+        if not ok:
+            # Nothing finished in time: fall back to the strongest cheap default.
+            algorithm: Algorithm = (
+                "hist_gradient_boosting" if "hist_gradient_boosting" in allowed else configs[0][0]
+            )
+            params = {} if algorithm == "hist_gradient_boosting" else configs[0][1]
+            return algorithm, params, math.nan, math.nan
+        top_rows = max(ev.rows for ev in ok)
+        best = sorted(
+            (ev for ev in ok if ev.rows == top_rows), key=lambda ev: ev.score, reverse=self.greater
+        )[0]
+        return best.algorithm, best.params, best.score, best.std
+
+    def _evaluate(self, index: int, algorithm: Algorithm, params: dict[str, Any], rows: int) -> Evaluation:
+        ev = Evaluation(index, algorithm, params, rows)
+        self.evaluations.append(ev)
+        split = self.split
+        Xs, ys = subsample(split.X_train, split.y_train, rows, split.classify, self.seed)
+        estimate = self.per_fold_cost.get((algorithm, rows))
+        remaining = self.deadline - time.monotonic()
+        if estimate is not None and estimate * split.folds > remaining:
+            ev.status, ev.detail = "skipped", "would not finish within the time budget"
+            return ev
+        splitter = (
+            StratifiedKFold(split.folds, shuffle=True, random_state=self.seed)
+            if split.classify
+            else KFold(split.folds, shuffle=True, random_state=self.seed)
+        )
+        scores: list[float] = []
+        t0 = time.monotonic()
+        try:
+            self._cross_validate(ev, splitter.split(Xs, ys), Xs, ys, scores, t0)
+        except _Deadline:
+            ev.status, ev.detail = "stopped", "the time budget ran out during cross-validation"
+        except Exception as exc:  # a configuration that cannot fit this data is skipped, not fatal
+            if type(exc).__name__ == "JobCancelledError":
+                raise
+            ev.status, ev.detail = "failed", f"{type(exc).__name__}: {exc}"[:500]
+        ev.fit_seconds = time.monotonic() - t0
+        if scores:
+            self.per_fold_cost[(algorithm, rows)] = ev.fit_seconds / len(scores)
+            if ev.status == "ok":
+                ev.score, ev.std = float(np.mean(scores)), float(np.std(scores))
+        return ev
+
+    def _cross_validate(
+        self,
+        ev: Evaluation,
+        folds: Iterator[tuple[Any, Any]],
+        Xs: pd.DataFrame,
+        ys: np.ndarray[Any, Any],
+        scores: list[float],
+        t0: float,
+    ) -> None:
+        """Append each fold's score to `scores`; raises _Deadline when the next fold would not fit."""
+        split = self.split
+        for train_idx, valid_idx in folds:
+            self.control.check()
+            fold_cost = self.per_fold_cost.get((ev.algorithm, ev.rows), 0.0)
+            if scores:
+                fold_cost = (time.monotonic() - t0) / len(scores)
+            if time.monotonic() + fold_cost > self.deadline:
+                raise _Deadline
+            model = build_pipeline(split.schema, ev.algorithm, ev.params, self.seed)
+            model.fit(Xs.iloc[train_idx], ys[train_idx])
+            proba, pred = predictions(model, Xs.iloc[valid_idx], split.problem)
+            classes = model.classes_ if split.classify else None
+            scores.append(metric_value(self.metric, ys[valid_idx], proba, pred, classes))
