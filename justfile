@@ -26,11 +26,13 @@ test *args: lint
 quick *args:
     {{python}} -m pytest {{args}}
 
-# ruff and mypy (and the OpenAPI linter, see lint-openapi)
+# ruff, mypy, the architecture contracts (.importlinter), module/function sizes, and the OpenAPI linter
 lint: lint-openapi
     {{python}} -m ruff check backend tests benchmarks
     {{python}} -m ruff format --check backend tests benchmarks
     {{python}} -m mypy
+    .venv/bin/lint-imports --no-cache
+    {{python}} -m modelyard.tools.check_sizes
 
 # Format the code
 fmt:

@@ -14,6 +14,7 @@ import pytest
 from litestar import Litestar
 
 from modelyard.app import create_app
+from modelyard.lifespan import app_state
 from modelyard.settings import (
     AnalysisSettings,
     AppSettings,
@@ -84,7 +85,7 @@ async def running(application: Litestar) -> AsyncIterator[Litestar]:
             async with application.lifespan():
                 started.set()
                 await finish.wait()
-                await application.state.db_client.drop_database(application.state.database_name)
+                await app_state(application).client.drop_database(app_state(application).database_name)
         except BaseException as exc:
             failure.append(exc)
             started.set()

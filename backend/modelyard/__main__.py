@@ -1,3 +1,5 @@
+"""`python -m modelyard`: the server-side command line (serve, dev, export-openapi)."""
+
 from __future__ import annotations
 
 import sys

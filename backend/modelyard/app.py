@@ -1,64 +1,43 @@
-"""create_app(): the one place the application is assembled."""
+"""create_app(): the one place the application is assembled (its lifespan is in lifespan.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 
 from litestar import Litestar
 from litestar.config.app import AppConfig
-from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Contact, License, Server, Tag
+from litestar.types import ControllerRouterHandler
 
 from modelyard import __version__
 from modelyard.domain.accounts.auth import PUBLIC_PATHS, TokenIssuer, UserCache, build_token_auth
-from modelyard.domain.accounts.controllers import AuthController
-from modelyard.domain.accounts.documents import UserDocument
-from modelyard.domain.accounts.services import AccountService
+from modelyard.domain.accounts.deps import provide_account_service
 from modelyard.domain.analysis.controllers import (
     AnalysesController,
     DatasetAnalysesController,
     ModelAnalysesController,
 )
-from modelyard.domain.analysis.documents import AnalysisJobDocument
-from modelyard.domain.analysis.services import analysis_lifespan
-from modelyard.domain.datasets.controllers import DatasetController
-from modelyard.domain.datasets.documents import DatasetDocument
-from modelyard.domain.datasets.services import datasets_lifespan, provide_dataset_service
-from modelyard.domain.models.controllers import ModelController
-from modelyard.domain.models.documents import ModelDocument
+from modelyard.domain.analysis.deps import provide_analysis_service
+from modelyard.domain.datasets.deps import provide_dataset_service
+from modelyard.domain.models.deps import provide_model_service
 from modelyard.domain.predictions.controllers import BatchPredictionController, ModelPredictionsController
-from modelyard.domain.predictions.documents import BatchPredictionJobDocument
-from modelyard.domain.predictions.runtime import ml_lifespan
+from modelyard.domain.predictions.deps import provide_prediction_service
 from modelyard.domain.system.controllers import DocsController, HealthController
 from modelyard.domain.training.controllers import TrainingJobController
-from modelyard.domain.training.documents import TrainingJobDocument
-from modelyard.lib.db import connect_database, ping_database
+from modelyard.domain.training.deps import provide_training_service
 from modelyard.lib.errors import EXCEPTION_HANDLERS
 from modelyard.lib.openapi import finalize_spec
-from modelyard.lib.storage import ObjectStore, create_object_store
-from modelyard.lib.workers import create_process_pool
+from modelyard.lifespan import app_providers, build_lifespan
 from modelyard.observability.controllers import MetricsController
 from modelyard.observability.logging import RequestIdMiddleware, configure_logging
 from modelyard.observability.middleware import HTTPMetricsMiddleware
 from modelyard.settings import Settings, get_settings
-from modelyard.workflows.business_metrics import business_metrics_lifespan
+from modelyard.workflows.controllers import AccountRoutes, DatasetRoutes, ModelRoutes
 from modelyard.workflows.deletion import provide_deletion_service
-
-DOCUMENTS = [UserDocument, DatasetDocument, AnalysisJobDocument]
-DOCUMENTS += [TrainingJobDocument, ModelDocument, BatchPredictionJobDocument]
-WORKER_MODULES = (
-    # What the process pool runs: profiling, training, batch scoring, analysis signals.
-    "modelyard.domain.datasets.profiling",
-    "modelyard.domain.training.worker",
-    "modelyard.domain.predictions.batch",
-    "modelyard.domain.analysis.signals",
-)
 
 API_DESCRIPTION = """\
 Modelyard turns tabular data into trained, documented models.
@@ -105,14 +84,6 @@ TAGS = [
 ]
 
 
-def provide_object_store(state: State) -> ObjectStore:
-    return state.object_store  # type: ignore[no-any-return]
-
-
-def provide_process_pool(state: State) -> ProcessPoolExecutor:
-    return state.process_pool  # type: ignore[no-any-return]
-
-
 def create_openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Modelyard API",
@@ -128,46 +99,44 @@ def create_openapi_config() -> OpenAPIConfig:
     )
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
-    settings = settings or get_settings()
-    configure_logging(
-        settings.app.log_level,
-        json_output=settings.app.log_format == "json"
-        or (settings.app.log_format == "auto" and settings.app.is_production),
-    )
-    users = UserCache()
-    token_auth = build_token_auth(settings.jwt_secret(), settings.auth.expire_minutes, users)
-    tokens = TokenIssuer(token_auth, settings.auth.expire_minutes)
-    mongodb_url = settings.database.url or f"mongodb://127.0.0.1:{settings.database.embedded_port}"
+ROUTES: list[ControllerRouterHandler] = [
+    AccountRoutes,
+    HealthController,
+    DocsController,
+    MetricsController,
+    DatasetRoutes,
+    DatasetAnalysesController,
+    ModelAnalysesController,
+    AnalysesController,
+    TrainingJobController,
+    ModelRoutes,
+    ModelPredictionsController,
+    BatchPredictionController,
+]
 
-    @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        store = create_object_store(
-            settings.storage.url,
-            endpoint_url=settings.storage.s3_endpoint_url,
-            region=settings.storage.s3_region,
-            part_size=settings.storage.multipart_chunk_bytes,
-        )
-        client = await connect_database(
-            mongodb_url, settings.database.database, DOCUMENTS, timeout_ms=settings.database.timeout_ms
-        )
-        pool = create_process_pool(
-            settings.app.process_workers or None, preload=WORKER_MODULES, warm=settings.app.warm_workers
-        )
-        app.state.process_pool = pool
-        app.state.user_cache = users
-        app.state.object_store = store
-        app.state.db_client = client
-        app.state.database_name = settings.database.database
-        app.state.readiness_probes = {"mongodb": lambda: ping_database(client), "object_store": store.ping}
-        try:
-            yield
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
-            await client.close()
-            await store.close()
 
-    def rate_limit_first(config: AppConfig) -> AppConfig:
+def _value(value: object) -> Provide:
+    return Provide(lambda: value, sync_to_thread=False)
+
+
+def _dependencies(settings: Settings, tokens: TokenIssuer) -> dict[str, Provide]:
+    """Every dependency a handler may ask for: the state's objects, then each area's services."""
+    return {
+        "settings": _value(settings),
+        "tokens": _value(tokens),
+        **app_providers(),
+        "accounts": Provide(provide_account_service, sync_to_thread=False),
+        "datasets": Provide(provide_dataset_service, sync_to_thread=False),
+        "training": Provide(provide_training_service, sync_to_thread=False),
+        "models": Provide(provide_model_service, sync_to_thread=False),
+        "predictions": Provide(provide_prediction_service, sync_to_thread=False),
+        "analyses": Provide(provide_analysis_service, sync_to_thread=False),
+        "deletion": Provide(provide_deletion_service, sync_to_thread=False),
+    }
+
+
+def _rate_limit_first(settings: Settings) -> Callable[[AppConfig], AppConfig]:
+    def insert(config: AppConfig) -> AppConfig:
         # Runs after the JWT plugin put its middleware first: limiting before authentication
         # means unauthenticated floods (password guessing) are limited too.
         if settings.app.rate_limit_per_minute:
@@ -178,45 +147,27 @@ def create_app(settings: Settings | None = None) -> Litestar:
             config.middleware.insert(0, limiter.middleware)
         return config
 
+    return insert
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """The application: routes, dependencies, auth, rate limit, errors, OpenAPI, and one lifespan."""
+    settings = settings or get_settings()
+    configure_logging(
+        settings.app.log_level,
+        json_output=settings.app.log_format == "json"
+        or (settings.app.log_format == "auto" and settings.app.is_production),
+    )
+    users = UserCache()
+    token_auth = build_token_auth(settings.jwt_secret(), settings.auth.expire_minutes, users)
+    tokens = TokenIssuer(token_auth, settings.auth.expire_minutes)
     app = Litestar(
-        route_handlers=[
-            AuthController,
-            HealthController,
-            DocsController,
-            MetricsController,
-            DatasetController,
-            DatasetAnalysesController,
-            ModelAnalysesController,
-            AnalysesController,
-            TrainingJobController,
-            ModelController,
-            ModelPredictionsController,
-            BatchPredictionController,
-        ],
-        on_app_init=[token_auth.on_app_init, rate_limit_first],
-        dependencies={
-            "settings": Provide(lambda: settings, sync_to_thread=False),
-            "accounts": Provide(AccountService, sync_to_thread=False),
-            "tokens": Provide(lambda: tokens, sync_to_thread=False),
-            "object_store": Provide(provide_object_store, sync_to_thread=False),
-            "process_pool": Provide(provide_process_pool, sync_to_thread=False),
-            "datasets": Provide(provide_dataset_service, sync_to_thread=False),
-            "deletion": Provide(provide_deletion_service, sync_to_thread=False),
-        },
+        route_handlers=ROUTES,
+        on_app_init=[token_auth.on_app_init, _rate_limit_first(settings)],
+        dependencies=_dependencies(settings, tokens),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=create_openapi_config(),
-        # Business metrics read the database the first lifespan connects: keep them after it.
-        lifespan=[
-            lifespan,
-            # Removes datasets a crashed process left half-stored or half-deleted.
-            datasets_lifespan(settings),
-            business_metrics_lifespan(settings.metrics.refresh_seconds),
-            # Training and predictions: creates the job runner (recovering interrupted jobs), the model
-            # cache and the prediction-count flusher; before analysis, which reuses the runner.
-            ml_lifespan(settings),
-            # After the main lifespan: it needs the store, the pool and the readiness probes.
-            analysis_lifespan(settings),
-        ],
+        lifespan=[build_lifespan(settings, users)],
         logging_config=None,
         debug=False,
     )

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_JWT_SECRET_LENGTH = 32
@@ -134,7 +134,7 @@ class AuthSettings(BaseSettings):
 
 
 class TrainingSettings(BaseSettings):
-    """Training jobs, the job runner and the prediction model cache."""
+    """Training jobs: their search budgets."""
 
     model_config = SettingsConfigDict(env_prefix="MODELYARD_TRAINING_", extra="ignore")
 
@@ -144,16 +144,33 @@ class TrainingSettings(BaseSettings):
     max_time_budget_s: int = Field(
         3600, ge=1, le=86_400, description="Largest `time_budget_s` a training job may ask for, in seconds."
     )
+
+
+def _formerly(name: str, field: str) -> AliasChoices:
+    """Accept the variable's name from before the settings were split (`MODELYARD_TRAINING_*`) too."""
+    return AliasChoices(f"{name}{field}".upper(), f"MODELYARD_TRAINING_{field}".upper(), field)
+
+
+class JobSettings(BaseSettings):
+    """The job runner that runs training, batch-prediction and analysis jobs.
+
+    Each variable was `MODELYARD_TRAINING_*` before; the old names are still read.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MODELYARD_JOBS_", extra="ignore", populate_by_name=True)
+
     max_attempts: int = Field(
         3,
         ge=1,
         le=20,
+        validation_alias=_formerly("MODELYARD_JOBS_", "max_attempts"),
         description="Times a job is started before one interrupted by a server restart is failed "
         "instead of requeued.",
     )
     lease_seconds: float = Field(
         60.0,
         ge=1.0,
+        validation_alias=_formerly("MODELYARD_JOBS_", "lease_seconds"),
         description="How long a claimed job stays owned without a heartbeat; a job whose lease ran "
         "out is requeued.",
     )
@@ -161,26 +178,46 @@ class TrainingSettings(BaseSettings):
         0.5,
         gt=0,
         le=60,
+        validation_alias=_formerly("MODELYARD_JOBS_", "poll_interval_s"),
         description="How often the job runner looks for queued jobs and reports progress, in seconds.",
     )
     concurrent_jobs: int = Field(
         0,
         ge=0,
         le=64,
+        validation_alias=_formerly("MODELYARD_JOBS_", "concurrent_jobs"),
         description="Jobs one server process runs at a time; 0 means one per process-pool worker.",
     )
+
+
+class PredictionSettings(BaseSettings):
+    """Online and batch predictions: the model cache, usage counts, batch chunks.
+
+    Each variable was `MODELYARD_TRAINING_*` before; the old names are still read.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="MODELYARD_PREDICTIONS_", extra="ignore", populate_by_name=True
+    )
+
     model_cache_bytes: int = Field(
         512 * 1024 * 1024,
         ge=0,
+        validation_alias=_formerly("MODELYARD_PREDICTIONS_", "model_cache_bytes"),
         description="Memory bound of the in-process model cache used by online predictions, in bytes.",
     )
     prediction_count_flush_s: float = Field(
         5.0,
         gt=0,
-        description="How often aggregated prediction counts are written to the database, in seconds.",
+        validation_alias=_formerly("MODELYARD_PREDICTIONS_", "prediction_count_flush_s"),
+        description="How often aggregated usage counts (predictions per model, datasets created, models "
+        "trained) are written to the database, in seconds; a killed process loses at most this much.",
     )
     batch_chunk_rows: int = Field(
-        10_000, ge=100, description="Rows scored per chunk by batch predictions (bounds their memory)."
+        10_000,
+        ge=100,
+        validation_alias=_formerly("MODELYARD_PREDICTIONS_", "batch_chunk_rows"),
+        description="Rows scored per chunk by batch predictions (bounds their memory).",
     )
 
 
@@ -275,6 +312,8 @@ class Settings:
         storage: StorageSettings | None = None,
         auth: AuthSettings | None = None,
         training: TrainingSettings | None = None,
+        jobs: JobSettings | None = None,
+        predictions: PredictionSettings | None = None,
         metrics: MetricsSettings | None = None,
         analysis: AnalysisSettings | None = None,
     ) -> None:
@@ -283,6 +322,8 @@ class Settings:
         self.storage = storage or StorageSettings()
         self.auth = auth or AuthSettings()
         self.training = training or TrainingSettings()
+        self.jobs = jobs or JobSettings()
+        self.predictions = predictions or PredictionSettings()
         self.metrics = metrics or MetricsSettings()
         self.analysis = analysis or AnalysisSettings()
 
@@ -326,7 +367,9 @@ class Settings:
             "Database": DatabaseSettings,
             "Object storage": StorageSettings,
             "Authentication": AuthSettings,
-            "Training and predictions": TrainingSettings,
+            "Training": TrainingSettings,
+            "Jobs": JobSettings,
+            "Predictions": PredictionSettings,
             "Metrics": MetricsSettings,
             "Analysis": AnalysisSettings,
         }

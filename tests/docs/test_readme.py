@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from modelyard.tools.docsgen import README_END, README_START, readme_settings_table
 from modelyard.settings import Settings
+from modelyard.tools.docsgen import README_END, README_START, readme_settings_table
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from modelyard import docsgen
+from modelyard.tools import docsgen
 from modelyard.lib.errors import PROBLEM_KINDS
 from tests.services.docs_site import REPO, built_site
 

@@ -228,8 +228,8 @@ def test_dashboards_and_rules_against_live_prometheus(tmp_path: Path) -> None:
     fake_llm = FakeOpenAI().start()
     fake_llm.reset(Reply.json(LLM_ANSWER, prompt_tokens=321, completion_tokens=123))
     env |= {
-        "MODELYARD_TRAINING_CONCURRENT_JOBS": "1",
-        "MODELYARD_TRAINING_POLL_INTERVAL_S": "0.1",
+        "MODELYARD_JOBS_CONCURRENT_JOBS": "1",
+        "MODELYARD_JOBS_POLL_INTERVAL_S": "0.1",
         "MODELYARD_ANALYSIS_PROVIDER": "openai",
         "MODELYARD_ANALYSIS_MODEL": "fake-model",
         "OPENAI_BASE_URL": fake_llm.base_url,

@@ -1,4 +1,4 @@
-"""JWT secret rules: generated once in development, required and long in production."""
+"""Settings: the JWT secret rules, and the variable names of the job and prediction groups."""
 
 from __future__ import annotations
 
@@ -28,3 +28,20 @@ def test_production_requires_a_long_secret(tmp_path: Path) -> None:
     assert not (tmp_path / "jwt-secret").exists()
     long_secret = "p" * 40
     assert Settings(app=production, auth=AuthSettings(secret=long_secret)).jwt_secret() == long_secret
+
+
+def test_job_and_prediction_settings_read_their_own_and_their_former_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Job-runner and prediction settings left `MODELYARD_TRAINING_*` (#12); the old names still work."""
+    monkeypatch.setenv("MODELYARD_TRAINING_LEASE_SECONDS", "12")
+    monkeypatch.setenv("MODELYARD_TRAINING_MODEL_CACHE_BYTES", "1000")
+    monkeypatch.setenv("MODELYARD_JOBS_POLL_INTERVAL_S", "0.25")
+    monkeypatch.setenv("MODELYARD_PREDICTIONS_BATCH_CHUNK_ROWS", "500")
+    settings = Settings()
+    assert settings.jobs.lease_seconds == 12
+    assert settings.predictions.model_cache_bytes == 1000
+    assert settings.jobs.poll_interval_s == 0.25
+    assert settings.predictions.batch_chunk_rows == 500
+    monkeypatch.setenv("MODELYARD_JOBS_LEASE_SECONDS", "30")  # the new name wins over the old one
+    assert Settings().jobs.lease_seconds == 30

@@ -1,0 +1,1 @@
+"""Building blocks that import nothing else of ours: schema vocabulary, errors, storage, jobs, db, uploads."""

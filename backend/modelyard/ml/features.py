@@ -8,25 +8,22 @@ as a category of its own), datetimes parsed by `to_datetime_ns`.
 
 from __future__ import annotations
 
-import re
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+import msgspec
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from modelyard.lib.schema import ProblemType
+from modelyard.lib.schema import ProblemType, Schema
+from modelyard.ml.columns import MIN_IDENTIFIER_ROWS, TRAINING, is_consecutive, is_identifier
 
 FeatureKind = Literal["numeric", "boolean", "categorical", "datetime"]
 
 MAX_STORED_CATEGORIES = 200
 """Categories listed per column in the schema (the encoders keep all of them)."""
 
-_ID_NAME = re.compile(
-    r"(^|[_\s-])(id|uuid|guid|key)$|^id[_\s-]|^(index|row|rownum|row_number)$", re.IGNORECASE
-)
 DATETIME_PARTS = ("year", "month", "day", "dayofweek", "hour", "days_since_epoch")
 
 
@@ -42,43 +39,41 @@ class TrainingDataError(ValueError):
         return self.message
 
 
-@dataclass
-class FeatureSpec:
+class FeatureSchema(Schema):
+    """A column the model reads."""
+
     name: str
-    kind: FeatureKind
+    kind: Annotated[FeatureKind, msgspec.Meta()]
     dtype: str
-    categories: list[str] | None = None
-    """Seen categories (first MAX_STORED_CATEGORIES by frequency) for categorical columns."""
+    categories: Annotated[
+        list[str] | None,
+        msgspec.Meta(description="Categories seen in training (up to 200, most frequent first)."),
+    ] = None
     cardinality: int | None = None
     missing_ratio: float = 0.0
 
 
-@dataclass
-class DroppedColumn:
+class DroppedColumn(Schema):
     name: str
     reason: str
 
 
-@dataclass
-class TrainingSchema:
+class TrainingSchema(Schema):
+    """What the model expects as input, and what training left out."""
+
     target: str
     problem_type: ProblemType
-    features: list[FeatureSpec]
-    dropped: list[DroppedColumn] = field(default_factory=list)
+    features: list[FeatureSchema]
+    dropped: list[DroppedColumn]
     classes: list[Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The stored shape (a model record's `training_schema`)."""
+        return msgspec.to_builtins(self)  # type: ignore[no-any-return]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainingSchema:
-        return cls(
-            target=data["target"],
-            problem_type=data["problem_type"],
-            features=[FeatureSpec(**f) for f in data["features"]],
-            dropped=[DroppedColumn(**d) for d in data.get("dropped", [])],
-            classes=data.get("classes"),
-        )
+        return msgspec.convert(data, cls)
 
     def columns_of(self, kind: FeatureKind) -> list[str]:
         return [f.name for f in self.features if f.kind == kind]
@@ -174,12 +169,13 @@ def _looks_like_datetime(series: pd.Series) -> bool:
     return bool(parsed.notna().mean() >= 0.95)
 
 
-def _is_sequence_id(series: pd.Series) -> bool:
-    values = series.dropna()
-    if len(values) < 20 or not pd.api.types.is_integer_dtype(values.dtype):
-        return False
-    ordered = np.sort(values.to_numpy())
-    return bool(values.is_unique and (np.diff(ordered) == 1).all())
+def _is_integer_identifier(name: object, non_null: pd.Series, distinct: int) -> bool:
+    """The shared identifier rule (`ml.columns`) at training strictness, for an integer column."""
+    count = len(non_null)
+    sequence = count >= MIN_IDENTIFIER_ROWS and is_consecutive(non_null.to_numpy())
+    return is_identifier(
+        TRAINING, name=str(name), kind="integer", count=count, distinct=distinct, sequence=sequence
+    )
 
 
 def column_kind(series: pd.Series) -> tuple[FeatureKind | None, str | None]:
@@ -195,9 +191,7 @@ def column_kind(series: pd.Series) -> tuple[FeatureKind | None, str | None]:
     if pd.api.types.is_bool_dtype(dtype):
         return "boolean", None
     if pd.api.types.is_numeric_dtype(dtype):
-        if pd.api.types.is_integer_dtype(dtype) and (
-            (_ID_NAME.search(str(series.name)) and unique_ratio > 0.95) or _is_sequence_id(series)
-        ):
+        if pd.api.types.is_integer_dtype(dtype) and _is_integer_identifier(series.name, non_null, distinct):
             return None, "identifier-like: distinct integer per row"
         return "numeric", None
     if pd.api.types.is_datetime64_any_dtype(dtype):
@@ -264,7 +258,7 @@ def check_target(frame: pd.DataFrame, target: str, requested: ProblemType | None
 def infer_schema(
     frame: pd.DataFrame, target: str, problem_type: ProblemType, exclude: list[str] | tuple[str, ...] = ()
 ) -> TrainingSchema:
-    features: list[FeatureSpec] = []
+    features: list[FeatureSchema] = []
     dropped: list[DroppedColumn] = []
     for name in frame.columns:
         if name == target:
@@ -277,7 +271,7 @@ def infer_schema(
         if kind is None:
             dropped.append(DroppedColumn(str(name), reason or "unusable"))
             continue
-        spec = FeatureSpec(
+        spec = FeatureSchema(
             name=str(name), kind=kind, dtype=str(series.dtype), missing_ratio=float(series.isna().mean())
         )
         if kind == "categorical":

@@ -22,8 +22,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from modelyard.ml.compiled import CompiledPreprocessor, NotCompilableError, compile_pipeline
+from modelyard.ml.compiled import CompiledPreprocessor, compile_pipeline
 from modelyard.ml.features import MAX_STORED_CATEGORIES, TrainingSchema, prepare_frame
+from modelyard.ml.trees import NotCompilableError
 
 InferencePath = Literal["compiled", "pipeline"]
 

@@ -1,0 +1,1 @@
+"""Infrastructure observability: metric definitions, HTTP middleware, logging, the /metrics route."""

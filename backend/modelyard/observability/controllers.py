@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Protocol
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency
+from litestar.params import SkipValidation
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from modelyard.lib.openapi import PublicOperation
 from modelyard.observability import metrics as m
+
+
+class Exposition(Protocol):
+    """Metrics rendered elsewhere (the database-backed business metrics), served after this process's."""
+
+    def exposition(self) -> bytes: ...
 
 
 def render_process_metrics() -> bytes:
@@ -37,7 +45,7 @@ class MetricsController(Controller):
         operation_class=PublicOperation,
         media_type=CONTENT_TYPE_PLAIN_0_0_4,
     )
-    async def metrics(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def metrics(self, business_metrics: NamedDependency[SkipValidation[Exposition]]) -> Response[bytes]:
         """Metrics in the Prometheus text format (0.0.4), for a Prometheus server to scrape.
 
         HTTP, training, prediction, dataset and LLM metrics are summed over every worker
@@ -46,12 +54,11 @@ class MetricsController(Controller):
         The docs' metrics reference lists every series. Needs no authentication: expose it
         only on a network your Prometheus can reach.
         """
-        business = getattr(request.app.state, "business_metrics", None)
         # Multiprocess mode reads every worker's files: keep that off the event loop.
         process = (
             await asyncio.to_thread(render_process_metrics)
             if m.multiprocess_enabled()
             else render_process_metrics()
         )
-        body = process + (business.exposition() if business is not None else b"")
+        body = process + business_metrics.exposition()
         return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)

@@ -14,13 +14,8 @@ import time
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import Counter, Histogram
 
-from modelyard.observability.metrics import (
-    HTTP_DURATION,
-    HTTP_IN_PROGRESS,
-    HTTP_METHODS,
-    HTTP_REQUESTS,
-    UNMATCHED_ROUTE,
-)
+from modelyard.observability.definitions import HTTP_METHODS, UNMATCHED_ROUTE
+from modelyard.observability.metrics import HTTP_DURATION, HTTP_IN_PROGRESS, HTTP_REQUESTS
 
 # Scrapes and probes would drown the traffic they are meant to observe.
 EXCLUDED_PREFIXES = ("/metrics", "/health/")

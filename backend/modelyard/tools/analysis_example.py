@@ -22,7 +22,8 @@ from modelyard.domain.analysis import heuristic
 from modelyard.domain.analysis.signals import signals_from_frame
 from modelyard.domain.datasets.profiling import analyse_upload
 from modelyard.domain.datasets.schemas import DatasetProfile
-from modelyard.tabular.ingestion import IngestLimits, sniff
+from modelyard.tabular.limits import IngestLimits
+from modelyard.tabular.sniffing import sniff
 
 SAMPLE = Path("docs/examples/customers.csv")
 SAMPLE_ROWS = 400

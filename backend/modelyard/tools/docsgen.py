@@ -1,7 +1,7 @@
 """Generated pages of the docs site, and the MkDocs hooks that put them (and offline assets) in it.
 
 The configuration reference comes from the settings classes and the metrics reference from
-`modelyard.observability.metrics.METRICS`, so neither can drift from the code. `mkdocs.yml`
+`modelyard.observability.definitions.METRICS`, so neither can drift from the code. `mkdocs.yml`
 loads this file as a hook module; nothing in the application imports it.
 """
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
     from mkdocs.structure.files import Files
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SPEC_PATH = REPO / "docs" / "reference" / "openapi.json"
 MERMAID_JS = REPO / ".tools" / "mermaid" / "mermaid.min.js"
 SWAGGER_ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css")
@@ -140,7 +140,7 @@ def update_readme(path: Path) -> bool:
 def metric_specs() -> list[Any]:
     """The metric definitions, or none while the metrics module does not exist yet."""
     try:
-        module = importlib.import_module("modelyard.observability.metrics")
+        module = importlib.import_module("modelyard.observability.definitions")
     except ModuleNotFoundError:
         return []
     return list(getattr(module, "METRICS", []))

@@ -1,8 +1,5 @@
-"""Business metrics from MongoDB, refreshed in the background and served from a cache.
-
-Users come through Beanie (`UserDocument`); the other areas' collections are read with
-plain pymongo queries against the names below, so the collectors work before those
-collections (or their Documents) exist: an absent collection counts as empty.
+"""Business metrics from MongoDB, read through each area's service, refreshed in the background and
+served from a cache.
 
 Every number here is computed from the database, which every worker process shares, so
 any worker answering a scrape reports the same values: nothing is double counted when
@@ -10,8 +7,7 @@ several workers (or several replicas) run. Dashboards and rules therefore aggreg
 these series with `max`, not `sum`.
 
 Counters that must survive deletions (datasets created, models trained, predictions
-made) live in the `usage_counters` collection: the `observe_*` helpers in metrics.py
-tally in memory and the refresh loop adds the tallies with `$inc`.
+made) are the usage counters that `workflows.usage` writes from the one usage tally.
 """
 
 from __future__ import annotations
@@ -19,40 +15,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import structlog
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from pymongo.asynchronous.database import AsyncDatabase
 
-from modelyard.domain.accounts.documents import UserDocument
-from modelyard.lib.background import in_background
+from modelyard.domain.accounts.services import AccountService
+from modelyard.domain.datasets.services import DatasetService
+from modelyard.domain.models.services import ModelService
+from modelyard.domain.training.services import TrainingService
+from modelyard.lib import tally
 from modelyard.lib.health import Probe, check_readiness
-from modelyard.lib.schema import JOB_STATUSES, PROBLEM_TYPES
+from modelyard.lib.schema import PROBLEM_TYPES
 from modelyard.observability import metrics as m
+from modelyard.workflows.usage import UsageFlusher
 
 log = structlog.get_logger("modelyard.metrics")
 
-# Collections and fields of other areas that the collectors read. Keep in step with their Documents.
-DATASETS_COLLECTION = "datasets"
-MODELS_COLLECTION = "models"
-TRAINING_JOBS_COLLECTION = "training_jobs"
-USAGE_COLLECTION = "usage_counters"
-# Datasets being stored or removed have `status: "uploading"` / `"deleting"` (DatasetDocument);
-# a `deleted_at` marks older soft deletes.
-LIVE_DATASETS_FILTER: dict[str, Any] = {"status": {"$nin": ["uploading", "deleting"]}, "deleted_at": None}
-# Where a model document keeps its held-out scores ({metric name: number}); the first dict found wins.
-MODEL_SCORE_FIELDS = ("test_metrics", "metrics")
 MAX_PRODUCTION_MODELS = 500
+"""Bound on `modelyard_production_model_score` series (two per model and metric at most)."""
 
 WINDOWS = {"1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class MetricSources:
+    """The services the business numbers are read through."""
+
+    accounts: AccountService
+    datasets: DatasetService
+    models: ModelService
+    training: TrainingService
+    usage: UsageFlusher
 
 
 class _Snapshot:
@@ -76,12 +77,12 @@ class BusinessMetrics:
 
     def __init__(
         self,
-        database: AsyncDatabase[Any],
-        probes: Mapping[str, Probe] | None = None,
+        areas: MetricSources,
+        probes: dict[str, Probe] | None = None,
         interval_seconds: float = 15.0,
     ) -> None:
-        self.database = database
-        self.probes = dict(probes or {})
+        self.areas = areas
+        self.probes = probes if probes is not None else {}
         self.interval_seconds = interval_seconds
         self._snapshot = _Snapshot()
         self._exposition = self._render()
@@ -92,7 +93,8 @@ class BusinessMetrics:
     async def refresh(self) -> None:
         """Flush pending usage tallies, re-read every number, and re-render the cached exposition."""
         started = time.perf_counter()
-        await self._flush_usage()
+        with contextlib.suppress(Exception):  # a failed flush keeps its counts for the next one
+            await self.areas.usage.flush()
         snap = self._snapshot
         now = datetime.now(UTC)
         failures: list[BaseException] = []
@@ -105,15 +107,15 @@ class BusinessMetrics:
                 return None
 
         # Tasks first, awaited after: the queries run concurrently.
-        users_task = asyncio.ensure_future(attempt(UserDocument.count()))
+        users_task = asyncio.ensure_future(attempt(self.areas.accounts.count()))
         active_task = asyncio.ensure_future(attempt(self._active(now)))
-        datasets_task = asyncio.ensure_future(
-            attempt(self.database[DATASETS_COLLECTION].count_documents(LIVE_DATASETS_FILTER))
+        datasets_task = asyncio.ensure_future(attempt(self.areas.datasets.count_live()))
+        models_task = asyncio.ensure_future(attempt(self.areas.models.count_by_problem_and_stage()))
+        jobs_task = asyncio.ensure_future(attempt(self.areas.training.count_by_status()))
+        usage_task = asyncio.ensure_future(attempt(self.areas.usage.totals()))
+        scores_task = asyncio.ensure_future(
+            attempt(self.areas.models.production_scores(MAX_PRODUCTION_MODELS))
         )
-        models_task = asyncio.ensure_future(attempt(self._models()))
-        jobs_task = asyncio.ensure_future(attempt(self._jobs()))
-        usage_task = asyncio.ensure_future(attempt(self._usage()))
-        scores_task = asyncio.ensure_future(attempt(self._scores()))
         readiness = await check_readiness(self.probes) if self.probes else None
         if (users := await users_task) is not None:
             snap.users = users
@@ -147,57 +149,11 @@ class BusinessMetrics:
                 log.exception("business metrics refresh failed")
             await asyncio.sleep(self.interval_seconds)
 
-    async def _flush_usage(self) -> None:
-        pending = {key: n for key, n in m.PENDING_USAGE.items() if n > 0}
-        collection = self.database[USAGE_COLLECTION]
-        for key, count in pending.items():
-            await collection.update_one({"_id": key}, {"$inc": {"value": count}}, upsert=True)
-            m.PENDING_USAGE[key] -= count
-
     async def _active(self, now: datetime) -> dict[str, int]:
         counts = await asyncio.gather(
-            *(
-                UserDocument.find(UserDocument.last_active_at >= now - span).count()
-                for span in WINDOWS.values()
-            )
+            *(self.areas.accounts.count_active_since(now - span) for span in WINDOWS.values())
         )
         return dict(zip(WINDOWS, counts, strict=True))
-
-    async def _models(self) -> dict[tuple[str, str], int]:
-        pipeline = [{"$group": {"_id": {"p": "$problem_type", "s": "$stage"}, "n": {"$sum": 1}}}]
-        found: dict[tuple[str, str], int] = {}
-        cursor = await self.database[MODELS_COLLECTION].aggregate(pipeline)
-        async for row in cursor:
-            key = (str(row["_id"].get("p") or "unknown"), str(row["_id"].get("s") or "none"))
-            found[key] = found.get(key, 0) + int(row["n"])
-        return found
-
-    async def _jobs(self) -> dict[str, int]:
-        pipeline = [{"$group": {"_id": "$status", "n": {"$sum": 1}}}]
-        found: dict[str, int] = dict.fromkeys(JOB_STATUSES, 0)
-        cursor = await self.database[TRAINING_JOBS_COLLECTION].aggregate(pipeline)
-        async for row in cursor:
-            found[str(row["_id"])] = found.get(str(row["_id"]), 0) + int(row["n"])
-        return found
-
-    async def _usage(self) -> dict[str, int]:
-        found: dict[str, int] = {}
-        async for row in self.database[USAGE_COLLECTION].find({}):
-            found[str(row["_id"])] = int(row.get("value", 0))
-        return found
-
-    async def _scores(self) -> dict[tuple[str, str], float]:
-        projection = dict.fromkeys(MODEL_SCORE_FIELDS, 1)
-        cursor = self.database[MODELS_COLLECTION].find({"stage": "production"}, projection)
-        found: dict[tuple[str, str], float] = {}
-        async for doc in cursor.limit(MAX_PRODUCTION_MODELS):
-            scores: dict[str, Any] = next(
-                (doc[f] for f in MODEL_SCORE_FIELDS if isinstance(doc.get(f), dict)), {}
-            )
-            for metric, value in scores.items():
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    found[(str(doc["_id"]), str(metric))] = float(value)
-        return found
 
     def _families(self) -> list[Metric]:
         snap, spec = self._snapshot, m.SPECS
@@ -230,24 +186,18 @@ class BusinessMetrics:
             active.add_metric([window], count)
         if snap.datasets is not None:
             gauge("modelyard_datasets").add_metric([], snap.datasets)
-        counter("modelyard_datasets_created_total").add_metric(
-            [], snap.usage.get(m.USAGE_DATASETS_CREATED, 0)
-        )
+        counter("modelyard_datasets_created_total").add_metric([], snap.usage.get(tally.DATASETS_CREATED, 0))
         trained = counter("modelyard_models_trained_total", ("problem_type",))
         problem_types = sorted(
             {*PROBLEM_TYPES}
-            | {
-                k.removeprefix(m.USAGE_MODELS_TRAINED)
-                for k in snap.usage
-                if k.startswith(m.USAGE_MODELS_TRAINED)
-            }
+            | {k.removeprefix(tally.MODELS_TRAINED) for k in snap.usage if k.startswith(tally.MODELS_TRAINED)}
         )
         for problem in problem_types:
-            trained.add_metric([problem], snap.usage.get(m.USAGE_MODELS_TRAINED + problem, 0))
+            trained.add_metric([problem], snap.usage.get(tally.MODELS_TRAINED + problem, 0))
         models = gauge("modelyard_models", ("problem_type", "stage"))
         for (problem, stage), count in sorted(snap.models.items()):
             models.add_metric([problem, stage], count)
-        counter("modelyard_predictions_made_total").add_metric([], snap.usage.get(m.USAGE_PREDICTIONS, 0))
+        counter("modelyard_predictions_made_total").add_metric([], snap.usage.get(tally.PREDICTIONS, 0))
         jobs = gauge("modelyard_training_jobs", ("status",))
         for status, count in sorted(snap.jobs.items()):
             jobs.add_metric([status], count)
@@ -268,30 +218,3 @@ class _Fixed(Collector):
 
     def collect(self) -> list[Metric]:
         return self.families
-
-
-def business_metrics_lifespan(
-    interval_seconds: float,
-) -> Callable[[Any], AbstractAsyncContextManager[None]]:
-    """A Litestar lifespan hook (add it after the one that connects the database)."""
-
-    @asynccontextmanager
-    async def lifespan(app: Any) -> AsyncIterator[None]:
-        state = app.state
-        business = BusinessMetrics(
-            state.db_client[state.database_name],
-            state.readiness_probes,
-            interval_seconds=interval_seconds,
-        )
-        state.business_metrics = business
-        try:
-            async with in_background(business.run(), name="business-metrics"):
-                yield
-        finally:
-            with contextlib.suppress(Exception):  # keep tallies of the last seconds
-                await asyncio.wait_for(business._flush_usage(), 2.0)
-            from modelyard.observability.multiprocess import mark_this_process_dead
-
-            mark_this_process_dead()
-
-    return lifespan

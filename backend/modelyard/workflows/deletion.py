@@ -15,7 +15,6 @@ and takes it back (see `TrainingService._train` and `PredictionService.run_batch
 from __future__ import annotations
 
 from beanie import PydanticObjectId
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 
 from modelyard.domain.accounts.auth import UserCache
@@ -23,13 +22,14 @@ from modelyard.domain.accounts.services import AccountService
 from modelyard.domain.analysis.services import AnalysisService
 from modelyard.domain.datasets.services import DatasetService
 from modelyard.domain.models.services import ModelService
-from modelyard.domain.predictions.services import PredictionService, build_prediction_service
+from modelyard.domain.predictions.services import PredictionService
 from modelyard.domain.training.services import TrainingService
 from modelyard.lib.storage import storage_unavailable_while_deleting
-from modelyard.settings import Settings
 
 
 class DeletionService:
+    """Removes what depends on a dataset, a model or an account, in an order that a retry can finish."""
+
     def __init__(
         self,
         *,
@@ -90,16 +90,21 @@ class DeletionService:
 
 
 def provide_deletion_service(
-    state: State, settings: NamedDependency[Settings], datasets: NamedDependency[DatasetService]
+    accounts: NamedDependency[AccountService],
+    datasets: NamedDependency[DatasetService],
+    training: NamedDependency[TrainingService],
+    models: NamedDependency[ModelService],
+    predictions: NamedDependency[PredictionService],
+    analyses: NamedDependency[AnalysisService],
+    user_cache: NamedDependency[UserCache],
 ) -> DeletionService:
-    """Dependency provider (`deletion`): every area's service over the app's store, pool and runner."""
-    runner = getattr(state, "job_runner", None)
+    """Dependency provider (`deletion`): every area's service of this request."""
     return DeletionService(
-        accounts=AccountService(),
+        accounts=accounts,
         datasets=datasets,
-        training=TrainingService(state.object_store, settings, datasets, runner),
-        models=ModelService(state.object_store),
-        predictions=build_prediction_service(state, settings),
-        analyses=AnalysisService(datasets, state.analysis_engine, runner),
-        users=getattr(state, "user_cache", None),
+        training=training,
+        models=models,
+        predictions=predictions,
+        analyses=analyses,
+        users=user_cache,
     )

@@ -14,6 +14,7 @@ from bson import ObjectId
 from litestar import Litestar
 
 from modelyard.domain.models.services import ModelService
+from modelyard.lifespan import app_state
 from tests.conftest import register_and_login
 from tests.integration.training.helpers import churn_frame, to_csv, train, upload_csv, wait_for
 
@@ -25,7 +26,7 @@ RECORD = {"age": 33, "city": "lyon", "member": "false", "signup": "2021-07-01"}
 
 async def leftovers(app: Litestar, user_id: str) -> dict[str, list[Any]]:
     """Every document, in every collection, that is the user or names the user as its owner."""
-    database = app.state.db_client[app.state.database_name]
+    database = app_state(app).client[app_state(app).database_name]
     oid = ObjectId(user_id)
     found: dict[str, list[Any]] = {}
     for name in await database.list_collection_names():
@@ -36,12 +37,12 @@ async def leftovers(app: Litestar, user_id: str) -> dict[str, list[Any]]:
 
 
 async def stored_keys(app: Litestar) -> list[str]:
-    return list(await app.state.object_store.list(""))
+    return list(await app_state(app).store.list(""))
 
 
 async def until_jobs_idle(app: Litestar, timeout: float = 60.0) -> None:
     """Wait until this process runs no job, so nothing a job might still write is missed."""
-    runner = app.state.job_runner
+    runner = app_state(app).runner
     deadline = time.monotonic() + timeout
     while runner._active:
         assert time.monotonic() < deadline, "jobs still running"
@@ -139,7 +140,7 @@ async def test_a_deletion_interrupted_by_storage_is_finished_by_repeating_it(
     owner = await user_id(client, headers)
     first = await upload_csv(client, headers, to_csv(churn_frame(40)), name="first.csv")
     second = await upload_csv(client, headers, to_csv(churn_frame(40, seed=1)), name="second.csv")
-    store = app.state.object_store
+    store = app_state(app).store
     real = store.delete_prefix
     calls = 0
 

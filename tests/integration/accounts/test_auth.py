@@ -9,6 +9,7 @@ import httpx
 import jwt
 import pytest
 
+from modelyard.lifespan import app_state
 from tests.conftest import TEST_JWT_SECRET, register_and_login
 
 pytestmark = pytest.mark.integration
@@ -157,7 +158,7 @@ async def test_authentication_uses_the_user_cache_for_its_ttl(
     from modelyard.domain.accounts.services import AccountService
 
     headers = await register_and_login(client)
-    cache = app.state.user_cache  # type: ignore[attr-defined]
+    cache = app_state(app).users
     now = [1000.0]
     cache.clock = lambda: now[0]
     reads = 0

@@ -18,7 +18,8 @@ from litestar import Litestar
 
 from modelyard.app import create_app
 from modelyard.domain.analysis.services import build_analyst
-from modelyard.settings import AnalysisSettings, TrainingSettings
+from modelyard.lifespan import app_state
+from modelyard.settings import AnalysisSettings, JobSettings
 from tests.conftest import make_settings, register_and_login, running
 from tests.services.openai_server import FakeOpenAI
 
@@ -60,7 +61,7 @@ class AnalysisEnv:
         }
         values.update(changes)
         config = AnalysisSettings(**values)
-        engine = self.app.state.analysis_engine
+        engine = app_state(self.app).analysis
         engine.config = config
         engine.settings.analysis = config
         engine.analyst = build_analyst(config)
@@ -107,7 +108,7 @@ async def analysis_env(
     settings = make_settings(
         mongodb_url, f"file://{root / 'objects'}", var_dir=root / "var", process_workers=1
     )
-    settings.training = TrainingSettings(poll_interval_s=0.05)
+    settings.jobs = JobSettings(poll_interval_s=0.05)
     settings.analysis = AnalysisSettings(provider="heuristic")
     try:
         async with running(create_app(settings)) as app:

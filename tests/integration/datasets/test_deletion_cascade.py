@@ -11,6 +11,7 @@ import pytest
 from litestar import Litestar
 
 from modelyard.domain.models.services import ModelService
+from modelyard.lifespan import app_state
 from tests.integration.training.helpers import churn_frame, to_csv, train, upload_csv, wait_for
 
 pytestmark = pytest.mark.integration
@@ -43,7 +44,7 @@ async def test_deleting_a_dataset_removes_its_analyses_and_cancels_its_training(
     assert (await client.get(analysis.headers["location"], headers=headers)).status_code == 404
     stopped = await wait_for(client, headers, running.headers["location"], timeout=30)
     assert stopped["status"] == "cancelled" and stopped["model_id"] is None
-    assert [k for k in await app.state.object_store.list("") if dataset in k] == []
+    assert [k for k in await app_state(app).store.list("") if dataset in k] == []
 
     # What was trained on it stays and keeps working, narrative included.
     kept = (await client.get(f"/api/v1/training-jobs/{finished['id']}", headers=headers)).json()
@@ -55,7 +56,7 @@ async def test_deleting_a_dataset_removes_its_analyses_and_cancels_its_training(
     )
     assert predicted.status_code == 200 and predicted.json()["scored"] == 1
     assert (await client.get(narrative.headers["location"], headers=headers)).status_code == 200
-    assert await app.state.object_store.list(f"models/{model}/")
+    assert await app_state(app).store.list(f"models/{model}/")
 
     # Another user's id, a malformed one and the deleted one are all 404.
     for target in (dataset, "665f1c2a9b1e8a3d4c5b6a79", "not-an-id"):
@@ -85,6 +86,6 @@ async def test_a_training_finishing_while_its_dataset_is_deleted_keeps_no_model(
     assert job["status"] == "cancelled" and job["model_id"] is None
     assert (await client.get("/api/v1/models", headers=headers)).json()["total"] == 0
     deadline = time.monotonic() + 10
-    while await app.state.object_store.list(""):  # the artifact is removed as the job ends
-        assert time.monotonic() < deadline, await app.state.object_store.list("")
+    while await app_state(app).store.list(""):  # the artifact is removed as the job ends
+        assert time.monotonic() < deadline, await app_state(app).store.list("")
         await asyncio.sleep(0.1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from modelyard.lifespan import app_state
 from tests.integration.datasets.conftest import PROBLEM, DatasetEnv
 
 pytestmark = pytest.mark.integration
@@ -136,7 +137,7 @@ async def test_delete_failing_half_way_is_finished_by_the_next_request(
 ) -> None:
     headers = await env.headers()
     dataset = (await env.upload(headers, CSV)).json()
-    store = env.app.state.object_store
+    store = app_state(env.app).store
     real = store.delete_prefix
 
     async def failing(prefix: str) -> int:

@@ -12,6 +12,7 @@ from beanie import PydanticObjectId
 from modelyard.domain.datasets.documents import DatasetDocument
 from modelyard.domain.datasets.services import DatasetService
 from modelyard.lib.clock import utcnow
+from modelyard.lifespan import app_state
 from tests.conftest import make_settings
 from tests.integration.datasets.conftest import DatasetEnv
 
@@ -46,9 +47,9 @@ async def test_abandoned_uploads_and_deletes_are_swept(any_env: DatasetEnv, tmp_
     listing = (await any_env.client.get("/api/v1/datasets", headers=headers)).json()
     assert [item["id"] for item in listing["items"]] == [kept]
 
-    state = any_env.app.state
+    state = app_state(any_env.app)
     settings = make_settings("mongodb://unused", "file:///unused", var_dir=tmp_path)  # limits only
-    service = DatasetService(state.object_store, state.process_pool, settings)
+    service = DatasetService(state.store, state.pool, settings, state.tally)
     assert await service.sweep_abandoned() == 2
 
     remaining = {str(doc.id) for doc in await DatasetDocument.find_all().to_list()}

@@ -12,6 +12,7 @@ from litestar import Litestar
 
 from modelyard.domain.training.documents import TrainingJobDocument
 from modelyard.lib.jobs import JobContext, JobRunner
+from modelyard.lifespan import app_state
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +22,7 @@ async def _never_called(context: JobContext) -> None:  # pragma: no cover - clai
 
 
 async def test_racing_runners_claim_each_job_exactly_once(app: Litestar, tmp_path: Path) -> None:
-    await app.state.job_runner.stop()  # only the two runners below compete
+    await app_state(app).runner.stop()  # only the two runners below compete
     owner = PydanticObjectId()
     jobs = [
         TrainingJobDocument(owner_id=owner, dataset_id=PydanticObjectId(), target="y", options={})

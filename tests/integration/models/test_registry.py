@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from modelyard.lifespan import app_state
 from tests.integration.training.helpers import churn_frame, to_csv, train, upload_csv
 
 pytestmark = pytest.mark.integration
@@ -34,7 +35,7 @@ async def test_list_patch_delete(
     production = (await client.get("/api/v1/models?stage=production", headers=auth_headers)).json()
     assert [m["id"] for m in production["items"]] == [a["model_id"]]
 
-    store = app.state.object_store  # type: ignore[attr-defined]
+    store = app_state(app).store
     assert await store.list(f"models/{a['model_id']}/")
     predict = await client.post(
         url + "/predictions",

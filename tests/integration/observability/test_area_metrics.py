@@ -13,6 +13,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from modelyard.lifespan import app_state
 from modelyard.observability.metrics import REGISTRY
 from tests.conftest import register_and_login
 from tests.integration.observability.test_http_metrics import scrape, value
@@ -95,7 +96,7 @@ async def test_every_area_moves_its_metrics(app: Litestar, client: httpx.AsyncCl
     assert sample("modelyard_llm_requests_total", **provenance) == llm_before + 1
 
     # The MongoDB-backed totals (flushed by the refresh loop) saw the same events.
-    await app.state.business_metrics.refresh()
+    await app_state(app).business.refresh()
     text = await scrape(client)
     assert value(text, "modelyard_datasets_created_total") == 1
     assert value(text, "modelyard_models_trained_total", problem_type="binary") == 1

@@ -11,7 +11,8 @@ from bson import ObjectId
 from litestar import Litestar
 
 from modelyard.lib.storage import StorageError
-from modelyard.observability import metrics as m
+from modelyard.lib.tally import DATASETS_CREATED, MODELS_TRAINED
+from modelyard.lifespan import app_state
 from modelyard.workflows.business_metrics import BusinessMetrics
 from tests.conftest import register_and_login
 from tests.integration.observability.test_http_metrics import scrape, value
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_before_any_refresh_only_build_info_and_no_fake_zeros(app: Litestar) -> None:
-    fresh = BusinessMetrics(app.state.db_client[app.state.database_name])
+    fresh = BusinessMetrics(app_state(app).business.areas)
     text = fresh.exposition().decode()
     assert "modelyard_build_info" in text and "modelyard_registered_users" not in text
 
@@ -28,12 +29,15 @@ async def test_before_any_refresh_only_build_info_and_no_fake_zeros(app: Litesta
 async def test_numbers_come_from_the_database(app: Litestar, client: httpx.AsyncClient) -> None:
     await register_and_login(client)
     await register_and_login(client)
-    db = app.state.db_client[app.state.database_name]
+    db = app_state(app).client[app_state(app).database_name]
     long_ago = datetime.now(UTC) - timedelta(days=10)
     await db["users"].insert_one(
         {"email": "old@example.com", "password_hash": "x", "last_active_at": long_ago}
     )
-    await db["datasets"].insert_many([{"name": f"d{i}"} for i in range(4)] + [{"deleted_at": long_ago}])
+    await db["datasets"].insert_many(
+        [{"name": f"d{i}", "status": "ready"} for i in range(4)]
+        + [{"name": "half-stored", "status": "uploading"}, {"name": "going", "status": "deleting"}]
+    )
     production = ObjectId()
     await db["models"].insert_many(
         [
@@ -48,11 +52,12 @@ async def test_numbers_come_from_the_database(app: Litestar, client: httpx.Async
         ]
     )
     await db["training_jobs"].insert_many([{"status": s} for s in ("queued", "queued", "queued", "running")])
-    m.observe_prediction(problem_type="binary", kind="online", rows=7, duration_seconds=0.002)
-    m.observe_dataset_upload(rows=10, size_bytes=100)
-    m.observe_training(problem_type="regression", status="succeeded", duration_seconds=3.0, algorithm="ridge")
+    tally = app_state(app).tally  # what predictions, uploads and training jobs add to
+    tally.predicted(str(production), 7)
+    tally.count(DATASETS_CREATED)
+    tally.count(MODELS_TRAINED + "regression")
 
-    await app.state.business_metrics.refresh()
+    await app_state(app).business.refresh()
     text = await scrape(client)
 
     assert value(text, "modelyard_registered_users") == 3
@@ -72,22 +77,23 @@ async def test_numbers_come_from_the_database(app: Litestar, client: httpx.Async
     assert value(text, "modelyard_business_metrics_refresh_timestamp_seconds") > 0
     # Tallies went to the database once: they add up over workers and survive a restart.
     assert (await db["usage_counters"].find_one({"_id": "predictions"}))["value"] == 7
-    await app.state.business_metrics.refresh()
+    assert (await db["models"].find_one({"_id": production}))["prediction_count"] == 7
+    await app_state(app).business.refresh()
     assert value(await scrape(client), "modelyard_predictions_made_total") == 7
 
 
 async def test_scrape_serves_the_cache_and_never_queries(app: Litestar, client: httpx.AsyncClient) -> None:
     await register_and_login(client)
-    await app.state.business_metrics.refresh()
+    await app_state(app).business.refresh()
     await register_and_login(client)
     assert value(await scrape(client), "modelyard_registered_users") == 1
-    await app.state.business_metrics.refresh()
+    await app_state(app).business.refresh()
     assert value(await scrape(client), "modelyard_registered_users") == 2
 
 
 async def test_failed_dependency_is_reported_as_down(app: Litestar, client: httpx.AsyncClient) -> None:
     await register_and_login(client)
-    business = app.state.business_metrics
+    business = app_state(app).business
     await business.refresh()
 
     async def broken() -> None:
@@ -102,7 +108,7 @@ async def test_failed_dependency_is_reported_as_down(app: Litestar, client: http
 
 
 async def test_background_loop_refreshes_on_its_interval(app: Litestar, client: httpx.AsyncClient) -> None:
-    business = BusinessMetrics(app.state.db_client[app.state.database_name], interval_seconds=0.05)
+    business = BusinessMetrics(app_state(app).business.areas, interval_seconds=0.05)
     task = asyncio.create_task(business.run())
     try:
         await register_and_login(client)

@@ -11,6 +11,7 @@ from litestar import Litestar, Request, get, post
 from prometheus_client.parser import text_string_to_metric_families
 
 from modelyard.app import create_app
+from modelyard.lifespan import app_state
 from modelyard.observability import metrics as m
 from modelyard.settings import Settings
 from tests.conftest import register_and_login, running
@@ -138,7 +139,7 @@ async def test_exposition_passes_promtool_lint(app: Litestar, client: httpx.Asyn
         provider="openai", model="gpt-4o-mini", outcome="success", duration_seconds=1.2, prompt_tokens=10
     )
     await client.get("/api/v1/auth/me")
-    await app.state.business_metrics.refresh()
+    await app_state(app).business.refresh()
     text = await scrape(client)
     exposed = {family.name for family in text_string_to_metric_families(text)}
     documented = {spec.name.removesuffix("_total") for spec in m.METRICS}

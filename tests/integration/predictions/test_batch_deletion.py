@@ -12,6 +12,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from modelyard.lifespan import app_state
 from tests.conftest import register_and_login
 from tests.integration.training.helpers import churn_frame, to_csv, train, upload_csv, wait_for
 
@@ -40,7 +41,7 @@ async def trained_model(client: httpx.AsyncClient, headers: dict[str, str]) -> t
 
 async def until_jobs_idle(app: Litestar, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
-    while app.state.job_runner._active:
+    while app_state(app).runner._active:
         assert time.monotonic() < deadline, "jobs still running"
         await asyncio.sleep(0.1)
 
@@ -54,7 +55,7 @@ async def test_delete_a_batch_prediction(
     gone = await start_batch(client, headers, model)
     for response in (kept, gone):
         assert (await wait_for(client, headers, response.headers["location"]))["status"] == "succeeded"
-    store = app.state.object_store
+    store = app_state(app).store
     gone_id = gone.json()["id"]
     assert sorted(await store.list(f"batch-predictions/{gone_id}/")) == [
         f"batch-predictions/{gone_id}/input.parquet",
@@ -87,7 +88,7 @@ async def test_a_batch_finishing_during_its_deletion_leaves_no_result(
     """The job is deleted just as it writes its result: the result it then writes is removed."""
     headers = auth_headers
     _, model = await trained_model(client, headers)
-    store = app.state.object_store
+    store = app_state(app).store
     real_put = store.put
     deletions: list[int] = []
 
@@ -121,7 +122,7 @@ async def test_deleting_a_model_removes_its_batch_predictions_and_narratives(
     assert (await wait_for(client, headers, narrative.headers["location"]))["status"] == "succeeded"
     analysis = await client.post(f"/api/v1/datasets/{dataset}/analyses", headers=headers)
     assert (await wait_for(client, headers, analysis.headers["location"]))["status"] == "succeeded"
-    store = app.state.object_store
+    store = app_state(app).store
     assert await store.list(f"batch-predictions/{batch.json()['id']}/")
 
     deleted = await client.delete(f"/api/v1/models/{model}", headers=headers)

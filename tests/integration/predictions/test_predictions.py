@@ -129,10 +129,9 @@ async def test_online_and_batch_classification(
 
 async def app_flush(client: httpx.AsyncClient) -> None:
     """What the periodic flusher does, now rather than in a few seconds."""
-    from modelyard.domain.models.services import ModelService
+    from modelyard.lifespan import app_state
 
-    state = client._transport.app.state  # type: ignore[attr-defined]
-    await ModelService(state.object_store).add_predictions(state.prediction_tally.take())
+    await app_state(client._transport.app).business.areas.usage.flush()  # type: ignore[attr-defined]
 
 
 async def test_regression_and_isolation(client: httpx.AsyncClient, auth_headers: dict[str, str]) -> None:

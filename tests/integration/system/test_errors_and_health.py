@@ -7,6 +7,7 @@ import pytest
 from litestar import Litestar
 
 from modelyard.lib.storage import StorageError
+from modelyard.lifespan import app_state
 from modelyard.settings import Settings
 from tests.conftest import running
 
@@ -54,7 +55,7 @@ async def test_readiness_names_the_failed_check(app: Litestar, client: httpx.Asy
     async def broken() -> None:
         raise StorageError("bucket 'x' is not reachable")
 
-    app.state.readiness_probes = {**app.state.readiness_probes, "object_store": broken}
+    app_state(app).probes["object_store"] = broken
     response = await client.get("/health/ready")
     assert response.status_code == 503
     assert response.headers["content-type"].startswith(PROBLEM)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from modelyard.lifespan import app_state
 from tests.integration.training.helpers import churn_frame, to_csv, train, upload_csv, wait_for
 
 pytestmark = pytest.mark.integration
@@ -121,7 +122,7 @@ async def test_jobs_left_running_by_a_dead_process_are_requeued_or_failed(
     exhausted = template.model_copy(update={"id": None, "attempts": 3, **stale})
     await retry.insert()
     await exhausted.insert()
-    await app.state.job_runner.recover()  # type: ignore[attr-defined]  # what a restart does first
+    await app_state(app).runner.recover()  # what a restart does first
 
     failed = await wait_for(client, auth_headers, f"/api/v1/training-jobs/{exhausted.id}")
     assert failed["status"] == "failed" and "interrupted 3 times" in failed["error"]["detail"]

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from modelyard.ml.artifacts import load_pipeline
-from modelyard.ml.scoring import LoadedModel, predict_records
 from modelyard.ml.features import TrainingSchema
+from modelyard.ml.scoring import LoadedModel, predict_records
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "artifacts"
 

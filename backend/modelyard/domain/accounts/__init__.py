@@ -1,0 +1,1 @@
+"""Accounts: registration, bearer tokens, the current user."""

@@ -1,17 +1,16 @@
-"""HTTP endpoints of accounts: register, token, me, delete me."""
+"""HTTP endpoints of accounts: register, token, me (deleting an account is in workflows/controllers.py)."""
 
 from __future__ import annotations
 
-from litestar import Controller, delete, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, URLEncodedBody
 
-from modelyard.domain.accounts.auth import TokenIssuer, UserRequest, owner
+from modelyard.domain.accounts.auth import TokenIssuer, UserRequest
 from modelyard.domain.accounts.documents import UserDocument
 from modelyard.domain.accounts.schemas import AccessToken, TokenRequest, User, UserCreate
 from modelyard.domain.accounts.services import AccountService
 from modelyard.lib.openapi import AUTHENTICATED, PublicOperation, problem_responses
-from modelyard.workflows.deletion import DeletionService
 
 
 def to_user(doc: UserDocument) -> User:
@@ -72,25 +71,3 @@ class AuthController(Controller):
     async def me(self, request: UserRequest) -> User:
         """The account the bearer token belongs to."""
         return to_user(request.user)
-
-    @delete(
-        "/me",
-        operation_id="deleteCurrentUser",
-        summary="Delete the current account and all its data",
-        responses=problem_responses(503, *AUTHENTICATED),
-    )
-    async def delete_me(self, request: UserRequest, deletion: NamedDependency[DeletionService]) -> None:
-        """Delete your account and everything it owns, for good; 204 when done.
-
-        Removed: every dataset with its stored files and analyses, every model with its
-        artifact, narratives and batch predictions (input and result files), and every training
-        job; queued and running jobs are cancelled first, and one that finishes meanwhile does
-        not keep its result. The account itself goes last: afterwards the token is refused
-        (401) and the email can be registered again.
-
-        If the object store fails half-way the answer is 503 and nothing stored is left
-        unreachable: repeat the request with the same token to finish. A deployment running
-        several server processes may accept the token in the others for up to 30 seconds
-        after the deletion.
-        """
-        await deletion.account(owner(request))

@@ -21,6 +21,15 @@ def normalise_email(email: str) -> str:
 
 
 class AccountService:
+    """Accounts: register, authenticate, look up, record activity, delete; counts for the metrics."""
+
+    async def count(self) -> int:
+        return int(await UserDocument.count())
+
+    async def count_active_since(self, since: datetime) -> int:
+        """Accounts that made an authenticated request since `since` (to ACTIVITY_RESOLUTION)."""
+        return int(await UserDocument.find(UserDocument.last_active_at >= since).count())
+
     async def register(self, email: str, password: str) -> UserDocument:
         user = UserDocument(email=normalise_email(email), password_hash=await hash_password(password))
         try:

@@ -1,0 +1,1 @@
+"""Analysis: AI-written analyses of datasets and narratives of models."""

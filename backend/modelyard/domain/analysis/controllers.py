@@ -7,8 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Response, get, post
-from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
@@ -29,7 +28,6 @@ from modelyard.domain.analysis.schemas import (
     TokenUsage,
 )
 from modelyard.domain.analysis.services import AnalysisService
-from modelyard.domain.datasets.services import DatasetService
 from modelyard.lib.errors import Problem
 from modelyard.lib.openapi import AUTHENTICATED, ExactExample, problem_responses
 from modelyard.lib.pagination import Limit, Offset
@@ -37,10 +35,6 @@ from modelyard.lib.pagination import Limit, Offset
 DatasetIdParam = Annotated[str, Parameter(description="The dataset's 24-hex id.")]
 ModelIdParam = Annotated[str, Parameter(description="The model's 24-hex id.")]
 AnalysisIdParam = Annotated[str, Parameter(description="The analysis' 24-hex id.")]
-
-
-def provide_analysis_service(state: State, datasets: NamedDependency[DatasetService]) -> AnalysisService:
-    return AnalysisService(datasets, state.analysis_engine, getattr(state, "job_runner", None))
 
 
 def to_analysis(job: AnalysisJobDocument) -> Analysis:
@@ -161,7 +155,6 @@ _PAGE = ResponseSpec(
 class DatasetAnalysesController(Controller):
     path = "/api/v1/datasets/{dataset_id:str}/analyses"
     tags = ["analysis"]
-    dependencies = {"analyses": Provide(provide_analysis_service, sync_to_thread=False)}
 
     @post(
         "/",
@@ -214,7 +207,6 @@ class DatasetAnalysesController(Controller):
 class ModelAnalysesController(Controller):
     path = "/api/v1/models/{model_id:str}/analyses"
     tags = ["analysis"]
-    dependencies = {"analyses": Provide(provide_analysis_service, sync_to_thread=False)}
 
     @post(
         "/",
@@ -260,7 +252,6 @@ class ModelAnalysesController(Controller):
 class AnalysesController(Controller):
     path = "/api/v1/analyses"
     tags = ["analysis"]
-    dependencies = {"analyses": Provide(provide_analysis_service, sync_to_thread=False)}
 
     @get(
         "/{analysis_id:str}",

@@ -12,15 +12,12 @@ retries and one repair attempt, the heuristic analyst answers and the provenance
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 import msgspec
 import structlog
 from beanie import PydanticObjectId
-from litestar import Litestar
 
 from modelyard.domain.analysis import heuristic
 from modelyard.domain.analysis.documents import AnalysisJobDocument
@@ -35,15 +32,14 @@ from modelyard.domain.analysis.providers import (
 from modelyard.domain.analysis.providers.heuristic import HeuristicAnalyst
 from modelyard.domain.analysis.schemas import DatasetAnalysisResult, ModelNarrative
 from modelyard.domain.analysis.signals import DataSignals, compute_signals
-from modelyard.domain.datasets.documents import DatasetDocument
 from modelyard.domain.datasets.schemas import DatasetProfile
 from modelyard.domain.datasets.services import DatasetService
 from modelyard.lib.clock import utcnow
-from modelyard.lib.errors import AppError, FieldError, NotFoundError, ValidationFailedError
+from modelyard.lib.db import find_owned
+from modelyard.lib.errors import AppError, FieldError, ValidationFailedError
 from modelyard.lib.jobs import JobContext, JobRunner
 from modelyard.lib.pagination import newest_first
 from modelyard.lib.storage import ObjectStore, download, scratch_dir
-from modelyard.lib.workers import default_worker_count
 from modelyard.settings import AnalysisSettings, Settings
 
 log = structlog.get_logger("modelyard.analysis")
@@ -73,10 +69,13 @@ def build_analyst(settings: AnalysisSettings) -> Analyst:
 class AnalysisEngine:
     """Process-wide: the configured analyst, the heuristic fallback and the job handler."""
 
-    def __init__(self, settings: Settings, store: ObjectStore, analyst: Analyst | None = None) -> None:
+    def __init__(
+        self, settings: Settings, store: ObjectStore, datasets: DatasetService, analyst: Analyst | None = None
+    ) -> None:
         self.settings = settings
         self.config = settings.analysis
         self.store = store
+        self.datasets = datasets
         self.analyst: Analyst = analyst or build_analyst(settings.analysis)
         self.heuristic = HeuristicAnalyst()
 
@@ -125,9 +124,8 @@ class AnalysisEngine:
     # -- the job ---------------------------------------------------------------------------------
 
     async def run_job(self, job: AnalysisJobDocument, context: JobContext) -> dict[str, Any]:
-        datasets = DatasetService(self.store, context.runner.pool, self.settings)
         if job.kind == "dataset":
-            authored: Authored[Any] = await self._dataset_job(job, context, datasets)
+            authored: Authored[Any] = await self._dataset_job(job, context)
         else:
             authored = await self._model_job(job, context)
         log.info(
@@ -142,28 +140,26 @@ class AnalysisEngine:
         }
 
     async def _dataset_job(
-        self, job: AnalysisJobDocument, context: JobContext, datasets: DatasetService
+        self, job: AnalysisJobDocument, context: JobContext
     ) -> Authored[DatasetAnalysisResult]:
-        dataset = await datasets.get_owned(job.owner_id, str(job.dataset_id))
+        dataset = await self.datasets.get_owned(job.owner_id, str(job.dataset_id))
         profile = msgspec.convert(dataset.profile, DatasetProfile)
         context.report(0.1, message="Checking columns against likely targets.")
         targets = [job.target_hint] if job.target_hint else []
         targets += [
             c.column for c in heuristic.rank_targets(profile)[:SIGNAL_TARGETS] if c.column not in targets
         ]
-        signals = await self._signals(dataset, targets, context)
+        signals = await self._signals(dataset.table_key, targets, context)
         context.check()
         context.report(0.5, message=f"Writing the analysis ({self.analyst.name}).")
         return await self.author_dataset(DatasetRequest(profile, signals, job.target_hint))
 
-    async def _signals(
-        self, dataset: DatasetDocument, targets: list[str], context: JobContext
-    ) -> DataSignals:
+    async def _signals(self, table_key: str, targets: list[str], context: JobContext) -> DataSignals:
         if not targets:
             return DataSignals()
         async with scratch_dir("modelyard-analysis-") as work:
             path = work / "table.parquet"
-            await download(self.store, dataset.table_key, path)
+            await download(self.store, table_key, path)
             raw = await context.run_in_process(compute_signals, str(path), targets)
         return msgspec.convert(raw, DataSignals)
 
@@ -240,13 +236,7 @@ class AnalysisService:
             )
 
     async def get(self, owner_id: PydanticObjectId, analysis_id: str) -> AnalysisJobDocument:
-        not_found = NotFoundError(f"No analysis with id {analysis_id}.")
-        if not PydanticObjectId.is_valid(analysis_id):
-            raise not_found
-        job = await AnalysisJobDocument.find_one({"_id": PydanticObjectId(analysis_id), "owner_id": owner_id})
-        if job is None:
-            raise not_found
-        return job
+        return await find_owned(AnalysisJobDocument, owner_id, analysis_id, "analysis")
 
     async def list_for_dataset(
         self, owner_id: PydanticObjectId, dataset_id: str, *, limit: int, offset: int
@@ -295,44 +285,3 @@ class AnalysisService:
     async def _delete(self, query: dict[str, Any]) -> int:
         result = await AnalysisJobDocument.get_pymongo_collection().delete_many(query)
         return int(result.deleted_count)
-
-
-def analysis_lifespan(settings: Settings) -> Any:
-    """Builds the analyst, registers the job handler with the app's job runner, adds the readiness probe.
-
-    Runs after the main lifespan (it needs the object store, the process pool and the
-    readiness probes). It uses `app.state.job_runner` when another area created it, and
-    otherwise creates and owns the one runner of this process, so there is never a second.
-    """
-
-    @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        engine = AnalysisEngine(settings, app.state.object_store)
-        app.state.analysis_engine = engine
-        runner: JobRunner | None = getattr(app.state, "job_runner", None)
-        owned = runner is None
-        if runner is None:
-            runner = JobRunner(
-                app.state.process_pool,
-                concurrency=settings.training.concurrent_jobs
-                or settings.app.process_workers
-                or default_worker_count(),
-                lease_seconds=settings.training.lease_seconds,
-                poll_interval=settings.training.poll_interval_s,
-                max_attempts=settings.training.max_attempts,
-            )
-            app.state.job_runner = runner
-        runner.register(AnalysisJobDocument, engine.run_job)
-        app.state.readiness_probes["analysis"] = engine.probe
-        if owned:
-            await runner.start()
-        else:
-            runner.wake()
-        try:
-            yield
-        finally:
-            if owned:
-                await runner.stop()
-            await engine.close()
-
-    return lifespan

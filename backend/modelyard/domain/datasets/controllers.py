@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIMediaType as MediaTypeSpec
 from litestar.openapi.spec import Operation, RequestBody
@@ -21,24 +21,24 @@ from modelyard.domain.datasets.documents import DatasetDocument
 from modelyard.domain.datasets.schemas import (
     ColumnRename,
     Dataset,
+    DatasetIdParam,
     DatasetPage,
     DatasetProfile,
     DatasetUpdate,
     PreviewPage,
 )
-from modelyard.domain.datasets.services import DatasetService, ingest_limits, sniff_head
+from modelyard.domain.datasets.services import DatasetService
 from modelyard.lib.errors import FieldError, ValidationFailedError
 from modelyard.lib.openapi import AUTHENTICATED, problem_responses
 from modelyard.lib.pagination import Limit, Offset
 from modelyard.lib.uploads import receive_upload
 from modelyard.settings import Settings
-from modelyard.tabular.ingestion import ACCEPTED_FORMATS, SNIFF_BYTES
-from modelyard.workflows.deletion import DeletionService
+from modelyard.tabular.intake import ingest_limits, sniff_head
+from modelyard.tabular.sniffing import ACCEPTED_FORMATS, SNIFF_BYTES
 
 MAX_PREVIEW_ROWS = 1000
 NAME_MAX = 200
 DESCRIPTION_MAX = 5000
-DatasetIdParam = Annotated[str, Parameter(description="24-hex dataset id.", min_length=1, max_length=64)]
 
 
 @dataclass
@@ -146,7 +146,7 @@ class DatasetController(Controller):
             request.stream(),
             max_bytes=settings.app.max_upload_bytes,
             head_bytes=SNIFF_BYTES,
-            check_head=functools.partial(sniff_head, limits=ingest_limits(settings)),
+            check_head=functools.partial(sniff_head, limits=ingest_limits(settings.app)),
         )
         try:
             name = _text_field(upload.fields, "name", NAME_MAX)
@@ -222,29 +222,6 @@ class DatasetController(Controller):
             description=data.description,
         )
         return to_dataset(document)
-
-    @delete(
-        "/{dataset_id:str}",
-        operation_id="deleteDataset",
-        summary="Delete a dataset",
-        responses=problem_responses(404, 503, *AUTHENTICATED),
-    )
-    async def delete_dataset(
-        self,
-        request: UserRequest,
-        deletion: NamedDependency[DeletionService],
-        dataset_id: FromPath[DatasetIdParam],
-    ) -> None:
-        """Delete the dataset, every stored copy of its data and its analyses. 204 when done.
-
-        Training jobs on it that are queued or running are cancelled. Finished training jobs
-        and the models trained on it stay: a model keeps everything it needs and goes on
-        serving predictions after its dataset is deleted (delete the model to stop it).
-
-        If storage fails half-way the answer is 503, the dataset disappears from lists, and
-        the next GET or DELETE of its id finishes the removal.
-        """
-        await deletion.dataset(owner(request), dataset_id)
 
     @get(
         "/{dataset_id:str}/profile",

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
+from litestar.params import Parameter
 
 from modelyard.lib.pagination import Page
 from modelyard.lib.schema import DatasetFormat, Schema, Severity
@@ -162,3 +163,6 @@ class PreviewPage(Page):
 
     columns: list[str]
     rows: list[list[Any]]
+
+
+DatasetIdParam = Annotated[str, Parameter(description="24-hex dataset id.", min_length=1, max_length=64)]

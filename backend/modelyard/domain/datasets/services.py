@@ -11,9 +11,8 @@ import asyncio
 import contextlib
 import io
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,26 +22,23 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import structlog
 from beanie import PydanticObjectId
-from litestar import Litestar
-from litestar.datastructures import State
-from litestar.di import NamedDependency
 
 from modelyard.domain.datasets.documents import DatasetDocument, dataset_prefix
 from modelyard.domain.datasets.profiling import analyse_upload
-from modelyard.lib.background import in_background
 from modelyard.lib.clock import utcnow
+from modelyard.lib.db import find_owned
 from modelyard.lib.errors import (
-    FieldError,
     NotFoundError,
-    UnsupportedMediaTypeError,
-    ValidationFailedError,
 )
 from modelyard.lib.storage import ObjectStore, RangeReader, file_chunks, scratch_dir
+from modelyard.lib.tally import DATASETS_CREATED, UsageTally
 from modelyard.lib.uploads import ReceivedUpload
 from modelyard.lib.workers import run_in_process
 from modelyard.observability.metrics import observe_dataset_upload
 from modelyard.settings import Settings
-from modelyard.tabular.ingestion import SNIFF_BYTES, DatasetRejected, IngestLimits, Sniffed, sniff
+from modelyard.tabular.intake import ingest_limits, rejection_error, sniff_upload
+from modelyard.tabular.limits import DatasetRejected
+from modelyard.tabular.sniffing import Sniffed
 
 log = structlog.get_logger("modelyard.datasets")
 ORIGINAL = "original"
@@ -50,13 +46,6 @@ TABLE = "table.parquet"
 ABANDONED_AFTER = timedelta(hours=1)
 """An `uploading` or `deleting` dataset untouched this long was left by a crashed process."""
 SWEEP_EVERY_S = 600.0
-
-
-def rejection_error(exc: DatasetRejected) -> Exception:
-    """The API error for an upload that is not usable data."""
-    if exc.kind == "unsupported":
-        return UnsupportedMediaTypeError(exc.detail)
-    return ValidationFailedError(exc.detail, errors=[FieldError(exc.detail, exc.location or "body.file")])
 
 
 async def load_dataset_columns(store: ObjectStore, dataset: DatasetDocument, columns: list[str]) -> pa.Table:
@@ -70,34 +59,21 @@ async def _table_reader(store: ObjectStore, key: str) -> RangeReader:
     return RangeReader(store, key, await store.size(key), asyncio.get_running_loop())
 
 
-def ingest_limits(settings: Settings) -> IngestLimits:
-    """The shape limits every table upload (dataset or batch input) is held to."""
-    return IngestLimits(
-        max_columns=settings.app.max_dataset_columns, max_cell_bytes=settings.app.max_cell_bytes
-    )
-
-
-async def sniff_upload(upload: ReceivedUpload, limits: IngestLimits) -> Sniffed:
-    """Format, encoding and delimiter of an upload from its head (off the event loop: ~tens of ms);
-    sniffed once: a large upload's head was already sniffed as it arrived (`check_head`)."""
-    if isinstance(upload.head_check, Sniffed) and upload.size > SNIFF_BYTES:
-        return upload.head_check
-    return await sniff_head(upload.head, limits, complete=upload.size <= SNIFF_BYTES)
-
-
-async def sniff_head(head: bytes, limits: IngestLimits, *, complete: bool = False) -> Sniffed:
-    """`sniff` off the event loop, its rejection as the API error; `complete`: `head` is the whole file."""
-    try:
-        return await asyncio.to_thread(sniff, head, complete=complete, limits=limits)
-    except DatasetRejected as exc:
-        raise rejection_error(exc) from None
-
-
 class DatasetService:
-    def __init__(self, store: ObjectStore, pool: ProcessPoolExecutor, settings: Settings) -> None:
+    """The caller's datasets: ingest an upload, read, list, edit, preview, delete; sweep leftovers."""
+
+    def __init__(
+        self, store: ObjectStore, pool: ProcessPoolExecutor, settings: Settings, tally: UsageTally
+    ) -> None:
         self.store = store
         self.pool = pool
-        self.limits = ingest_limits(settings)
+        self.limits = ingest_limits(settings.app)
+        self.tally = tally
+
+    async def count_live(self) -> int:
+        """Datasets stored and not being deleted, over every user (business metrics)."""
+        collection = DatasetDocument.get_pymongo_collection()
+        return int(await collection.count_documents({"status": {"$nin": ["uploading", "deleting"]}}))
 
     # ------------------------------------------------------------------ create
 
@@ -113,21 +89,8 @@ class DatasetService:
         prefix = dataset_prefix(dataset_id)
         async with scratch_dir("modelyard-dataset-") as work:
             table_path = work / TABLE
-            try:
-                result: dict[str, Any] = await run_in_process(
-                    self.pool, analyse_upload, str(upload.path), sniffed, str(table_path), self.limits
-                )
-            except DatasetRejected as exc:
-                raise rejection_error(exc) from None
-            duplicate = (
-                await DatasetDocument.find(
-                    DatasetDocument.owner_id == owner_id,
-                    DatasetDocument.sha256 == upload.sha256,
-                    DatasetDocument.status == "ready",
-                )
-                .sort("+created_at")
-                .first_or_none()
-            )
+            result = await self._analyse(upload, sniffed, table_path)
+            duplicate = await _first_ready_upload(owner_id, upload.sha256)
             document = DatasetDocument(
                 id=dataset_id,
                 owner_id=owner_id,
@@ -148,22 +111,39 @@ class DatasetService:
                 table_key=prefix + TABLE,
                 status="uploading",
             )
-            # Recorded before its objects are stored: a crash half-way leaves an `uploading` record
-            # the sweeper finds and removes with its objects, never objects nothing points to.
-            await document.insert()
-            try:
-                await asyncio.gather(
-                    self.store.put(prefix + ORIGINAL, file_chunks(upload.path)),
-                    self.store.put(prefix + TABLE, file_chunks(table_path)),
-                )
-                await document.set({"status": "ready", "updated_at": utcnow()})
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(self._finish_delete(document))
-                raise
+            await self._record_and_store(document, upload.path, table_path)
         log.info("dataset created", dataset_id=str(dataset_id), rows=document.rows, format=document.format)
         observe_dataset_upload(rows=document.rows, size_bytes=document.size_bytes)
+        self.tally.count(DATASETS_CREATED)
         return document
+
+    async def _analyse(self, upload: ReceivedUpload, sniffed: Sniffed, table_path: Path) -> dict[str, Any]:
+        """Convert and profile the upload in the process pool (`analyse_upload`), the normalised
+        copy written to `table_path`; a rejection becomes the API error."""
+        try:
+            result: dict[str, Any] = await run_in_process(
+                self.pool, analyse_upload, str(upload.path), sniffed, str(table_path), self.limits
+            )
+        except DatasetRejected as exc:
+            raise rejection_error(exc) from None
+        return result
+
+    async def _record_and_store(self, document: DatasetDocument, original: Path, table: Path) -> None:
+        """Insert the `uploading` document, store its original and normalised copies, mark it ready;
+        on any failure remove whatever was stored, then re-raise."""
+        # Recorded before its objects are stored: a crash half-way leaves an `uploading` record
+        # the sweeper finds and removes with its objects, never objects nothing points to.
+        await document.insert()
+        try:
+            await asyncio.gather(
+                self.store.put(document.original_key, file_chunks(original)),
+                self.store.put(document.table_key, file_chunks(table)),
+            )
+            await document.set({"status": "ready", "updated_at": utcnow()})
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._finish_delete(document))
+            raise
 
     # ------------------------------------------------------------------ read, edit, delete
 
@@ -182,17 +162,12 @@ class DatasetService:
 
     async def get_owned(self, owner_id: PydanticObjectId, dataset_id: str) -> DatasetDocument:
         """The owner's ready dataset, or NotFoundError (unknown id, another user's, or being deleted)."""
-        not_found = NotFoundError(f"No dataset with id {dataset_id}.")
-        if not PydanticObjectId.is_valid(dataset_id):
-            raise not_found
-        document = await DatasetDocument.find_one(
-            DatasetDocument.id == PydanticObjectId(dataset_id), DatasetDocument.owner_id == owner_id
-        )
-        if document is None or document.status == "uploading":
-            raise not_found
+        document = await find_owned(DatasetDocument, owner_id, dataset_id, "dataset")
+        if document.status == "uploading":
+            raise NotFoundError(f"No dataset with id {dataset_id}.")
         if document.status == "deleting":
             await self._finish_delete(document)
-            raise not_found
+            raise NotFoundError(f"No dataset with id {dataset_id}.")
         return document
 
     async def update(
@@ -212,15 +187,7 @@ class DatasetService:
     async def delete(self, owner_id: PydanticObjectId, dataset_id: str) -> None:
         """Mark, remove the objects, then the document: a failure half-way leaves a marked document
         that the next GET or DELETE finishes removing, never objects nobody can reach."""
-        not_found = NotFoundError(f"No dataset with id {dataset_id}.")
-        if not PydanticObjectId.is_valid(dataset_id):
-            raise not_found
-        document = await DatasetDocument.find_one(
-            DatasetDocument.id == PydanticObjectId(dataset_id), DatasetDocument.owner_id == owner_id
-        )
-        if document is None:
-            raise not_found
-        await self._delete(document)
+        await self._delete(await find_owned(DatasetDocument, owner_id, dataset_id, "dataset"))
 
     async def delete_all_owned(self, owner_id: PydanticObjectId) -> int:
         """Delete every dataset of the owner, each as `delete` does (account deletion); how many."""
@@ -266,6 +233,19 @@ class DatasetService:
         return await asyncio.to_thread(_read_rows, reader, offset, limit)
 
 
+async def _first_ready_upload(owner_id: PydanticObjectId, sha256: str) -> DatasetDocument | None:
+    """The owner's oldest ready dataset uploaded with these exact bytes, if any."""
+    return (
+        await DatasetDocument.find(
+            DatasetDocument.owner_id == owner_id,
+            DatasetDocument.sha256 == sha256,
+            DatasetDocument.status == "ready",
+        )
+        .sort("+created_at")
+        .first_or_none()
+    )
+
+
 def _default_name(filename: str | None) -> str:
     stem = Path(filename or "").stem.strip()
     return stem[:200] or f"dataset-{utcnow():%Y%m%d-%H%M%S}"
@@ -292,28 +272,12 @@ def _read_rows(source: Path | io.RawIOBase, offset: int, limit: int) -> list[lis
     return [list(row) for row in frame.rows()]
 
 
-def provide_dataset_service(state: State, settings: NamedDependency[Settings]) -> DatasetService:
-    """Dependency provider (`datasets`): the app's object store and process pool."""
-    return DatasetService(state.object_store, state.process_pool, settings)
-
-
-def datasets_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
-    """Sweeps datasets a crashed process left half-stored or half-deleted: at start, then every
-    `SWEEP_EVERY_S`. Runs after the main lifespan (needs the store and the database)."""
-
-    @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        service = DatasetService(app.state.object_store, app.state.process_pool, settings)
-
-        async def sweep_forever() -> None:
-            while True:
-                try:
-                    await service.sweep_abandoned()
-                except Exception:  # the next round retries; the API keeps serving meanwhile
-                    log.exception("dataset sweep failed")
-                await asyncio.sleep(SWEEP_EVERY_S)
-
-        async with in_background(sweep_forever(), name="dataset-sweeper"):
-            yield
-
-    return lifespan
+async def sweep_forever(service: DatasetService) -> None:
+    """Sweep datasets a crashed process left half-stored or half-deleted: at start, then every
+    `SWEEP_EVERY_S` (a background loop of the app's lifespan)."""
+    while True:
+        try:
+            await service.sweep_abandoned()
+        except Exception:  # the next round retries; the API keeps serving meanwhile
+            log.exception("dataset sweep failed")
+        await asyncio.sleep(SWEEP_EVERY_S)

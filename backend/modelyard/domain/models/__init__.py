@@ -1,0 +1,1 @@
+"""The model registry: trained models, their evaluation, stages."""

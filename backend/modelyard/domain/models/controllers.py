@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, delete, get, patch
-from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar import Controller, get, patch
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from modelyard.domain.accounts.auth import UserRequest, owner
@@ -15,9 +14,7 @@ from modelyard.domain.models.documents import ModelDocument
 from modelyard.domain.models.schemas import (
     Candidate,
     ConfusionMatrix,
-    DroppedColumn,
     FeatureImportance,
-    FeatureSchema,
     Model,
     ModelPage,
     ModelSummary,
@@ -28,11 +25,6 @@ from modelyard.domain.models.schemas import (
 from modelyard.domain.models.services import ModelService
 from modelyard.lib.openapi import AUTHENTICATED, problem_responses
 from modelyard.lib.pagination import Limit, Offset
-from modelyard.workflows.deletion import DeletionService
-
-
-def provide_model_service(state: State) -> ModelService:
-    return ModelService(state.object_store)
 
 
 def to_model(doc: ModelDocument) -> Model:
@@ -57,13 +49,7 @@ def to_model(doc: ModelDocument) -> Model:
         residuals=doc.residuals,
         feature_importance=[FeatureImportance(**f) for f in doc.feature_importance],
         leaderboard=[Candidate(**c) for c in doc.leaderboard],
-        training_schema=TrainingSchema(
-            target=schema["target"],
-            problem_type=schema["problem_type"],
-            features=[FeatureSchema(**f) for f in schema["features"]],
-            dropped=[DroppedColumn(**d) for d in schema.get("dropped", [])],
-            classes=schema.get("classes"),
-        ),
+        training_schema=TrainingSchema.from_dict(schema),
         rows_train=doc.rows_train,
         rows_test=doc.rows_test,
         training_seconds=doc.training_seconds,
@@ -95,7 +81,6 @@ def to_summary(doc: ModelDocument) -> ModelSummary:
 class ModelController(Controller):
     path = "/api/v1/models"
     tags = ["models"]
-    dependencies = {"models": Provide(provide_model_service, sync_to_thread=False)}
 
     @get(
         "/",
@@ -153,23 +138,3 @@ class ModelController(Controller):
         `production`, `archived`). Absent fields are left unchanged."""
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
         return to_model(await models.update(owner(request), model_id, changes))
-
-    @delete(
-        "/{model_id:str}",
-        operation_id="deleteModel",
-        summary="Delete a model",
-        responses=problem_responses(404, 503, *AUTHENTICATED),
-    )
-    async def delete_model(
-        self, request: UserRequest, model_id: FromPath[str], deletion: NamedDependency[DeletionService]
-    ) -> None:
-        """Delete the model, its stored artifact, its narratives and its batch predictions (their
-        input and result files included; a running one is cancelled). 204 when done. Predictions
-        with it stop (other server processes notice within a few seconds).
-
-        The dataset it was trained on and its training job are not affected. A model does not
-        need its dataset: deleting the dataset first leaves the model serving.
-
-        If storage fails half-way the answer is 503; repeat the request to finish.
-        """
-        await deletion.model(owner(request), model_id)

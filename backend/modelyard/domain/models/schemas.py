@@ -10,6 +10,11 @@ import msgspec
 from modelyard.lib.pagination import Page
 from modelyard.lib.schema import ObjectId, ProblemType, Schema
 
+# The one definition of a model's input schema lives with the kernel; the API shows it as it is.
+from modelyard.ml.features import DroppedColumn as DroppedColumn
+from modelyard.ml.features import FeatureSchema as FeatureSchema
+from modelyard.ml.features import TrainingSchema as TrainingSchema
+
 Stage = Annotated[
     Literal["none", "staging", "production", "archived"],
     msgspec.Meta(description="Lifecycle stage: `none`, `staging`, `production` or `archived`."),
@@ -40,35 +45,6 @@ class Candidate(Schema):
         str, msgspec.Meta(description="`ok`, `skipped` (would not fit the budget), `stopped` or `failed`.")
     ]
     detail: str | None = None
-
-
-class FeatureSchema(Schema):
-    """A column the model reads."""
-
-    name: str
-    kind: Annotated[Literal["numeric", "boolean", "categorical", "datetime"], msgspec.Meta()]
-    dtype: str
-    categories: Annotated[
-        list[str] | None,
-        msgspec.Meta(description="Categories seen in training (up to 200, most frequent first)."),
-    ] = None
-    cardinality: int | None = None
-    missing_ratio: float = 0.0
-
-
-class DroppedColumn(Schema):
-    name: str
-    reason: str
-
-
-class TrainingSchema(Schema):
-    """What the model expects as input, and what training left out."""
-
-    target: str
-    problem_type: ProblemType
-    features: list[FeatureSchema]
-    dropped: list[DroppedColumn]
-    classes: list[Any] | None = None
 
 
 class ConfusionMatrix(Schema):

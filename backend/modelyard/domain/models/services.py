@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -9,16 +10,77 @@ from beanie import PydanticObjectId
 
 from modelyard.domain.models.documents import ModelDocument, model_prefix
 from modelyard.lib.clock import utcnow
-from modelyard.lib.errors import NotFoundError
+from modelyard.lib.db import find_owned
 from modelyard.lib.pagination import newest_first
 from modelyard.lib.storage import ObjectStore
 
+ModelRecord = ModelDocument
+"""What `ModelService` returns: other areas read a model's fields through it, never query it."""
+
+TRAINING_RESULT_FIELDS = (
+    "problem_type",
+    "metric",
+    "greater_is_better",
+    "algorithm",
+    "params",
+    "cv_score",
+    "cv_std",
+    "test_metrics",
+    "confusion",
+    "residuals",
+    "feature_importance",
+    "leaderboard",
+    "training_schema",
+    "rows_train",
+    "rows_test",
+    "inference_path",
+)
+"""What a model record copies from the training worker's result."""
+
 
 class ModelService:
+    """The model registry: record trained models, read, list, rename, promote and delete them."""
+
     def __init__(self, store: ObjectStore) -> None:
         self.store = store
 
+    async def register_trained(
+        self,
+        *,
+        owner_id: PydanticObjectId,
+        dataset_id: PydanticObjectId,
+        training_job_id: PydanticObjectId,
+        name: str,
+        target: str,
+        result: dict[str, Any],
+        artifact: bytes,
+    ) -> ModelDocument:
+        """Store a trained model: the artifact, then its record. A failure half-way takes the
+        artifact back, so no object is left that no record names."""
+        model_id = PydanticObjectId()
+        key = model_prefix(model_id) + "pipeline.skops"
+        model = ModelDocument(
+            id=model_id,
+            owner_id=owner_id,
+            dataset_id=dataset_id,
+            training_job_id=training_job_id,
+            name=name,
+            target=target,
+            artifact_key=key,
+            artifact_bytes=len(artifact),
+            training_seconds=round(result["total_seconds"], 3),
+            **{field: result[field] for field in TRAINING_RESULT_FIELDS},
+        )
+        await self.store.put_bytes(key, artifact)
+        try:
+            await self.create(model)
+        except BaseException:
+            await asyncio.shield(self.discard(model))
+            raise
+        return model
+
     async def create(self, document: ModelDocument) -> ModelDocument:
+        """Record a model whose artifact is stored."""
         await document.insert()
         return document
 
@@ -42,13 +104,7 @@ class ModelService:
 
     async def get_owned(self, owner_id: PydanticObjectId, model_id: str) -> ModelDocument:
         """The owner's model, or NotFoundError (unknown id or another user's)."""
-        not_found = NotFoundError(f"No model with id {model_id}.")
-        if not PydanticObjectId.is_valid(model_id):
-            raise not_found
-        document = await ModelDocument.find_one({"_id": PydanticObjectId(model_id), "owner_id": owner_id})
-        if document is None:
-            raise not_found
-        return document
+        return await find_owned(ModelDocument, owner_id, model_id, "model")
 
     async def exists(self, owner_id: PydanticObjectId, model_id: str) -> bool:
         found = await ModelDocument.get_pymongo_collection().find_one(
@@ -98,3 +154,24 @@ class ModelService:
                 {"_id": PydanticObjectId(model_id)},
                 {"$inc": {"prediction_count": rows}, "$max": {"last_prediction_at": last}},
             )
+
+    async def count_by_problem_and_stage(self) -> dict[tuple[str, str], int]:
+        """Models by (problem type, stage), over every user (business metrics)."""
+        pipeline = [{"$group": {"_id": {"p": "$problem_type", "s": "$stage"}, "n": {"$sum": 1}}}]
+        found: dict[tuple[str, str], int] = {}
+        cursor = await ModelDocument.get_pymongo_collection().aggregate(pipeline)
+        async for row in cursor:
+            key = (str(row["_id"].get("p") or "unknown"), str(row["_id"].get("s") or "none"))
+            found[key] = found.get(key, 0) + int(row["n"])
+        return found
+
+    async def production_scores(self, limit: int) -> dict[tuple[str, str], float]:
+        """Held-out scores of up to `limit` production models: {(model id, metric): value}."""
+        cursor = ModelDocument.get_pymongo_collection().find({"stage": "production"}, {"test_metrics": 1})
+        found: dict[tuple[str, str], float] = {}
+        async for doc in cursor.limit(limit):
+            scores = doc.get("test_metrics")
+            for metric, value in (scores if isinstance(scores, dict) else {}).items():
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    found[(str(doc["_id"]), str(metric))] = float(value)
+        return found

@@ -1,0 +1,1 @@
+"""Predictions: online scoring from the model cache and batch-prediction jobs."""

@@ -42,7 +42,6 @@ def score_batch_in_worker(
     total = max(1, source.metadata.num_rows)
     done = 0
     writer: pacsv.CSVWriter | None = None
-    classes = [str(c) for c in (training_schema.classes or [])]
     try:
         for batch in source.iter_batches(batch_size=chunk_rows):
             control.check()
@@ -65,5 +64,4 @@ def score_batch_in_worker(
     finally:
         if writer is not None:
             writer.close()
-    del classes
     return done

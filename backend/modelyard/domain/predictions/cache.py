@@ -1,4 +1,4 @@
-"""In-process state of the prediction hot path: the model cache and the prediction tally."""
+"""The in-process model cache of the prediction hot path: loaded models bounded by their bytes."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ import asyncio
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
 
 from beanie import PydanticObjectId
 
-from modelyard.lib.clock import utcnow
 from modelyard.lib.schema import ProblemType
 from modelyard.ml.batching import MicroBatcher
 from modelyard.ml.scoring import LoadedModel
@@ -70,26 +68,3 @@ class ModelCache:
     @staticmethod
     def now() -> float:
         return time.monotonic()
-
-
-class PredictionTally:
-    """Rows scored per model, aggregated in memory and flushed to the models periodically."""
-
-    def __init__(self) -> None:
-        self._pending: dict[str, tuple[int, datetime]] = {}
-
-    def add(self, model_id: str, rows: int) -> None:
-        if rows <= 0:
-            return
-        count, _ = self._pending.get(model_id, (0, utcnow()))
-        self._pending[model_id] = (count + rows, utcnow())
-
-    def take(self) -> dict[str, tuple[int, datetime]]:
-        pending, self._pending = self._pending, {}
-        return pending
-
-    def restore(self, pending: dict[str, tuple[int, datetime]]) -> None:
-        """Put back counts whose flush failed, so none are lost."""
-        for model_id, (rows, last) in pending.items():
-            count, latest = self._pending.get(model_id, (0, last))
-            self._pending[model_id] = (count + rows, max(last, latest))

@@ -5,14 +5,12 @@ from __future__ import annotations
 import functools
 
 from litestar import Controller, Response, delete, get, post
-from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from modelyard.domain.accounts.auth import UserRequest, owner
-from modelyard.domain.datasets.services import ingest_limits, sniff_head
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument
 from modelyard.domain.predictions.schemas import (
     BatchPredictionJob,
@@ -20,17 +18,14 @@ from modelyard.domain.predictions.schemas import (
     PredictionRequest,
     PredictionResponse,
 )
-from modelyard.domain.predictions.services import PredictionService, build_prediction_service
+from modelyard.domain.predictions.services import PredictionService
 from modelyard.lib.errors import Problem
 from modelyard.lib.openapi import AUTHENTICATED, problem_responses
 from modelyard.lib.pagination import Limit, Offset
 from modelyard.lib.uploads import receive_upload
 from modelyard.settings import Settings
-from modelyard.tabular.ingestion import SNIFF_BYTES
-
-
-def provide_prediction_service(state: State, settings: NamedDependency[Settings]) -> PredictionService:
-    return build_prediction_service(state, settings)
+from modelyard.tabular.intake import ingest_limits, sniff_head
+from modelyard.tabular.sniffing import SNIFF_BYTES
 
 
 def to_batch_job(job: BatchPredictionJobDocument) -> BatchPredictionJob:
@@ -57,7 +52,6 @@ def to_batch_job(job: BatchPredictionJobDocument) -> BatchPredictionJob:
 class ModelPredictionsController(Controller):
     path = "/api/v1/models/{model_id:str}"
     tags = ["predictions"]
-    dependencies = {"predictions": Provide(provide_prediction_service, sync_to_thread=False)}
 
     @post(
         "/predictions",
@@ -117,7 +111,7 @@ class ModelPredictionsController(Controller):
             request.stream(),
             max_bytes=settings.app.max_upload_bytes,
             head_bytes=SNIFF_BYTES,
-            check_head=functools.partial(sniff_head, limits=ingest_limits(settings)),
+            check_head=functools.partial(sniff_head, limits=ingest_limits(settings.app)),
         )
         try:
             job = await predictions.create_batch(owner(request), model, upload)
@@ -153,7 +147,6 @@ class ModelPredictionsController(Controller):
 class BatchPredictionController(Controller):
     path = "/api/v1/batch-predictions"
     tags = ["predictions"]
-    dependencies = {"predictions": Provide(provide_prediction_service, sync_to_thread=False)}
 
     @get(
         "/{job_id:str}",

@@ -8,32 +8,28 @@ scored are tallied in memory and flushed periodically.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
 from beanie import PydanticObjectId
-from litestar.datastructures import State
 
-from modelyard.domain.datasets.services import ingest_limits, rejection_error, sniff_upload
-from modelyard.domain.models.documents import ModelDocument
-from modelyard.domain.models.services import ModelService
-from modelyard.domain.predictions.batch import score_batch_in_worker
-from modelyard.domain.predictions.cache import CachedModel, ModelCache, PredictionTally
+from modelyard.domain.models.services import ModelRecord, ModelService
+from modelyard.domain.predictions.cache import CachedModel, ModelCache
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument, batch_prefix
 from modelyard.domain.predictions.schemas import PredictionResponse, RecordPrediction
+from modelyard.lib.db import find_owned
 from modelyard.lib.errors import ConflictError, FieldError, NotFoundError, ValidationFailedError
-from modelyard.lib.jobs import JobCancelledError, JobContext, JobRunner, request_cancel
+from modelyard.lib.jobs import JobRunner, request_cancel
 from modelyard.lib.pagination import newest_first
 from modelyard.lib.storage import (
     ObjectStore,
-    download,
     file_chunks,
     scratch_dir,
     storage_unavailable_while_deleting,
 )
+from modelyard.lib.tally import UsageTally
 from modelyard.lib.uploads import ReceivedUpload
 from modelyard.lib.workers import run_in_process
 from modelyard.ml.artifacts import load_pipeline
@@ -48,7 +44,9 @@ from modelyard.ml.scoring import (
 )
 from modelyard.observability.metrics import observe_prediction
 from modelyard.settings import Settings
-from modelyard.tabular.ingestion import DatasetRejected, convert_to_parquet
+from modelyard.tabular.conversion import convert_to_parquet
+from modelyard.tabular.intake import ingest_limits, rejection_error, sniff_upload
+from modelyard.tabular.limits import DatasetRejected
 
 log = structlog.get_logger("modelyard.predictions")
 
@@ -63,12 +61,14 @@ def _load(artifact: bytes, schema: dict[str, Any]) -> LoadedModel:
 
 
 class PredictionService:
+    """Online scoring from the model cache; the caller's batch-prediction jobs."""
+
     def __init__(
         self,
         store: ObjectStore,
         settings: Settings,
         cache: ModelCache,
-        tally: PredictionTally,
+        tally: UsageTally,
         pool: Any = None,
         runner: JobRunner | None = None,
     ) -> None:
@@ -125,7 +125,7 @@ class PredictionService:
             # The sklearn pipeline path costs milliseconds: never on the event loop.
             scored = await asyncio.to_thread(predict_records, entry.model, records)
         response = _response(model_id, entry, scored, len(records))
-        self.tally.add(model_id, len(scored.valid))
+        self.tally.predicted(model_id, len(scored.valid))
         observe_prediction(
             problem_type=entry.problem_type,
             kind="online",
@@ -134,27 +134,17 @@ class PredictionService:
         )
         return response
 
-    async def flush_counts(self) -> None:
-        pending = self.tally.take()
-        if not pending:
-            return
-        try:
-            await self.models.add_predictions(pending)
-        except Exception:
-            self.tally.restore(pending)
-            raise
-
     # -- batch -------------------------------------------------------------------------------
 
     async def create_batch(
-        self, owner_id: PydanticObjectId, model: ModelDocument, upload: ReceivedUpload
+        self, owner_id: PydanticObjectId, model: ModelRecord, upload: ReceivedUpload
     ) -> BatchPredictionJobDocument:
         """Check and normalise the upload (dataset ingestion rules), store it, queue the job.
 
         `model` is the owner's model, looked up before the upload was received.
         """
         job_id = PydanticObjectId()
-        limits = ingest_limits(self.settings)
+        limits = ingest_limits(self.settings.app)
         sniffed = await sniff_upload(upload, limits)
         async with scratch_dir("modelyard-batch-") as work:
             target = work / "input.parquet"
@@ -190,15 +180,7 @@ class PredictionService:
         return job
 
     async def get_batch(self, owner_id: PydanticObjectId, job_id: str) -> BatchPredictionJobDocument:
-        not_found = NotFoundError(f"No batch prediction job with id {job_id}.")
-        if not PydanticObjectId.is_valid(job_id):
-            raise not_found
-        job = await BatchPredictionJobDocument.find_one(
-            {"_id": PydanticObjectId(job_id), "owner_id": owner_id}
-        )
-        if job is None:
-            raise not_found
-        return job
+        return await find_owned(BatchPredictionJobDocument, owner_id, job_id, "batch prediction job")
 
     async def list_batches(
         self, owner_id: PydanticObjectId, model_id: str, limit: int, offset: int
@@ -250,73 +232,6 @@ class PredictionService:
         """Stop serving a deleted model from this process's cache at once."""
         self.cache.evict(model_id)
 
-    # -- the batch job ---------------------------------------------------------------------------
-
-    async def run_batch(self, job: BatchPredictionJobDocument, context: JobContext) -> dict[str, Any]:
-        """Job handler: score the stored input in the pool, store the CSV result."""
-        started = time.perf_counter()
-        try:
-            model: ModelDocument = await self.models.get_owned(job.owner_id, str(job.model_id))
-        except NotFoundError:
-            raise ValidationFailedError(
-                "The model was deleted before the batch ran.",
-                errors=[FieldError("The model was deleted before the batch ran.", "path.model_id")],
-            ) from None
-        async with scratch_dir("modelyard-batch-") as work:
-            artifact = work / "model.skops"
-            source = work / "input.parquet"
-            output = work / "result.csv"
-            await download(self.store, model.artifact_key, artifact)
-            await download(self.store, job.input_key, source)
-            context.check()
-            rows = await context.run_in_process(
-                score_batch_in_worker,
-                str(artifact),
-                model.training_schema,
-                str(source),
-                str(output),
-                self.settings.training.batch_chunk_rows,
-            )
-            key = batch_prefix(job.id) + "result.csv"  # type: ignore[arg-type]
-            await _check_still_wanted(job)
-            size = await self.store.put(key, file_chunks(output))
-        try:
-            # A deletion removes the record after the objects: checking after the write means either
-            # the deletion removed this result, or this check sees the deletion and removes it.
-            await _check_still_wanted(job)
-        except JobCancelledError:
-            await asyncio.shield(self.store.delete_prefix(batch_prefix(job.id)))  # type: ignore[arg-type]
-            raise
-        self.tally.add(str(model.id), rows)
-        observe_prediction(
-            problem_type=model.problem_type,
-            kind="batch",
-            rows=rows,
-            duration_seconds=time.perf_counter() - started,
-        )
-        return {"rows_scored": rows, "result_key": key, "result_bytes": size}
-
-
-def build_prediction_service(state: State, settings: Settings) -> PredictionService:
-    """The prediction service over the app's store, model cache, tally, pool and job runner."""
-    return PredictionService(
-        state.object_store,
-        settings,
-        state.model_cache,
-        state.prediction_tally,
-        state.process_pool,
-        getattr(state, "job_runner", None),
-    )
-
-
-async def _check_still_wanted(job: BatchPredictionJobDocument) -> None:
-    """Raise JobCancelledError when the batch job was cancelled or deleted."""
-    raw = await BatchPredictionJobDocument.get_pymongo_collection().find_one(
-        {"_id": job.id}, projection={"cancel_requested": 1}
-    )
-    if raw is None or raw.get("cancel_requested"):
-        raise JobCancelledError
-
 
 async def _score_batched(entry: CachedModel, records: list[dict[str, Any]]) -> Scored:
     """The compiled path through the model's micro-batcher."""
@@ -361,15 +276,3 @@ def _response(model_id: str, entry: CachedModel, scored: Scored, total: int) -> 
         failed=len(scored.errors),
         ignored_columns=scored.ignored_columns,
     )
-
-
-async def flush_loop(service_factory: Any, interval: float) -> None:
-    """Flush tallied prediction counts every `interval` seconds until cancelled (then once more)."""
-    try:
-        while True:
-            await asyncio.sleep(interval)
-            with contextlib.suppress(Exception):
-                await service_factory().flush_counts()
-    finally:
-        with contextlib.suppress(Exception):
-            await asyncio.shield(service_factory().flush_counts())

@@ -1,0 +1,1 @@
+"""System endpoints: health probes and the offline API docs pages."""

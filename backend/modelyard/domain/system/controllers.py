@@ -8,14 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath
+from litestar.params import FromPath, SkipValidation
 from litestar.response import File
 
 from modelyard.domain.system.schemas import Liveness
 from modelyard.lib.errors import PROBLEM_MEDIA_TYPE, FieldError, Problem, problem_type
-from modelyard.lib.health import Readiness, check_readiness
+from modelyard.lib.health import Probe, Readiness, check_readiness
 from modelyard.lib.openapi import PublicOperation, problem_responses
 
 
@@ -47,14 +48,17 @@ class HealthController(Controller):
             **problem_responses(503),
         },
     )
-    async def ready(self, request: Request[Any, Any, Any]) -> Response[Readiness | Problem]:
+    async def ready(
+        self,
+        request: Request[Any, Any, Any],
+        readiness_probes: NamedDependency[SkipValidation[dict[str, Probe]]],
+    ) -> Response[Readiness | Problem]:
         """200 when MongoDB answers a ping and the object store is usable; otherwise 503.
 
         The 503 body is a problem whose `errors` name each failed check (`location` is the
         check's name: `mongodb`, `object_store`).
         """
-        probes = request.app.state.readiness_probes
-        readiness = await check_readiness(probes)
+        readiness = await check_readiness(readiness_probes)
         if readiness.status == "ok":
             return Response(readiness)
         failed = [c for c in readiness.checks if not c.ok]

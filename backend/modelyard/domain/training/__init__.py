@@ -1,0 +1,1 @@
+"""Training: AutoML jobs from a dataset and a target to an evaluated model."""

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from modelyard.domain.accounts.auth import UserRequest, owner
-from modelyard.domain.datasets.services import DatasetService
 from modelyard.domain.models.schemas import Candidate, DroppedColumn
 from modelyard.domain.training.documents import TrainingJobDocument
 from modelyard.domain.training.schemas import TrainingJob, TrainingJobCreate, TrainingJobPage, TrainingOptions
@@ -20,13 +18,6 @@ from modelyard.lib.errors import Problem
 from modelyard.lib.openapi import AUTHENTICATED, problem_responses
 from modelyard.lib.pagination import Limit, Offset
 from modelyard.lib.schema import JobStatus
-from modelyard.settings import Settings
-
-
-def provide_training_service(
-    state: State, settings: NamedDependency[Settings], datasets: NamedDependency[DatasetService]
-) -> TrainingService:
-    return TrainingService(state.object_store, settings, datasets, getattr(state, "job_runner", None))
 
 
 def to_training_job(job: TrainingJobDocument) -> TrainingJob:
@@ -65,7 +56,6 @@ def to_training_job(job: TrainingJobDocument) -> TrainingJob:
 class TrainingJobController(Controller):
     path = "/api/v1/training-jobs"
     tags = ["training"]
-    dependencies = {"training": Provide(provide_training_service, sync_to_thread=False)}
 
     @post(
         "/",

@@ -10,7 +10,8 @@ import pyarrow.parquet as pq
 from modelyard.domain.training.automl import AutoMLOptions, run_automl
 from modelyard.lib.jobs import JobControl
 from modelyard.ml.artifacts import dump_pipeline
-from modelyard.ml.compiled import NotCompilableError, compile_pipeline
+from modelyard.ml.compiled import compile_pipeline
+from modelyard.ml.trees import NotCompilableError
 
 
 def _finite(value: float) -> float | None:

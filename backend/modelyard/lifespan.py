@@ -1,0 +1,186 @@
+"""The one lifespan: builds every long-lived object of a server process into a typed `AppState`.
+
+Order of construction is the order of the code below, and teardown is its reverse; no
+area builds shared objects of its own. Handlers reach the state through the dependency
+providers `create_app` registers (`app_providers`), never through `app.state` attributes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from pymongo import AsyncMongoClient
+from threadpoolctl import threadpool_limits
+
+from modelyard.domain.accounts.auth import UserCache
+from modelyard.domain.accounts.documents import UserDocument
+from modelyard.domain.accounts.services import AccountService
+from modelyard.domain.analysis.documents import AnalysisJobDocument
+from modelyard.domain.analysis.jobs import register_analysis_jobs
+from modelyard.domain.analysis.services import AnalysisEngine
+from modelyard.domain.datasets.documents import DatasetDocument
+from modelyard.domain.datasets.services import DatasetService, sweep_forever
+from modelyard.domain.models.documents import ModelDocument
+from modelyard.domain.models.services import ModelService
+from modelyard.domain.predictions.cache import ModelCache
+from modelyard.domain.predictions.documents import BatchPredictionJobDocument
+from modelyard.domain.predictions.jobs import BatchPredictionJobs, register_batch_prediction_jobs
+from modelyard.domain.training.documents import TrainingJobDocument
+from modelyard.domain.training.jobs import TrainingJobs, register_training_jobs
+from modelyard.domain.training.services import TrainingService
+from modelyard.lib.background import in_background
+from modelyard.lib.db import connect_database, ping_database
+from modelyard.lib.health import Probe
+from modelyard.lib.jobs import JobRunner
+from modelyard.lib.storage import ObjectStore, create_object_store
+from modelyard.lib.tally import UsageTally
+from modelyard.lib.workers import create_process_pool, default_worker_count
+from modelyard.observability.multiprocess import mark_this_process_dead
+from modelyard.settings import Settings
+from modelyard.workflows.business_metrics import BusinessMetrics, MetricSources
+from modelyard.workflows.usage import UsageFlusher
+
+DOCUMENTS = [UserDocument, DatasetDocument, AnalysisJobDocument]
+DOCUMENTS += [TrainingJobDocument, ModelDocument, BatchPredictionJobDocument]
+WORKER_MODULES = (
+    # What the process pool runs: profiling, training, batch scoring, analysis signals.
+    "modelyard.domain.datasets.profiling",
+    "modelyard.domain.training.worker",
+    "modelyard.domain.predictions.batch",
+    "modelyard.domain.analysis.signals",
+)
+STATE_KEY = "modelyard"
+
+
+@dataclass
+class AppState:
+    """Everything a server process holds for its lifetime."""
+
+    settings: Settings
+    store: ObjectStore
+    client: AsyncMongoClient[dict[str, object]]
+    pool: ProcessPoolExecutor
+    runner: JobRunner
+    users: UserCache
+    tally: UsageTally
+    model_cache: ModelCache
+    analysis: AnalysisEngine
+    probes: dict[str, Probe]
+    business: BusinessMetrics
+
+    @property
+    def database_name(self) -> str:
+        return self.settings.database.database
+
+
+def app_state(app_or_state: Litestar | State) -> AppState:
+    """The typed state of a running app (for providers and tests)."""
+    state = app_or_state.state if isinstance(app_or_state, Litestar) else app_or_state
+    return state[STATE_KEY]  # type: ignore[no-any-return]
+
+
+def _from_state(attribute: str) -> Provide:
+    def provide(state: State) -> Any:
+        return getattr(app_state(state), attribute)
+
+    return Provide(provide, sync_to_thread=False)
+
+
+def app_providers() -> dict[str, Provide]:
+    """Dependencies read from the state, by the names handlers and area providers ask for."""
+    names = {
+        "object_store": "store",
+        "process_pool": "pool",
+        "job_runner": "runner",
+        "user_cache": "users",
+        "usage_tally": "tally",
+        "model_cache": "model_cache",
+        "analysis_engine": "analysis",
+        "readiness_probes": "probes",
+        "business_metrics": "business",
+    }
+    return {name: _from_state(attribute) for name, attribute in names.items()}
+
+
+def _job_runner(settings: Settings, pool: ProcessPoolExecutor) -> JobRunner:
+    jobs = settings.jobs
+    return JobRunner(
+        pool,
+        concurrency=jobs.concurrent_jobs or settings.app.process_workers or default_worker_count(),
+        lease_seconds=jobs.lease_seconds,
+        poll_interval=jobs.poll_interval_s,
+        max_attempts=jobs.max_attempts,
+    )
+
+
+async def _open(settings: Settings, users: UserCache, stack: AsyncExitStack) -> AppState:
+    """Connect the dependencies and build the areas' long-lived objects; `stack` undoes it."""
+    store = create_object_store(
+        settings.storage.url,
+        endpoint_url=settings.storage.s3_endpoint_url,
+        region=settings.storage.s3_region,
+        part_size=settings.storage.multipart_chunk_bytes,
+    )
+    stack.push_async_callback(store.close)
+    mongodb_url = settings.database.url or f"mongodb://127.0.0.1:{settings.database.embedded_port}"
+    client = await connect_database(
+        mongodb_url, settings.database.database, DOCUMENTS, timeout_ms=settings.database.timeout_ms
+    )
+    stack.push_async_callback(client.close)
+    pool = create_process_pool(
+        settings.app.process_workers or None, preload=WORKER_MODULES, warm=settings.app.warm_workers
+    )
+    stack.callback(pool.shutdown, wait=False, cancel_futures=True)
+    runner, tally = _job_runner(settings, pool), UsageTally()
+    datasets, models = DatasetService(store, pool, settings, tally), ModelService(store)
+    engine = AnalysisEngine(settings, store, datasets)
+    stack.push_async_callback(engine.close)
+    register_training_jobs(runner, TrainingJobs(store, datasets, models, tally))
+    chunk_rows = settings.predictions.batch_chunk_rows
+    register_batch_prediction_jobs(runner, BatchPredictionJobs(store, models, tally, chunk_rows))
+    register_analysis_jobs(runner, engine)
+    probes: dict[str, Probe] = {
+        "mongodb": lambda: ping_database(client),
+        "object_store": store.ping,
+        "analysis": engine.probe,
+    }
+    usage = UsageFlusher(tally, models, client[settings.database.database])
+    training = TrainingService(store, settings, datasets, runner)
+    sources = MetricSources(AccountService(), datasets, models, training, usage)
+    business = BusinessMetrics(sources, probes, interval_seconds=settings.metrics.refresh_seconds)
+    model_cache = ModelCache(settings.predictions.model_cache_bytes)
+    return AppState(
+        settings, store, client, pool, runner, users, tally, model_cache, engine, probes, business
+    )
+
+
+def build_lifespan(settings: Settings, users: UserCache) -> Any:
+    """The app's lifespan: open everything, start the runner and the background loops, yield."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        # Online scoring runs here, a row or a few at a time: one OpenMP/BLAS thread per server
+        # process avoids oversubscribing the cores (CPU-heavy work runs in the pinned process pool).
+        threadpool_limits(1)
+        async with AsyncExitStack() as stack:
+            stack.callback(mark_this_process_dead)
+            state = await _open(settings, users, stack)
+            app.state[STATE_KEY] = state
+            await state.runner.start()  # recovers jobs a dead process left running
+            stack.push_async_callback(state.runner.stop)
+            usage = state.business.areas.usage
+            flush_every = settings.predictions.prediction_count_flush_s
+            await stack.enter_async_context(in_background(usage.run(flush_every), name="usage-flusher"))
+            await stack.enter_async_context(in_background(state.business.run(), name="business-metrics"))
+            datasets = state.business.areas.datasets
+            await stack.enter_async_context(in_background(sweep_forever(datasets), name="dataset-sweeper"))
+            yield
+
+    return lifespan
