@@ -26,10 +26,16 @@ class Cli:
         for name in ("MODELYARD_TOKEN", "MODELYARD_API_KEY"):
             self.env.pop(name, None)
 
-    def __call__(self, *args: str, stdin: str | None = None, code: int = 0, **env: str) -> subprocess.CompletedProcess[str]:
+    def __call__(
+        self, *args: str, stdin: str | None = None, code: int = 0, **env: str
+    ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [sys.executable, "-m", "modelyard_client", *args], input=stdin, capture_output=True, text=True,
-            env={**self.env, **env}, timeout=300,
+            [sys.executable, "-m", "modelyard_client", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env={**self.env, **env},
+            timeout=300,
         )
         assert result.returncode == code, f"{args}: {result.returncode}\n{result.stdout}\n{result.stderr}"
         return result

@@ -25,7 +25,9 @@ from tests.services.server import RunningServer
 pytestmark = pytest.mark.e2e
 
 
-def test_journey_upload_analyse_train_predict_batch(server: RunningServer, email: str, tmp_path: Path) -> None:
+def test_journey_upload_analyse_train_predict_batch(
+    server: RunningServer, email: str, tmp_path: Path
+) -> None:
     with Client(server.base_url) as client:
         client.register(email, PASSWORD)
         token = client.login(email, PASSWORD)

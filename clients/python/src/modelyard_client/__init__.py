@@ -4,9 +4,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from modelyard_client.aclient import AsyncClient  # noqa: E402
-from modelyard_client.client import Client  # noqa: E402
-from modelyard_client.errors import (  # noqa: E402
+from modelyard_client.aclient import AsyncClient
+from modelyard_client.client import Client
+from modelyard_client.errors import (
     ApiError,
     BadRequest,
     Conflict,
@@ -22,7 +22,7 @@ from modelyard_client.errors import (  # noqa: E402
     UnsupportedMediaType,
     ValidationFailed,
 )
-from modelyard_client.jobs import AsyncJob, Job, JobEvent  # noqa: E402
+from modelyard_client.jobs import AsyncJob, Job, JobEvent
 
 __all__ = [
     "ApiError",

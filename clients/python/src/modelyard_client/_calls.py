@@ -75,7 +75,9 @@ def download_dataset(dataset_id: str) -> Call[None]:
 # analyses
 def analyse_dataset(dataset_id: str, target: str | None) -> Call[m.Analysis]:
     body = m.AnalysisCreate(target=target) if target else m.AnalysisCreate()
-    return Call("POST", f"{API}/datasets/{dataset_id}/analyses", m.Analysis, json=body, idempotent_create=True)
+    return Call(
+        "POST", f"{API}/datasets/{dataset_id}/analyses", m.Analysis, json=body, idempotent_create=True
+    )
 
 
 def explain_model(model_id: str) -> Call[m.Analysis]:
@@ -129,8 +131,13 @@ def delete_model(model_id: str) -> Call[None]:
 def predict(model_id: str, records: list[dict[str, Any]]) -> Call[m.PredictionResponse]:
     # Scoring has no side effect beyond usage counts: safe to retry.
     body = m.PredictionRequest(records=records)
-    return Call("POST", f"{API}/models/{model_id}/predictions", m.PredictionResponse, json=body,
-                idempotent_create=True)
+    return Call(
+        "POST",
+        f"{API}/models/{model_id}/predictions",
+        m.PredictionResponse,
+        json=body,
+        idempotent_create=True,
+    )
 
 
 def create_batch(model_id: str, files: Any) -> Call[m.BatchPredictionJob]:

@@ -1,6 +1,7 @@
 """Generate `modelyard_client/models.py` from the server's OpenAPI spec.
 
-`python -m modelyard_client._generate docs/reference/openapi.json > clients/python/src/modelyard_client/models.py`
+    python -m modelyard_client._generate docs/reference/openapi.json \
+        > clients/python/src/modelyard_client/models.py
 
 Every schema in `components.schemas` becomes a msgspec Struct with the same field names, types and
 required set. Response structs ignore fields they do not know (a newer server may add some);
@@ -58,7 +59,7 @@ def python_type(schema: dict[str, Any]) -> str:
         rest = [k for k in kinds if k != "null"]
         inner = python_type({**schema, "type": rest[0], "enum": _non_null(schema)} if rest else {})
         return f"{inner} | None" if nullable else inner
-    if "enum" in schema and schema["enum"]:
+    if schema.get("enum"):
         return _literal(schema["enum"])
     if kinds == "string":
         return "datetime" if schema.get("format") == "date-time" else "str"

@@ -94,7 +94,10 @@ def decode(call: Call[T], response: httpx.Response) -> T:
     """The success body as `call.result`, or the typed exception for an error status."""
     if response.status_code >= 400:
         raise error_for(
-            response.status_code, response.content, response.headers.get("Retry-After"), response.reason_phrase
+            response.status_code,
+            response.content,
+            response.headers.get("Retry-After"),
+            response.reason_phrase,
         )
     if call.result is None:
         return None  # type: ignore[return-value]
@@ -154,7 +157,9 @@ class AsyncSender:
             if not _should_retry(call, response, attempt, self.policy):
                 return response
             await response.aclose()
-            await asyncio.sleep(self.policy.delay(attempt, parse_retry_after(response.headers.get("Retry-After"))))
+            await asyncio.sleep(
+                self.policy.delay(attempt, parse_retry_after(response.headers.get("Retry-After")))
+            )
             attempt += 1
 
     async def __call__(self, call: Call[T]) -> T:

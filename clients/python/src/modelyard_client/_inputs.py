@@ -79,7 +79,9 @@ def _size(raw: IO[bytes]) -> int | None:
 class Upload:
     """One file to send as multipart field `file`; each `files()` call restarts it (for retries)."""
 
-    def __init__(self, source: FileInput, progress: Progress | None = None, filename: str | None = None) -> None:
+    def __init__(
+        self, source: FileInput, progress: Progress | None = None, filename: str | None = None
+    ) -> None:
         self._path = Path(source) if isinstance(source, str | os.PathLike) else None
         self._stream = None if self._path is not None else source
         if self._path is not None and not self._path.is_file():

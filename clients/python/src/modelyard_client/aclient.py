@@ -52,8 +52,15 @@ class AsyncDatasets(_Resource):
     async def preview(self, dataset_id: str, *, offset: int = 0, limit: int = 20) -> m.PreviewPage:
         return await self._c._send(calls.preview(dataset_id, offset, limit))
 
-    async def upload(self, file: FileInput, *, name: str | None = None, description: str | None = None,
-                     filename: str | None = None, progress: Progress | None = None) -> m.Dataset:
+    async def upload(
+        self,
+        file: FileInput,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        filename: str | None = None,
+        progress: Progress | None = None,
+    ) -> m.Dataset:
         upload = Upload(file, progress, filename)
         extra = {k: v for k, v in (("name", name), ("description", description)) if v is not None}
         try:
@@ -66,8 +73,15 @@ class AsyncDatasets(_Resource):
 
 
 class AsyncTraining(_Resource):
-    async def create(self, dataset_id: str, target: str, *, time_budget_s: int | None = None,
-                     metric: str | None = None, **options: Any) -> AsyncJob[m.TrainingJob]:
+    async def create(
+        self,
+        dataset_id: str,
+        target: str,
+        *,
+        time_budget_s: int | None = None,
+        metric: str | None = None,
+        **options: Any,
+    ) -> AsyncJob[m.TrainingJob]:
         body: dict[str, Any] = {"dataset_id": dataset_id, "target": target, **options}
         if time_budget_s is not None:
             body["time_budget_s"] = time_budget_s
@@ -82,7 +96,9 @@ class AsyncTraining(_Resource):
     async def job(self, job_id: str) -> AsyncJob[m.TrainingJob]:
         return self._c._job(await self.get(job_id))
 
-    def iter(self, *, dataset_id: str | None = None, status: str | None = None) -> AsyncIterator[m.TrainingJob]:
+    def iter(
+        self, *, dataset_id: str | None = None, status: str | None = None
+    ) -> AsyncIterator[m.TrainingJob]:
         return _pages(self._c._send, calls.list_training_jobs(100, 0, dataset_id, status))
 
     async def cancel(self, job_id: str) -> m.TrainingJob:
@@ -90,11 +106,14 @@ class AsyncTraining(_Resource):
 
 
 class AsyncModels(_Resource):
-    async def list(self, *, limit: int = 50, offset: int = 0, dataset_id: str | None = None,
-                   stage: str | None = None) -> m.ModelPage:
+    async def list(
+        self, *, limit: int = 50, offset: int = 0, dataset_id: str | None = None, stage: str | None = None
+    ) -> m.ModelPage:
         return await self._c._send(calls.list_models(limit, offset, dataset_id, stage))
 
-    def iter(self, *, dataset_id: str | None = None, stage: str | None = None) -> AsyncIterator[m.ModelSummary]:
+    def iter(
+        self, *, dataset_id: str | None = None, stage: str | None = None
+    ) -> AsyncIterator[m.ModelSummary]:
         return _pages(self._c._send, calls.list_models(100, 0, dataset_id, stage))
 
     async def get(self, model_id: str) -> m.Model:
@@ -119,16 +138,24 @@ class AsyncModels(_Resource):
             raise ValueError("no records to score")
         return merged
 
-    async def batch_predict(self, model_id: str, file: FileInput, *,
-                            progress: Progress | None = None) -> AsyncJob[m.BatchPredictionJob]:
+    async def batch_predict(
+        self, model_id: str, file: FileInput, *, progress: Progress | None = None
+    ) -> AsyncJob[m.BatchPredictionJob]:
         upload = Upload(file, progress)
         try:
             return self._c._job(await self._c._send(calls.create_batch(model_id, upload.files)))
         finally:
             upload.close()
 
-    async def score_file(self, model_id: str, input: FileInput, output: str | Path | IO[bytes], *,
-                         progress: Progress | None = None, timeout: float | None = None) -> m.BatchPredictionJob:
+    async def score_file(
+        self,
+        model_id: str,
+        input: FileInput,
+        output: str | Path | IO[bytes],
+        *,
+        progress: Progress | None = None,
+        timeout: float | None = None,
+    ) -> m.BatchPredictionJob:
         job = await self.batch_predict(model_id, input, progress=progress)
         done = await job.wait(timeout=timeout)
         await self._c._download(calls.batch_result(done.id), output)
@@ -138,14 +165,25 @@ class AsyncModels(_Resource):
 class AsyncClient:
     """Asynchronous client; use `async with AsyncClient(...) as client:`."""
 
-    def __init__(self, base_url: str = DEFAULT_BASE_URL, *, token: str | None = None, api_key: str | None = None,
-                 timeout: float | httpx.Timeout = 30.0, max_retries: int = 3,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        token: str | None = None,
+        api_key: str | None = None,
+        timeout: float | httpx.Timeout = 30.0,
+        max_retries: int = 3,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         if token and api_key:
             raise ValueError("pass token= or api_key=, not both")
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport,
-                                       headers=auth_headers(token or api_key))
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=timeout,
+            transport=transport,
+            headers=auth_headers(token or api_key),
+        )
         self._send = AsyncSender(self._http, RetryPolicy(max_retries=max_retries))
         self._flags: dict[str, bool] = {}
         self.datasets = AsyncDatasets(self)
@@ -179,7 +217,7 @@ class AsyncClient:
             if response.status_code >= 400:
                 await response.aread()
                 decode(call, response)
-            out = Path(destination).open("wb") if isinstance(destination, str | Path) else destination
+            out = Path(destination).open("wb") if isinstance(destination, str | Path) else destination  # noqa: ASYNC230, SIM115
             try:
                 async for chunk in response.aiter_bytes():
                     out.write(chunk)

@@ -1,11 +1,11 @@
 """`Client`: the synchronous Modelyard client.
 
-    client = Client("http://127.0.0.1:8000")
-    client.login("ada@example.com", "correct horse battery")
-    dataset = client.datasets.upload("customers.csv")
-    job = client.training.create(dataset.id, target="churned", time_budget_s=30)
-    model = client.models.get(job.wait().model_id)
-    client.models.predict(model.id, [{"age": 42, "plan": "pro"}])
+client = Client("http://127.0.0.1:8000")
+client.login("ada@example.com", "correct horse battery")
+dataset = client.datasets.upload("customers.csv")
+job = client.training.create(dataset.id, target="churned", time_budget_s=30)
+model = client.models.get(job.wait().model_id)
+client.models.predict(model.id, [{"age": 42, "plan": "pro"}])
 """
 
 from __future__ import annotations
@@ -53,7 +53,9 @@ class Datasets(_Resource):
     def get(self, dataset_id: str) -> m.Dataset:
         return self._c._send(calls.get_dataset(dataset_id))
 
-    def update(self, dataset_id: str, *, name: str | None = None, description: str | None = None) -> m.Dataset:
+    def update(
+        self, dataset_id: str, *, name: str | None = None, description: str | None = None
+    ) -> m.Dataset:
         update = m.DatasetUpdate()
         if name is not None:
             update.name = name
@@ -70,8 +72,15 @@ class Datasets(_Resource):
     def preview(self, dataset_id: str, *, offset: int = 0, limit: int = 20) -> m.PreviewPage:
         return self._c._send(calls.preview(dataset_id, offset, limit))
 
-    def upload(self, file: FileInput, *, name: str | None = None, description: str | None = None,
-               filename: str | None = None, progress: Progress | None = None) -> m.Dataset:
+    def upload(
+        self,
+        file: FileInput,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        filename: str | None = None,
+        progress: Progress | None = None,
+    ) -> m.Dataset:
         """Upload a file (a path or a binary file object), streamed; `progress(sent, total)`."""
         upload = Upload(file, progress, filename)
         extra = {k: v for k, v in (("name", name), ("description", description)) if v is not None}
@@ -98,8 +107,15 @@ class Analyses(_Resource):
 
 
 class Training(_Resource):
-    def create(self, dataset_id: str, target: str, *, time_budget_s: int | None = None, metric: str | None = None,
-               **options: Any) -> Job[m.TrainingJob]:
+    def create(
+        self,
+        dataset_id: str,
+        target: str,
+        *,
+        time_budget_s: int | None = None,
+        metric: str | None = None,
+        **options: Any,
+    ) -> Job[m.TrainingJob]:
         """Start a training job (options: problem_type, algorithms, exclude_columns, cv_folds, ...)."""
         body: dict[str, Any] = {"dataset_id": dataset_id, "target": target, **options}
         if time_budget_s is not None:
@@ -115,8 +131,9 @@ class Training(_Resource):
     def job(self, job_id: str) -> Job[m.TrainingJob]:
         return self._c._job(self.get(job_id))
 
-    def list(self, *, limit: int = 50, offset: int = 0, dataset_id: str | None = None,
-             status: str | None = None) -> m.TrainingJobPage:
+    def list(
+        self, *, limit: int = 50, offset: int = 0, dataset_id: str | None = None, status: str | None = None
+    ) -> m.TrainingJobPage:
         return self._c._send(calls.list_training_jobs(limit, offset, dataset_id, status))
 
     def iter(self, *, dataset_id: str | None = None, status: str | None = None) -> Iterator[m.TrainingJob]:
@@ -127,8 +144,9 @@ class Training(_Resource):
 
 
 class Models(_Resource):
-    def list(self, *, limit: int = 50, offset: int = 0, dataset_id: str | None = None,
-             stage: str | None = None) -> m.ModelPage:
+    def list(
+        self, *, limit: int = 50, offset: int = 0, dataset_id: str | None = None, stage: str | None = None
+    ) -> m.ModelPage:
         return self._c._send(calls.list_models(limit, offset, dataset_id, stage))
 
     def iter(self, *, dataset_id: str | None = None, stage: str | None = None) -> Iterator[m.ModelSummary]:
@@ -137,9 +155,17 @@ class Models(_Resource):
     def get(self, model_id: str) -> m.Model:
         return self._c._send(calls.get_model(model_id))
 
-    def update(self, model_id: str, *, name: str | None = None, description: str | None = None,
-               stage: str | None = None) -> m.Model:
-        body = {k: v for k, v in (("name", name), ("description", description), ("stage", stage)) if v is not None}
+    def update(
+        self,
+        model_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        stage: str | None = None,
+    ) -> m.Model:
+        body = {
+            k: v for k, v in (("name", name), ("description", description), ("stage", stage)) if v is not None
+        }
         return self._c._send(calls.update_model(model_id, msgspec.convert(body, m.ModelUpdate)))
 
     def promote(self, model_id: str, stage: str = "production") -> m.Model:
@@ -162,8 +188,9 @@ class Models(_Resource):
             raise ValueError("no records to score")
         return merged
 
-    def batch_predict(self, model_id: str, file: FileInput, *, progress: Progress | None = None,
-                      filename: str | None = None) -> Job[m.BatchPredictionJob]:
+    def batch_predict(
+        self, model_id: str, file: FileInput, *, progress: Progress | None = None, filename: str | None = None
+    ) -> Job[m.BatchPredictionJob]:
         """Upload a file of rows to score as a batch job (streamed, with `progress(sent, total)`)."""
         upload = Upload(file, progress, filename)
         try:
@@ -171,8 +198,15 @@ class Models(_Resource):
         finally:
             upload.close()
 
-    def score_file(self, model_id: str, input: FileInput, output: str | Path | IO[bytes], *,
-                   progress: Progress | None = None, timeout: float | None = None) -> m.BatchPredictionJob:
+    def score_file(
+        self,
+        model_id: str,
+        input: FileInput,
+        output: str | Path | IO[bytes],
+        *,
+        progress: Progress | None = None,
+        timeout: float | None = None,
+    ) -> m.BatchPredictionJob:
         """Batch-score a file and write the result CSV to `output`; the finished job."""
         job = self.batch_predict(model_id, input, progress=progress)
         done = job.wait(timeout=timeout)
@@ -182,7 +216,10 @@ class Models(_Resource):
 
 def _merge(a: m.PredictionResponse, b: m.PredictionResponse) -> m.PredictionResponse:
     return msgspec.structs.replace(
-        a, predictions=a.predictions + b.predictions, scored=a.scored + b.scored, failed=a.failed + b.failed,
+        a,
+        predictions=a.predictions + b.predictions,
+        scored=a.scored + b.scored,
+        failed=a.failed + b.failed,
         ignored_columns=sorted(set(a.ignored_columns) | set(b.ignored_columns)),
     )
 
@@ -204,14 +241,25 @@ class BatchPredictions(_Resource):
 class Client:
     """Synchronous client. `token=` a JWT from `login`, or `api_key=` (sent as a bearer token)."""
 
-    def __init__(self, base_url: str = DEFAULT_BASE_URL, *, token: str | None = None, api_key: str | None = None,
-                 timeout: float | httpx.Timeout = 30.0, max_retries: int = 3,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        token: str | None = None,
+        api_key: str | None = None,
+        timeout: float | httpx.Timeout = 30.0,
+        max_retries: int = 3,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         if token and api_key:
             raise ValueError("pass token= or api_key=, not both")
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
-                                  headers=auth_headers(token or api_key))
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=timeout,
+            transport=transport,
+            headers=auth_headers(token or api_key),
+        )
         self._send = SyncSender(self._http, RetryPolicy(max_retries=max_retries))
         self._flags: dict[str, bool] = {}
         self.datasets = Datasets(self)

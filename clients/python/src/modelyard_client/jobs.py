@@ -21,7 +21,7 @@ from modelyard_client import models as m
 from modelyard_client._http import AsyncSender, Call, SyncSender
 from modelyard_client.errors import JobFailed, ModelyardError
 
-J = TypeVar("J", m.TrainingJob, m.Analysis, m.BatchPredictionJob)
+J = TypeVar("J", bound=m.TrainingJob | m.Analysis | m.BatchPredictionJob)
 TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
 NO_STREAM = frozenset({404, 405, 406, 501})
 
@@ -55,12 +55,19 @@ def _changes(before: Any, after: Any) -> list[Literal["status", "progress", "lea
 
 
 def _kind_name(job: Any) -> str:
-    return {m.TrainingJob: "training job", m.Analysis: "analysis"}.get(type(job), "batch prediction")
+    if isinstance(job, m.TrainingJob):
+        return "training job"
+    return "analysis" if isinstance(job, m.Analysis) else "batch prediction"
 
 
 class _Base(Generic[J]):
-    def __init__(self, state: J, get: Callable[[str], Call[J]], cancel: Callable[[str], Call[Any]] | None,
-                 flags: dict[str, bool]) -> None:
+    def __init__(
+        self,
+        state: J,
+        get: Callable[[str], Call[J]],
+        cancel: Callable[[str], Call[Any]] | None,
+        flags: dict[str, bool],
+    ) -> None:
         self.state = state
         self._get = get
         self._cancel = cancel
@@ -95,8 +102,14 @@ class _Base(Generic[J]):
 class Job(_Base[J]):
     """A job on a synchronous `Client`."""
 
-    def __init__(self, send: SyncSender, state: J, get: Callable[[str], Call[J]],
-                 cancel: Callable[[str], Call[Any]] | None, flags: dict[str, bool]) -> None:
+    def __init__(
+        self,
+        send: SyncSender,
+        state: J,
+        get: Callable[[str], Call[J]],
+        cancel: Callable[[str], Call[Any]] | None,
+        flags: dict[str, bool],
+    ) -> None:
         super().__init__(state, get, cancel, flags)
         self._send = send
 
@@ -124,7 +137,9 @@ class Job(_Base[J]):
             if self.done:
                 return
             if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"{_kind_name(current)} {self.id} still {current.status} after {timeout} s")
+                raise TimeoutError(
+                    f"{_kind_name(current)} {self.id} still {current.status} after {timeout} s"
+                )
 
     def _next(self, updates: Iterator[J] | None, poll_interval: float, previous: J | None) -> J:
         if updates is not None:
@@ -155,8 +170,14 @@ class Job(_Base[J]):
         finally:
             response.close()
 
-    def wait(self, *, timeout: float | None = None, poll_interval: float = 0.5,
-             on_event: Callable[[JobEvent[J]], None] | None = None, raise_on_failure: bool = True) -> J:
+    def wait(
+        self,
+        *,
+        timeout: float | None = None,
+        poll_interval: float = 0.5,
+        on_event: Callable[[JobEvent[J]], None] | None = None,
+        raise_on_failure: bool = True,
+    ) -> J:
         """Block until the job ends; its final state, or `JobFailed` when it failed or was cancelled."""
         for event in self.events(poll_interval=poll_interval, timeout=timeout):
             if on_event is not None:
@@ -167,8 +188,14 @@ class Job(_Base[J]):
 class AsyncJob(_Base[J]):
     """A job on an `AsyncClient`."""
 
-    def __init__(self, send: AsyncSender, state: J, get: Callable[[str], Call[J]],
-                 cancel: Callable[[str], Call[Any]] | None, flags: dict[str, bool]) -> None:
+    def __init__(
+        self,
+        send: AsyncSender,
+        state: J,
+        get: Callable[[str], Call[J]],
+        cancel: Callable[[str], Call[Any]] | None,
+        flags: dict[str, bool],
+    ) -> None:
         super().__init__(state, get, cancel, flags)
         self._send = send
 
@@ -182,8 +209,9 @@ class AsyncJob(_Base[J]):
         self.state = await self._send(self._cancel(self.id))
         return self.state
 
-    async def events(self, *, poll_interval: float = 0.5,
-                     timeout: float | None = None) -> AsyncIterator[JobEvent[J]]:
+    async def events(
+        self, *, poll_interval: float = 0.5, timeout: float | None = None
+    ) -> AsyncIterator[JobEvent[J]]:
         deadline = None if timeout is None else time.monotonic() + timeout
         previous: J | None = None
         updates = await self._stream() if self._flags.get("sse", True) else None
@@ -195,7 +223,9 @@ class AsyncJob(_Base[J]):
             if self.done:
                 return
             if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"{_kind_name(current)} {self.id} still {current.status} after {timeout} s")
+                raise TimeoutError(
+                    f"{_kind_name(current)} {self.id} still {current.status} after {timeout} s"
+                )
 
     async def _next(self, updates: AsyncIterator[J] | None, poll_interval: float, previous: J | None) -> J:
         if updates is not None:
@@ -226,8 +256,14 @@ class AsyncJob(_Base[J]):
         finally:
             await response.aclose()
 
-    async def wait(self, *, timeout: float | None = None, poll_interval: float = 0.5,
-                   on_event: Callable[[JobEvent[J]], None] | None = None, raise_on_failure: bool = True) -> J:
+    async def wait(
+        self,
+        *,
+        timeout: float | None = None,
+        poll_interval: float = 0.5,
+        on_event: Callable[[JobEvent[J]], None] | None = None,
+        raise_on_failure: bool = True,
+    ) -> J:
         async for event in self.events(poll_interval=poll_interval, timeout=timeout):
             if on_event is not None:
                 on_event(event)

@@ -41,7 +41,12 @@ def _set_json(ctx: click.Context, _: click.Parameter, value: bool) -> None:
 
 
 json_option = click.option(
-    "--json", "json_", is_flag=True, expose_value=False, callback=_set_json, is_eager=True,
+    "--json",
+    "json_",
+    is_flag=True,
+    expose_value=False,
+    callback=_set_json,
+    is_eager=True,
     help="Machine-readable JSON on stdout.",
 )
 
@@ -78,7 +83,9 @@ def cli(ctx: click.Context, url: str | None) -> None:
 
 @cli.command()
 @click.option("--email", prompt=True, envvar="MODELYARD_EMAIL", help="Account email.")
-@click.option("--password", prompt=True, hide_input=True, envvar="MODELYARD_PASSWORD", help="Account password.")
+@click.option(
+    "--password", prompt=True, hide_input=True, envvar="MODELYARD_PASSWORD", help="Account password."
+)
 @click.option("--api-key", help="Store this API key instead of logging in with a password.")
 @click.option("--register", is_flag=True, help="Create the account first.")
 @pass_state
@@ -116,7 +123,9 @@ def logout(state: State) -> None:
 def whoami(state: State) -> None:
     """Show the account the stored token belongs to."""
     user = state.client().me()
-    state.out.emit(user) if state.out.json else state.out.line(f"{user.email} ({user.id}) at {state.config.url}")
+    state.out.emit(user) if state.out.json else state.out.line(
+        f"{user.email} ({user.id}) at {state.config.url}"
+    )
 
 
 def register_commands() -> None:

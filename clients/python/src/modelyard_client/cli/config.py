@@ -32,7 +32,7 @@ def load() -> Config:
     path = config_path()
     if path.is_file():
         stored = json.loads(path.read_text(encoding="utf-8"))
-    config = Config(**{k: v for k, v in stored.items() if k in Config.__dataclass_fields__})
+    config = Config(**{k: v for k, v in stored.items() if k in Config.__dataclass_fields__})  # type: ignore[arg-type]
     config.url = os.environ.get("MODELYARD_URL") or config.url
     if os.environ.get("MODELYARD_API_KEY"):
         config.api_key, config.token = os.environ["MODELYARD_API_KEY"], None

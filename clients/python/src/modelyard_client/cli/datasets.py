@@ -17,17 +17,28 @@ def datasets() -> None:
 
 
 def print_profile(out: Out, dataset: m.Dataset, profile: m.DatasetProfile) -> None:
-    out.line(f"Dataset {dataset.id}  {dataset.name}  ({dataset.format}, {profile.rows} rows, "
-             f"{profile.columns} columns, {dataset.size_bytes} bytes)")
+    out.line(
+        f"Dataset {dataset.id}  {dataset.name}  ({dataset.format}, {profile.rows} rows, "
+        f"{profile.columns} columns, {dataset.size_bytes} bytes)"
+    )
     rows = [
-        (c.name, c.semantic_type, c.physical_type, percent(c.null_ratio), c.distinct_count,
-         ", ".join(f"{p.kind} ({p.confidence})" for p in c.pii))
+        (
+            c.name,
+            c.semantic_type,
+            c.physical_type,
+            percent(c.null_ratio),
+            c.distinct_count,
+            ", ".join(f"{p.kind} ({p.confidence})" for p in c.pii),
+        )
         for c in profile.column_profiles
     ]
     out.table("Columns", ["column", "type", "storage", "missing", "distinct", "PII"], rows)
     if profile.findings:
-        out.table("Quality findings", ["severity", "finding", "columns"],
-                  [(f.severity, f.message, ", ".join(f.columns)) for f in profile.findings])
+        out.table(
+            "Quality findings",
+            ["severity", "finding", "columns"],
+            [(f.severity, f.message, ", ".join(f.columns)) for f in profile.findings],
+        )
     else:
         out.line("No quality findings.")
     pii = [c.name for c in profile.column_profiles if c.pii]
@@ -65,8 +76,11 @@ def list_(state: State, name: str | None, limit: int) -> None:
     if state.out.json:
         state.out.emit(items)
         return
-    state.out.table(None, ["id", "name", "format", "rows", "columns", "created"],
-                    [(d.id, d.name, d.format, d.rows, d.columns, f"{d.created_at:%Y-%m-%d %H:%M}") for d in items])
+    state.out.table(
+        None,
+        ["id", "name", "format", "rows", "columns", "created"],
+        [(d.id, d.name, d.format, d.rows, d.columns, f"{d.created_at:%Y-%m-%d %H:%M}") for d in items],
+    )
 
 
 @datasets.command()
@@ -78,8 +92,21 @@ def show(state: State, dataset_id: str) -> None:
     if state.out.json:
         state.out.emit(dataset)
         return
-    for field in ("id", "name", "description", "filename", "format", "rows", "columns", "size_bytes",
-                  "encoding", "delimiter", "sha256", "created_at", "duplicate_of"):
+    for field in (
+        "id",
+        "name",
+        "description",
+        "filename",
+        "format",
+        "rows",
+        "columns",
+        "size_bytes",
+        "encoding",
+        "delimiter",
+        "sha256",
+        "created_at",
+        "duplicate_of",
+    ):
         state.out.line(f"{field:12} {getattr(dataset, field)}")
 
 

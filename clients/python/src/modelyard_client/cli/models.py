@@ -23,8 +23,11 @@ def list_(state: State, dataset_id: str | None, stage: str | None) -> None:
     if state.out.json:
         state.out.emit(items)
         return
-    state.out.table(None, ["id", "name", "stage", "algorithm", "metric", "cv score", "target"],
-                    [(x.id, x.name, x.stage, x.algorithm, x.metric, number(x.cv_score), x.target) for x in items])
+    state.out.table(
+        None,
+        ["id", "name", "stage", "algorithm", "metric", "cv score", "target"],
+        [(x.id, x.name, x.stage, x.algorithm, x.metric, number(x.cv_score), x.target) for x in items],
+    )
 
 
 @models.command()
@@ -38,19 +41,27 @@ def show(state: State, model_id: str) -> None:
         return
     out = state.out
     out.line(f"Model {model.id}  {model.name}  [{model.stage}]")
-    out.line(f"{model.problem_type} on target {model.target!r}, {model.algorithm}, {model.metric} "
-             f"cv {number(model.cv_score)} ± {number(model.cv_std, 2)}")
+    out.line(
+        f"{model.problem_type} on target {model.target!r}, {model.algorithm}, {model.metric} "
+        f"cv {number(model.cv_score)} ± {number(model.cv_std, 2)}"
+    )
     out.line("Held-out: " + ", ".join(f"{k} {number(v)}" for k, v in sorted(model.test_metrics.items())))
     out.line("Features: " + ", ".join(f.name for f in model.training_schema.features))
     top = sorted(model.feature_importance, key=lambda f: -f.importance)[:10]
     if top:
-        out.table("Feature importance", ["feature", "importance"], [(f.feature, number(f.importance)) for f in top])
+        out.table(
+            "Feature importance", ["feature", "importance"], [(f.feature, number(f.importance)) for f in top]
+        )
 
 
 @models.command()
 @click.argument("model_id")
-@click.option("--stage", default="production", show_default=True,
-              type=click.Choice(["none", "staging", "production", "archived"]))
+@click.option(
+    "--stage",
+    default="production",
+    show_default=True,
+    type=click.Choice(["none", "staging", "production", "archived"]),
+)
 @pass_state
 def promote(state: State, model_id: str, stage: str) -> None:
     """Move a model to a lifecycle stage."""

@@ -82,8 +82,13 @@ class Out:
             self.info(f"{description}: {state['sent']} bytes sent")
             return
         with Progress(
-            TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-            TimeRemainingColumn(), console=self.err, transient=False,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=self.err,
+            transient=False,
         ) as bar:
             task = bar.add_task(description, total=None)
 

@@ -78,12 +78,19 @@ def _batch(client: Client, out: Out, model_id: str, source: Path | io.BytesIO, r
         job = client.models.batch_predict(model_id, source, progress=progress, filename=_name(source))
     out.info(f"Batch prediction {job.id} started ({job.state.input_rows} rows).")
     if out.live:
-        with Progress(TextColumn("Scoring"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                      TimeElapsedColumn(), console=out.err) as bar:
+        with Progress(
+            TextColumn("Scoring"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(),
+            console=out.err,
+        ) as bar:
             task = bar.add_task("Scoring", total=1.0)
             job.wait(on_event=lambda e: bar.update(task, completed=e.progress))
     else:
-        job.wait(on_event=lambda e: out.info(f"batch {e.status} {e.progress:.0%} {e.job.rows_scored} rows scored"))
+        job.wait(
+            on_event=lambda e: out.info(f"batch {e.status} {e.progress:.0%} {e.job.rows_scored} rows scored")
+        )
     client.batch_predictions.download_result(job.id, result)
 
 
@@ -93,13 +100,22 @@ def _name(source: Path | io.BytesIO) -> str:
 
 @click.command()
 @click.argument("model_id")
-@click.option("--input", "input_", required=True, help="Rows to score: a CSV/JSON/JSON Lines file, or - for stdin.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default stdout).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="Output format (default: from --output).")
-@click.option("--online-limit", default=1000, show_default=True, help="More rows than this run as a batch job.")
+@click.option(
+    "--input", "input_", required=True, help="Rows to score: a CSV/JSON/JSON Lines file, or - for stdin."
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default stdout)."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), help="Output format (default: from --output)."
+)
+@click.option(
+    "--online-limit", default=1000, show_default=True, help="More rows than this run as a batch job."
+)
 @pass_state
-def predict(state: State, model_id: str, input_: str, output: Path | None, fmt: str | None,
-            online_limit: int) -> None:
+def predict(
+    state: State, model_id: str, input_: str, output: Path | None, fmt: str | None, online_limit: int
+) -> None:
     """Score rows with MODEL_ID; writes the rows with `prediction` (and `probability_<class>`)."""
     fmt = fmt or ("json" if state.out.json or (output and output.suffix == ".json") else "csv")
     client = state.client()

@@ -23,8 +23,17 @@ METRICS = ["roc_auc", "f1_macro", "log_loss", "accuracy", "rmse", "mae", "r2"]
 
 def leaderboard_rows(job: m.TrainingJob) -> list[tuple[Any, ...]]:
     ranked = sorted(job.candidates, key=lambda c: (c.rank is None, c.rank or 0))
-    return [(c.rank or "-", c.algorithm, number(c.cv_score), number(c.cv_std, 2), f"{c.fit_seconds:.2f}s", c.status)
-            for c in ranked]
+    return [
+        (
+            c.rank or "-",
+            c.algorithm,
+            number(c.cv_score),
+            number(c.cv_std, 2),
+            f"{c.fit_seconds:.2f}s",
+            c.status,
+        )
+        for c in ranked
+    ]
 
 
 def _table(job: m.TrainingJob) -> Table:
@@ -40,13 +49,20 @@ def _plain_event(out: Out, event: JobEvent[m.TrainingJob]) -> None:
     job = event.job
     best = next((c for c in job.candidates if c.rank == 1), None)
     lead = f", best {best.algorithm} {job.metric} {number(best.cv_score)}" if best else ""
-    out.info(f"{job.status} {percent(job.progress)} {len(job.candidates)} candidates{lead}"
-             + (f" - {job.message}" if job.message else ""))
+    out.info(
+        f"{job.status} {percent(job.progress)} {len(job.candidates)} candidates{lead}"
+        + (f" - {job.message}" if job.message else "")
+    )
 
 
 def _watch_live(out: Out, job: Job[m.TrainingJob], budget: int) -> m.TrainingJob:
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                   TimeElapsedColumn(), TextColumn(f"of {budget}s budget"))
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TextColumn(f"of {budget}s budget"),
+    )
     task = bar.add_task("Training", total=1.0)
     with Live(Group(_table(job.state), bar), console=out.err, refresh_per_second=4) as live:
         for event in job.events(poll_interval=0.5):
@@ -59,8 +75,13 @@ def _interrupted(out: Out, job: Job[m.TrainingJob]) -> None:
     """Ctrl-C: cancel the job or detach from it (detach without asking when nobody can answer)."""
     choice = "d"
     if sys.stdin.isatty():
-        choice = click.prompt("\nCancel the training job or detach from it?",
-                              type=click.Choice(["c", "d"]), default="d", show_choices=True, err=True)
+        choice = click.prompt(
+            "\nCancel the training job or detach from it?",
+            type=click.Choice(["c", "d"]),
+            default="d",
+            show_choices=True,
+            err=True,
+        )
     if choice == "c":
         job.cancel()
         out.info(f"Cancelling training job {job.id}.")
@@ -77,8 +98,15 @@ def _interrupted(out: Out, job: Job[m.TrainingJob]) -> None:
 @click.option("--exclude", multiple=True, help="Column not to use as a feature (repeatable).")
 @click.option("--attach", "job_id", help="Watch an existing training job instead of starting one.")
 @pass_state
-def train(state: State, dataset_id: str | None, target: str | None, budget: int, metric: str | None,
-          exclude: tuple[str, ...], job_id: str | None) -> None:
+def train(
+    state: State,
+    dataset_id: str | None,
+    target: str | None,
+    budget: int,
+    metric: str | None,
+    exclude: tuple[str, ...],
+    job_id: str | None,
+) -> None:
     """Train models on DATASET_ID for --target, showing a live leaderboard."""
     client, out = state.client(), state.out
     if job_id:
@@ -107,11 +135,16 @@ def _report(out: Out, job: m.TrainingJob, seconds: float) -> None:
     if out.json:
         out.emit(job)
     else:
-        out.table(f"Leaderboard ({job.metric})", ["rank", "algorithm", "cv score", "± std", "fit", "status"],
-                  leaderboard_rows(job))
+        out.table(
+            f"Leaderboard ({job.metric})",
+            ["rank", "algorithm", "cv score", "± std", "fit", "status"],
+            leaderboard_rows(job),
+        )
         if job.status == "succeeded":
-            out.line(f"Model {job.model_id} trained in {seconds:.1f}s "
-                     f"(predict with: modelyard predict {job.model_id} --input FILE)")
+            out.line(
+                f"Model {job.model_id} trained in {seconds:.1f}s "
+                f"(predict with: modelyard predict {job.model_id} --input FILE)"
+            )
     if job.status != "succeeded":
         raise JobFailed("training job", job.id, job.status, job.error)
 
