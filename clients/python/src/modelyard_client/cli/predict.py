@@ -16,6 +16,7 @@ from modelyard_client import models as m
 from modelyard_client.cli.app import State, pass_state
 from modelyard_client.cli.output import Out
 from modelyard_client.client import Client
+from modelyard_client.jobs import JobEvent
 
 
 def _coerce(value: str) -> Any:
@@ -88,9 +89,14 @@ def _batch(client: Client, out: Out, model_id: str, source: Path | io.BytesIO, r
             task = bar.add_task("Scoring", total=1.0)
             job.wait(on_event=lambda e: bar.update(task, completed=e.progress))
     else:
-        job.wait(
-            on_event=lambda e: out.info(f"batch {e.status} {e.progress:.0%} {e.job.rows_scored} rows scored")
-        )
+        seen: list[object] = []
+
+        def line(e: JobEvent[m.BatchPredictionJob]) -> None:
+            if not seen or seen[-1] is not e.job:  # one line per change, not per kind of change
+                out.info(f"batch {e.status} {e.progress:.0%} {e.job.rows_scored} rows scored")
+            seen[:] = [e.job]
+
+        job.wait(on_event=line)
     client.batch_predictions.download_result(job.id, result)
 
 

@@ -122,8 +122,11 @@ def train(
         if out.live:
             final = _watch_live(out, job, budget)
         else:
+            last = None
             for event in job.events(poll_interval=0.5):
-                _plain_event(out, event)
+                if event.job is not last:  # one line per change, not per kind of change
+                    _plain_event(out, event)
+                last = event.job
             final = job.state
     except KeyboardInterrupt:
         _interrupted(out, job)
