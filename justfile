@@ -28,16 +28,20 @@ quick *args:
 
 # ruff, mypy, the architecture contracts (.importlinter), module/function sizes, and the OpenAPI linter
 lint: lint-openapi
-    {{python}} -m ruff check backend tests benchmarks
-    {{python}} -m ruff format --check backend tests benchmarks
+    {{python}} -m ruff check backend tests benchmarks clients
+    {{python}} -m ruff format --check backend tests benchmarks clients
     {{python}} -m mypy
     .venv/bin/lint-imports --no-cache
     {{python}} -m modelyard.tools.check_sizes
 
 # Format the code
 fmt:
-    {{python}} -m ruff format backend tests benchmarks
-    {{python}} -m ruff check --fix backend tests benchmarks
+    {{python}} -m ruff format backend tests benchmarks clients
+    {{python}} -m ruff check --fix backend tests benchmarks clients
+
+# Regenerate the Python client's models (clients/python) from the exported spec
+client-models:
+    {{python}} -m modelyard_client._generate docs/reference/openapi.json > clients/python/src/modelyard_client/models.py
 
 # Regenerate the README's settings table from the settings classes
 readme:

@@ -1,4 +1,7 @@
-"""Command line: `python -m modelyard serve|dev|export-openapi`."""
+"""Server command line: `modelyard-server serve|dev|export-openapi` (same as `python -m modelyard ...`).
+
+The `modelyard` command is the client CLI of `clients/python` (modelyard-client).
+"""
 
 from __future__ import annotations
 
@@ -107,7 +110,7 @@ def cmd_export_openapi(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="modelyard", description=__doc__)
+    parser = argparse.ArgumentParser(prog="modelyard-server", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser(
         "serve", help="serve the API (MongoDB and object store from the environment)"

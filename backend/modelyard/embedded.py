@@ -1,4 +1,4 @@
-"""The embedded MongoDB-compatible server (SecantusDB) that `modelyard dev` runs beside the API.
+"""The embedded MongoDB-compatible server (SecantusDB) that `modelyard-server dev` runs beside the API.
 
 SecantusDB is GPL-2.0 and a dev dependency: it runs as a separate process and is
 never imported by the application.

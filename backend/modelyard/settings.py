@@ -86,12 +86,12 @@ class DatabaseSettings(BaseSettings):
 
     url: str | None = Field(
         None,
-        description="MongoDB connection string. When unset, `modelyard dev` starts an embedded "
+        description="MongoDB connection string. When unset, `modelyard-server dev` starts an embedded "
         "SecantusDB server with its data under `var/mongo`.",
     )
     database: str = Field("modelyard", description="Database name.")
     embedded_port: int = Field(
-        27027, ge=1, le=65535, description="Port of the embedded database started by `modelyard dev`."
+        27027, ge=1, le=65535, description="Port of the embedded database started by `modelyard-server dev`."
     )
     timeout_ms: int = Field(
         5000, ge=100, description="Server selection and connect timeout, in milliseconds."

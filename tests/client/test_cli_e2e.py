@@ -1,0 +1,112 @@
+"""The `modelyard` CLI run as a subprocess, the way a user runs it, against the real server."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.client.conftest import CUSTOMERS, PASSWORD
+from tests.services.server import RunningServer, start_server
+
+pytestmark = pytest.mark.e2e
+
+
+class Cli:
+    def __init__(self, base_url: str, home: Path) -> None:
+        self.env = {**os.environ, "MODELYARD_URL": base_url, "XDG_CONFIG_HOME": str(home), "NO_COLOR": "1"}
+        for name in ("MODELYARD_TOKEN", "MODELYARD_API_KEY"):
+            self.env.pop(name, None)
+
+    def __call__(
+        self, *args: str, stdin: str | None = None, code: int = 0, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "modelyard_client", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env={**self.env, **env},
+            timeout=300,
+        )
+        assert result.returncode == code, f"{args}: {result.returncode}\n{result.stdout}\n{result.stderr}"
+        return result
+
+    def json(self, *args: str, **kwargs: Any) -> Any:
+        return json.loads(self(*args, "--json", **kwargs).stdout)
+
+
+@pytest.fixture
+def cli(server: RunningServer, tmp_path: Path) -> Cli:
+    return Cli(server.base_url, tmp_path / "config")
+
+
+def test_cli_journey(cli: Cli, email: str, tmp_path: Path) -> None:
+    login = cli("login", "--register", "--email", email, "--password", PASSWORD)
+    assert "Logged in" in login.stdout
+    config = tmp_path / "config" / "modelyard" / "config.json"
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert email in cli("whoami").stdout
+
+    upload = cli("datasets", "upload", str(CUSTOMERS))
+    assert "400 rows" in upload.stdout and "PII: email" in upload.stdout, upload.stdout
+    assert "bytes sent" in upload.stderr  # not a terminal: a plain line, no bar
+    [dataset] = cli.json("datasets", "list")
+    assert "customer_id" in cli("datasets", "preview", dataset["id"], "--rows", "2").stdout
+    assert cli.json("datasets", "show", dataset["id"])["rows"] == 400
+    assert cli.json("datasets", "profile", dataset["id"])["rows"] == 400
+
+    analysis = cli("analyse", dataset["id"], "--target", "churned")
+    assert "Findings" in analysis.stdout
+
+    train = cli("train", dataset["id"], "--target", "churned", "--budget", "2", "--exclude", "customer_id")
+    assert "Leaderboard" in train.stdout and "candidates" in train.stderr
+    model_id = train.stdout.split("Model ", 1)[1].split()[0]
+    assert cli.json("models", "list")[0]["id"] == model_id
+    assert "Feature importance" in cli("models", "show", model_id).stdout
+    assert cli.json("models", "promote", model_id)["stage"] == "production"
+
+    rows = CUSTOMERS.read_text().splitlines()
+    few = "\n".join(rows[:6]) + "\n"
+    online = list(csv.DictReader(io.StringIO(cli("predict", model_id, "--input", "-", stdin=few).stdout)))
+    assert len(online) == 5 and online[0]["prediction"] in ("yes", "no") and "probability_yes" in online[0]
+
+    out = tmp_path / "scored.json"
+    batch = cli("predict", model_id, "--input", str(CUSTOMERS), "--online-limit", "10", "--output", str(out))
+    assert "batch" in batch.stderr
+    scored = json.loads(out.read_text())
+    assert len(scored) == 400 and scored[0]["prediction"] in ("yes", "no")
+
+    cli("models", "delete", model_id, "--yes")
+    cli("datasets", "delete", dataset["id"], "--yes")
+
+
+def test_cli_error_paths(cli: Cli, email: str, tmp_path: Path) -> None:
+    cli("datasets", "list", code=1)  # not logged in: usage
+    cli("train", code=1)
+    cli("login", "--register", "--email", email, "--password", PASSWORD)
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(b"\x00\x01\x02\x03 binary")
+    bad = cli("datasets", "upload", str(junk), code=2)
+    assert "415" in bad.stderr
+    missing = cli("models", "show", "0" * 24, code=2)
+    assert "404" in missing.stderr
+    cli("datasets", "upload", str(tmp_path / "nope.csv"), code=1)
+    expired = cli("whoami", code=2, MODELYARD_TOKEN="eyJhbGciOiJIUzI1NiJ9.e30.invalid")
+    assert "401" in expired.stderr
+
+
+def test_cli_rate_limited(mongodb_url: str, tmp_path: Path, email: str) -> None:
+    env = {"MODELYARD_RATE_LIMIT_PER_MINUTE": "3"}
+    with start_server(mongodb_url, tmp_path / "server", extra_env=env) as limited:
+        cli = Cli(limited.base_url, tmp_path / "config")
+        results = [cli("whoami", code=2, MODELYARD_MAX_RETRIES="0", MODELYARD_TOKEN="x") for _ in range(5)]
+        assert "429" in results[-1].stderr, results[-1].stderr
