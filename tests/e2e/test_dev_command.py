@@ -1,4 +1,4 @@
-"""`modelyard-server dev` (what `./dev run` starts): embedded database, data kept over restarts, clean stop."""
+"""`modelyard-server dev` (what `./dev run` starts): embedded database, data kept on restart, clean stop."""
 
 from __future__ import annotations
 
