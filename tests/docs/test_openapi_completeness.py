@@ -247,3 +247,26 @@ async def test_spec_is_served_as_json_and_yaml() -> None:
         as_yaml = await http.get("/schema/openapi.yaml")
     assert as_json.status_code == as_yaml.status_code == 200
     assert as_json.json()["info"]["title"] == yaml.safe_load(as_yaml.text)["info"]["title"] == "Modelyard API"
+
+
+UPLOADS = [case for case in OPERATIONS if "multipart/form-data" in case[2].get("description", "")]
+
+
+def test_every_upload_is_found() -> None:
+    assert {op["operationId"] for _, _, op in UPLOADS} >= {"createDataset", "createBatchPrediction"}
+
+
+@pytest.mark.parametrize("case", UPLOADS, ids=op_id)
+def test_an_upload_declares_its_multipart_body(case: tuple[str, str, dict[str, Any]]) -> None:
+    """An operation that asks for a multipart `file` declares it, so generated clients (and Swagger
+    UI) offer a file parameter instead of sending no body."""
+    _, _, op = case
+    body = op.get("requestBody")
+    assert body is not None and body["required"] is True
+    schema = body["content"]["multipart/form-data"]["schema"]
+    assert schema["required"] == ["file"]
+    assert schema["properties"]["file"] == {
+        **schema["properties"]["file"],
+        "type": "string",
+        "format": "binary",
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from litestar.openapi import ResponseSpec
@@ -103,6 +104,35 @@ class PublicOperation(Operation):
         schema = super().to_schema()
         schema["security"] = []
         return schema
+
+
+def multipart_upload(file_description: str, **fields: OpenAPISchema) -> type[Operation]:
+    """An operation class whose body is a `multipart/form-data` upload: a required binary `file`
+    plus optional text `fields`. Upload handlers read the body as a stream, so Litestar cannot
+    infer it; this declares it, so generated clients get a file parameter."""
+    properties: dict[str, OpenAPISchema | Reference] = {
+        "file": OpenAPISchema(
+            type=OpenAPIType.STRING,
+            format="binary",  # type: ignore[arg-type]
+            description=file_description,
+        ),
+        **fields,
+    }
+    body = RequestBody(
+        required=True,
+        content={
+            "multipart/form-data": OpenAPIMediaType(
+                schema=OpenAPISchema(type=OpenAPIType.OBJECT, required=["file"], properties=properties)
+            )
+        },
+    )
+
+    @dataclass
+    class UploadOperation(Operation):
+        def __post_init__(self) -> None:
+            self.request_body = body
+
+    return UploadOperation
 
 
 def close_request_schemas(spec: OpenAPI) -> None:

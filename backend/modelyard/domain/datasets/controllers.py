@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.openapi.spec import OpenAPIMediaType as MediaTypeSpec
-from litestar.openapi.spec import Operation, RequestBody
 from litestar.openapi.spec import Schema as SchemaSpec
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
@@ -29,7 +26,7 @@ from modelyard.domain.datasets.schemas import (
 )
 from modelyard.domain.datasets.services import DatasetService
 from modelyard.lib.errors import FieldError, ValidationFailedError
-from modelyard.lib.openapi import AUTHENTICATED, problem_responses
+from modelyard.lib.openapi import AUTHENTICATED, multipart_upload, problem_responses
 from modelyard.lib.pagination import Limit, Offset
 from modelyard.lib.uploads import receive_upload
 from modelyard.settings import Settings
@@ -41,33 +38,17 @@ NAME_MAX = 200
 DESCRIPTION_MAX = 5000
 
 
-@dataclass
-class UploadOperation(Operation):
-    """The upload body is read as a stream, so its multipart schema is declared here by hand."""
-
-    def __post_init__(self) -> None:
-        schema = SchemaSpec(
-            type=OpenAPIType.OBJECT,
-            required=["file"],
-            properties={
-                "file": SchemaSpec(
-                    type=OpenAPIType.STRING,
-                    format="binary",  # type: ignore[arg-type]
-                    description=f"The data: {ACCEPTED_FORMATS}. The format is detected from the content.",
-                ),
-                "name": SchemaSpec(
-                    type=OpenAPIType.STRING,
-                    max_length=NAME_MAX,
-                    description="Display name; defaults to the file name without its extension.",
-                ),
-                "description": SchemaSpec(
-                    type=OpenAPIType.STRING, max_length=DESCRIPTION_MAX, description="Free-text description."
-                ),
-            },
-        )
-        self.request_body = RequestBody(
-            required=True, content={"multipart/form-data": MediaTypeSpec(schema=schema)}
-        )
+UploadOperation = multipart_upload(
+    f"The data: {ACCEPTED_FORMATS}. The format is detected from the content.",
+    name=SchemaSpec(
+        type=OpenAPIType.STRING,
+        max_length=NAME_MAX,
+        description="Display name; defaults to the file name without its extension.",
+    ),
+    description=SchemaSpec(
+        type=OpenAPIType.STRING, max_length=DESCRIPTION_MAX, description="Free-text description."
+    ),
+)
 
 
 def to_dataset(doc: DatasetDocument) -> Dataset:

@@ -20,12 +20,17 @@ from modelyard.domain.predictions.schemas import (
 )
 from modelyard.domain.predictions.services import PredictionService
 from modelyard.lib.errors import Problem
-from modelyard.lib.openapi import AUTHENTICATED, problem_responses
+from modelyard.lib.openapi import AUTHENTICATED, multipart_upload, problem_responses
 from modelyard.lib.pagination import Limit, Offset
 from modelyard.lib.uploads import receive_upload
 from modelyard.settings import Settings
 from modelyard.tabular.intake import ingest_limits, sniff_head
-from modelyard.tabular.sniffing import SNIFF_BYTES
+from modelyard.tabular.sniffing import ACCEPTED_FORMATS, SNIFF_BYTES
+
+BatchUploadOperation = multipart_upload(
+    f"The rows to score: {ACCEPTED_FORMATS}, detected from the content; every feature column of the "
+    "model must be present."
+)
 
 
 def to_batch_job(job: BatchPredictionJobDocument) -> BatchPredictionJob:
@@ -84,6 +89,7 @@ class ModelPredictionsController(Controller):
         summary="Start a batch prediction",
         status_code=HTTP_202_ACCEPTED,
         request_max_body_size=None,  # enforced while streaming, against MODELYARD_MAX_UPLOAD_BYTES
+        operation_class=BatchUploadOperation,
         responses=problem_responses(400, 404, 413, 415, 422, *AUTHENTICATED),
     )
     async def create_batch(
