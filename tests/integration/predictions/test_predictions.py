@@ -47,6 +47,19 @@ async def test_online_and_batch_classification(
     assert "expects a number" in wrong["errors"][0]
     assert nulls["prediction"] in {"low", "mid", "high"}
 
+    # When no record can be scored the answer is a 422 with the same per-record problems.
+    all_bad = await client.post(
+        f"/api/v1/models/{model_id}/predictions",
+        headers=auth_headers,
+        json={"records": [{"age": 30, "city": "nice", "member": "false"}, {**GOOD, "age": "old"}]},
+    )
+    assert all_bad.status_code == 422, all_bad.text
+    problem = all_bad.json()
+    assert problem["type"].endswith("/validation-error") and "None of the 2 records" in problem["detail"]
+    by_record = {e["location"]: e["message"] for e in problem["errors"]}
+    assert "missing required column 'signup'" in by_record["body.records[0]"]
+    assert "expects a number" in by_record["body.records[1]"]
+
     too_many = await client.post(
         f"/api/v1/models/{model_id}/predictions", headers=auth_headers, json={"records": [GOOD] * 1001}
     )

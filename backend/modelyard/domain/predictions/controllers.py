@@ -79,7 +79,9 @@ class ModelPredictionsController(Controller):
         scored), null means "missing" and is imputed as in training, a category never seen
         in training is encoded as unknown and reported in the record's `warnings`, and
         columns the model does not use are ignored and listed in `ignored_columns`.
-        Classifiers return the predicted class and each class's probability.
+        Classifiers return the predicted class and each class's probability. When no record
+        can be scored the answer is 422, with each record's problems located at
+        `body.records[<index>]`.
         """
         return await predictions.predict(owner(request), model_id, data.records)
 

@@ -124,6 +124,8 @@ class PredictionService:
         else:
             # The sklearn pipeline path costs milliseconds: never on the event loop.
             scored = await asyncio.to_thread(predict_records, entry.model, records)
+        if not scored.valid:
+            raise _nothing_scored(scored)
         response = _response(model_id, entry, scored, len(records))
         self.tally.predicted(model_id, len(scored.valid))
         observe_prediction(
@@ -244,6 +246,19 @@ async def _score_batched(entry: CachedModel, records: list[dict[str, Any]]) -> S
         out = await entry.batcher.submit(model.compiled.transform(columns, len(valid)))
         labels, proba = labels_of(model, out)
     return Scored(labels, proba, valid, errors, warnings, ignored)
+
+
+def _nothing_scored(scored: Scored) -> ValidationFailedError:
+    """No record could be scored: a 422 with each record's problems, located by its index."""
+    errors = [
+        FieldError(problem, f"body.records[{index}]")
+        for index, problems in sorted(scored.errors.items())
+        for problem in problems
+    ]
+    return ValidationFailedError(
+        f"None of the {len(scored.errors)} records could be scored; `errors` says why for each.",
+        errors=errors,
+    )
 
 
 def _response(model_id: str, entry: CachedModel, scored: Scored, total: int) -> PredictionResponse:
