@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
@@ -271,5 +271,21 @@ class AnalysesController(Controller):
         fallback is disabled: `service-unavailable`)."""
         return to_analysis(await analyses.get(owner(request), analysis_id))
 
+
+    @delete(
+        "/{analysis_id:str}",
+        operation_id="deleteAnalysis",
+        summary="Delete a finished analysis",
+        responses=problem_responses(404, 409, *AUTHENTICATED),
+    )
+    async def delete_analysis(
+        self,
+        request: UserRequest,
+        analysis_id: FromPath[AnalysisIdParam],
+        analyses: NamedDependency[AnalysisService],
+    ) -> None:
+        """Remove a succeeded or failed analysis; 204 when done. One still queued or running is a
+        409: analyses finish within a minute or so, delete it then."""
+        await analyses.delete(owner(request), analysis_id)
 
 __all__ = ["AnalysesController", "DatasetAnalysesController", "ModelAnalysesController"]

@@ -36,8 +36,8 @@ from modelyard.domain.datasets.schemas import DatasetProfile
 from modelyard.domain.datasets.services import DatasetService
 from modelyard.lib.clock import utcnow
 from modelyard.lib.db import find_owned
-from modelyard.lib.errors import AppError, FieldError, ValidationFailedError
-from modelyard.lib.jobs import JobContext, JobRunner
+from modelyard.lib.errors import AppError, ConflictError, FieldError, ValidationFailedError
+from modelyard.lib.jobs import FINAL_STATUSES, JobContext, JobRunner
 from modelyard.lib.pagination import newest_first
 from modelyard.lib.storage import ObjectStore, download, scratch_dir
 from modelyard.settings import AnalysisSettings, Settings
@@ -262,6 +262,18 @@ class AnalysisService:
     # -- deletion (called by DeletionService) ------------------------------------------------------
     # Analyses store no objects, so removing the records is the whole job. One still running
     # notices its record is gone at the next heartbeat and stops; its result is written nowhere.
+
+    async def delete(self, owner_id: PydanticObjectId, analysis_id: str) -> None:
+        """Remove one finished analysis (404 for unknown or foreign ids, 409 while it runs)."""
+        job = await self.get(owner_id, analysis_id)
+        removed = await AnalysisJobDocument.get_pymongo_collection().delete_one(
+            {"_id": job.id, "status": {"$in": list(FINAL_STATUSES)}}
+        )
+        if not removed.deleted_count:
+            raise ConflictError(
+                f"The analysis is {job.status}; it finishes within a minute or so. Delete it once its "
+                "status is succeeded or failed."
+            )
 
     async def delete_for_dataset(self, owner_id: PydanticObjectId, dataset_id: str) -> int:
         """Remove the owner's analyses of a dataset (not the narratives of models trained on it)."""

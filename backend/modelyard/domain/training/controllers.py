@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_202_ACCEPTED
@@ -129,6 +129,20 @@ class TrainingJobController(Controller):
         """Status, progress (0..1), the leaderboard so far, dropped columns, and the model id or
         the `error` (problem details) once finished."""
         return to_training_job(await training.get_owned(owner(request), job_id))
+
+    @delete(
+        "/{job_id:str}",
+        operation_id="deleteTrainingJob",
+        summary="Delete a finished training job",
+        responses=problem_responses(404, 409, *AUTHENTICATED),
+    )
+    async def delete_job(
+        self, request: UserRequest, job_id: FromPath[str], training: NamedDependency[TrainingService]
+    ) -> None:
+        """Remove a succeeded, failed or cancelled job's record; 204 when done. The model it trained
+        stays and keeps serving (delete the model to stop it). A queued or running job is a 409:
+        cancel it first."""
+        await training.delete(owner(request), job_id)
 
     @post(
         "/{job_id:str}/cancel",

@@ -135,6 +135,20 @@ class TrainingService:
             self.runner.wake()
         return await self.get_owned(owner_id, job_id)
 
+    async def delete(self, owner_id: PydanticObjectId, job_id: str) -> None:
+        """Remove one finished job's record (404 for unknown or foreign ids, 409 while it runs).
+
+        The model it trained stays: a model needs nothing from its job."""
+        job = await self.get_owned(owner_id, job_id)
+        removed = await TrainingJobDocument.get_pymongo_collection().delete_one(
+            {"_id": job.id, "status": {"$in": list(FINAL_STATUSES)}}
+        )
+        if not removed.deleted_count:  # queued or running (checked atomically with the delete)
+            raise ConflictError(
+                f"The training job is {job.status}; cancel it first "
+                f"(POST /api/v1/training-jobs/{job_id}/cancel), then delete it once it reads cancelled."
+            )
+
     # -- deletion (called by DeletionService) ----------------------------------------------
 
     async def cancel_for_dataset(self, owner_id: PydanticObjectId, dataset_id: str) -> int:
