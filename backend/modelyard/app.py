@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from litestar import Litestar
 from litestar.config.app import AppConfig
+from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
@@ -150,6 +151,21 @@ def _rate_limit_first(settings: Settings) -> Callable[[AppConfig], AppConfig]:
     return insert
 
 
+def _cors(settings: Settings) -> CORSConfig | None:
+    """Browser pages of the configured origins may call the API; none by default."""
+    origins = settings.app.cors_origin_list
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Request-ID"],
+        expose_headers=["Location", "Retry-After", "X-Request-ID", "Modelyard-Version"],
+        allow_credentials=False,
+        max_age=600,
+    )
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """The application: routes, dependencies, auth, rate limit, errors, OpenAPI, and one lifespan."""
     settings = settings or get_settings()
@@ -167,6 +183,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies=_dependencies(settings, tokens),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=create_openapi_config(),
+        cors_config=_cors(settings),
         lifespan=[build_lifespan(settings, users)],
         logging_config=None,
         debug=False,

@@ -46,6 +46,11 @@ class AppSettings(BaseSettings):
     rate_limit_per_minute: int = Field(
         600, ge=0, description="Requests per minute allowed per client address on the API (0 disables)."
     )
+    cors_origins: str = Field(
+        "",
+        description="Comma-separated origins (e.g. `https://app.example.com`) whose browser pages may call "
+        "the API (CORS); empty, the default, allows none. `*` allows any origin.",
+    )
     process_workers: int = Field(
         0,
         ge=0,
@@ -73,6 +78,10 @@ class AppSettings(BaseSettings):
         description="Largest single cell of a dataset, in bytes; an upload with a larger cell is "
         "rejected (422).",
     )
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     @property
     def is_production(self) -> bool:

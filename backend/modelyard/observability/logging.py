@@ -11,6 +11,9 @@ from typing import Any
 import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from modelyard import __version__
+
+VERSION_HEADER = (b"modelyard-version", __version__.encode())
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 
 
@@ -65,7 +68,8 @@ def configure_logging(level: str = "INFO", json_output: bool = False) -> None:
 
 
 class RequestIdMiddleware:
-    """Give every request an id (the client's `X-Request-ID` if sane), log context and a response header."""
+    """Give every request an id (the client's `X-Request-ID` if sane), log context and a response header;
+    every response also says which Modelyard version answered (`Modelyard-Version`)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -87,7 +91,7 @@ class RequestIdMiddleware:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), header]
+                message["headers"] = [*message.get("headers", []), header, VERSION_HEADER]
             await send(message)
 
         with structlog.contextvars.bound_contextvars(request_id=request_id):

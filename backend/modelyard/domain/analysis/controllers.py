@@ -271,7 +271,6 @@ class AnalysesController(Controller):
         fallback is disabled: `service-unavailable`)."""
         return to_analysis(await analyses.get(owner(request), analysis_id))
 
-
     @delete(
         "/{analysis_id:str}",
         operation_id="deleteAnalysis",
@@ -287,5 +286,6 @@ class AnalysesController(Controller):
         """Remove a succeeded or failed analysis; 204 when done. One still queued or running is a
         409: analyses finish within a minute or so, delete it then."""
         await analyses.delete(owner(request), analysis_id)
+
 
 __all__ = ["AnalysesController", "DatasetAnalysesController", "ModelAnalysesController"]
