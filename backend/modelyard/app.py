@@ -32,6 +32,7 @@ from modelyard.domain.training.controllers import TrainingJobController
 from modelyard.domain.training.deps import provide_training_service
 from modelyard.lib.errors import EXCEPTION_HANDLERS
 from modelyard.lib.openapi import finalize_spec
+from modelyard.lib.response_headers import document_response_headers
 from modelyard.lifespan import app_providers, build_lifespan
 from modelyard.observability.controllers import MetricsController
 from modelyard.observability.logging import RequestIdMiddleware, configure_logging
@@ -193,4 +194,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Outermost of all: HTTP metrics see every response with its real status (401, 404, 413, 429...).
     app.asgi_handler = HTTPMetricsMiddleware(app.asgi_handler)
     finalize_spec(app.openapi_schema)
+    document_response_headers(app.openapi_schema)
     return app

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, URLEncodedBody
+from litestar.status_codes import HTTP_201_CREATED
 
 from modelyard.domain.accounts.auth import TokenIssuer, UserRequest
 from modelyard.domain.accounts.documents import UserDocument
@@ -29,13 +30,16 @@ class AuthController(Controller):
         security=[],
         responses=problem_responses(400, 409, 422, 429),
     )
-    async def register(self, data: JSONBody[UserCreate], accounts: NamedDependency[AccountService]) -> User:
+    async def register(
+        self, data: JSONBody[UserCreate], accounts: NamedDependency[AccountService]
+    ) -> Response[User]:
         """Create an account from an email and a password (at least 8 characters).
 
         Emails are unique and compared case-insensitively: registering `Ada@Example.com`
         when `ada@example.com` exists is a 409. Then request a token from `/api/v1/auth/token`.
         """
-        return to_user(await accounts.register(data.email, data.password))
+        user = to_user(await accounts.register(data.email, data.password))
+        return Response(user, status_code=HTTP_201_CREATED, headers={"Location": "/api/v1/auth/me"})
 
     @post(
         "/token",

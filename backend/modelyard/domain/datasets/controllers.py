@@ -12,6 +12,7 @@ from litestar.openapi.spec import Schema as SchemaSpec
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.response import Stream
+from litestar.status_codes import HTTP_201_CREATED
 
 from modelyard.domain.accounts.auth import UserRequest, owner
 from modelyard.domain.datasets.documents import DatasetDocument
@@ -101,7 +102,7 @@ class DatasetController(Controller):
         request: UserRequest,
         datasets: NamedDependency[DatasetService],
         settings: NamedDependency[Settings],
-    ) -> Dataset:
+    ) -> Response[Dataset]:
         """Upload a table as `multipart/form-data`: a `file` part, optional `name` and `description`.
 
         Accepted: CSV and TSV (delimiter `,` `;` tab or `|`, sniffed), Excel `.xlsx` (first
@@ -135,7 +136,11 @@ class DatasetController(Controller):
             document = await datasets.create(owner(request), upload, name, description)
         finally:
             await upload.discard()
-        return to_dataset(document)
+        return Response(
+            to_dataset(document),
+            status_code=HTTP_201_CREATED,
+            headers={"Location": f"/api/v1/datasets/{document.id}"},
+        )
 
     @get(
         "/",

@@ -153,8 +153,11 @@ class TrainingJobController(Controller):
     )
     async def cancel(
         self, request: UserRequest, job_id: FromPath[str], training: NamedDependency[TrainingService]
-    ) -> TrainingJob:
+    ) -> Response[TrainingJob]:
         """Stop a queued or running job. A queued job is `cancelled` at once; a running one
         stops its search at the next candidate or fold (within a second or so) and then reads
         `cancelled` (`cancel_requested` is true meanwhile). A finished job is a 409."""
-        return to_training_job(await training.cancel(owner(request), job_id))
+        job = to_training_job(await training.cancel(owner(request), job_id))
+        return Response(
+            job, status_code=HTTP_202_ACCEPTED, headers={"Location": f"/api/v1/training-jobs/{job.id}"}
+        )
