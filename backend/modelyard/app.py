@@ -48,7 +48,7 @@ Upload a dataset, read its profile and an AI-written analysis, start an AutoML
 training job and call the best model for online or batch predictions.
 
 **Authentication**: register, then exchange email and password for a bearer token at
-`POST /api/v1/auth/token` and send it as `Authorization: Bearer <token>`.
+`POST /api/v1/auth/token` and send it as `Authorization: Bearer {token}`.
 
 **Errors** are RFC 9457 problem details (`application/problem+json`) with a stable
 `type` URI per kind of error.

@@ -247,7 +247,7 @@ def _auth_detail(detail: str) -> str:
     if "expired" in lowered:
         return "The access token has expired; request a new one from /api/v1/auth/token."
     if "no jwt token found" in lowered or ("authorization" in lowered and "header" in lowered):
-        return "This operation needs a bearer token: send `Authorization: Bearer <token>`."
+        return "This operation needs a bearer token: send `Authorization: Bearer {token}`."
     if "invalid" in lowered or "signature" in lowered or "decode" in lowered:
         return "The access token is invalid."
     return detail.strip() or "Missing or invalid credentials."

@@ -36,7 +36,7 @@ _STATUS_KIND = {
 
 _EXAMPLE_DETAIL = {
     "malformed-body": "The request body could not be read: Malformed JSON",
-    "unauthenticated": "This operation needs a bearer token: send `Authorization: Bearer <token>`.",
+    "unauthenticated": "This operation needs a bearer token: send `Authorization: Bearer {token}`.",
     "not-found": "No dataset with id 665f1c2a9b1e8a3d4c5b6a79.",
     "conflict": "An account with this email already exists.",
     "payload-too-large": "The upload is larger than the 200 MB limit.",

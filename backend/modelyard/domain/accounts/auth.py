@@ -123,7 +123,7 @@ def build_token_auth(
         default_token_expiration=timedelta(minutes=expire_minutes),
         openapi_security_scheme_name=SECURITY_SCHEME,
         description="OAuth2 password flow: POST email and password to /api/v1/auth/token, "
-        "then send `Authorization: Bearer <access_token>`.",
+        "then send `Authorization: Bearer {access_token}`.",
     )
 
 

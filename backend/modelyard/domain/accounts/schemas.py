@@ -80,7 +80,7 @@ class AccessToken(Schema):
     access_token: Annotated[
         str,
         msgspec.Meta(
-            description="The JWT to send as `Authorization: Bearer <access_token>`.",
+            description="The JWT to send as `Authorization: Bearer {access_token}`.",
             examples=[
                 "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI2NjVmMWMyYTliMWU4YTNkNGM1YjZhNzkifQ.sig"
             ],
