@@ -29,6 +29,7 @@ import pytest
 import yaml
 
 from tests.integration.training.helpers import churn_frame, to_csv
+from tests.services.jobs import wait_for_job_sync
 from tests.services.openai_server import FakeOpenAI, Reply
 from tests.services.processes import free_port, start_secantus, stop, wait_for_port
 from tests.services.server import start_server
@@ -130,18 +131,12 @@ LLM_ANSWER = {
     "exclude_columns": [{"column": "id", "reason_code": "identifier", "reason": "A row number."}],
     "caveats": ["Based on a profile, not the business meaning."],
 }
-FINAL = ("succeeded", "failed", "cancelled")
 
 
-def poll(http: httpx.Client, url: str, headers: dict[str, str], timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        job: dict[str, Any] = http.get(url, headers=headers).json()
-        if job["status"] in FINAL:
-            assert job["status"] == "succeeded", job
-            return job
-        assert time.monotonic() < deadline, job
-        time.sleep(0.5)
+def poll(http: httpx.Client, url: str, headers: dict[str, str]) -> dict[str, Any]:
+    job = wait_for_job_sync(http, url, headers, timeout=60, interval=0.5)
+    assert job["status"] == "succeeded", job
+    return job
 
 
 def drive_workload(base_url: str, prometheus: str) -> dict[str, str]:
