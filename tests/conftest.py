@@ -32,28 +32,10 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
-# pytest-xdist groups (`just test` runs `--dist loadgroup`): the tests of one group run on one
-# worker, in collection order. A module whose tests share a module-scoped fixture (an app with its
-# process pool, a server) is one group, so the fixture starts once, not once per worker or once per
-# chunk of tests a worker receives; the tests reading the built docs site are one group, so one
-# worker builds it. Everything else is spread test by test. Session fixtures (SecantusDB, moto)
-# start once per worker; every test gets its own database and directories, so workers share nothing.
-MODULE_GROUPS = (
-    "tests/integration/datasets/",
-    "tests/integration/analysis/",
-    "tests/docs/test_quickstart_examples.py",
-)
-DOCS_SITE_MODULES = ("tests/docs/test_site.py", "tests/e2e/test_browser.py")
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        module = item.nodeid.split("::", 1)[0]
-        if module in DOCS_SITE_MODULES:
-            item.add_marker(pytest.mark.xdist_group("docs-site"))
-        elif module.startswith(MODULE_GROUPS):
-            item.add_marker(pytest.mark.xdist_group(module))
+# Under pytest-xdist (`just test`, `--dist loadfile`) each worker is a test session of its own: the
+# session fixtures below (SecantusDB, moto S3) start once per worker, each test gets its own
+# database and directories, so workers share nothing; a module's tests run on one worker, so its
+# module-scoped fixtures (an app with its process pool, a server) start once.
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,9 @@ from tests.services.server import start_server
 
 pytestmark = [
     pytest.mark.e2e,
+    # Alone (`just test` runs it after the parallel run): it waits on a 1 s scrape and rule
+    # evaluation cycle and drives a 5xx ratio over time, which a loaded machine stretches.
+    pytest.mark.serial,
     pytest.mark.skipif(
         shutil.which("prometheus") is None, reason="Debian package `prometheus` not installed"
     ),

@@ -23,8 +23,7 @@ def built_site() -> Path:
     """Build once per test process into a temporary directory of its own and return it.
 
     Never the working tree's site/: each pytest-xdist worker builds into its own directory
-    (named after the worker), removed when the process ends. The tests that read the site
-    share one xdist group (see tests/conftest.py), so one worker builds it.
+    (named after the worker), removed when the process ends.
     """
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     root = Path(tempfile.mkdtemp(prefix=f"modelyard-site-{worker}-"))
