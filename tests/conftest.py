@@ -33,6 +33,12 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
+# Under pytest-xdist (`just test`, `--dist loadfile`) each worker is a test session of its own: the
+# session fixtures below (SecantusDB, moto S3) start once per worker, each test gets its own
+# database and directories, so workers share nothing; a module's tests run on one worker, so its
+# module-scoped fixtures (an app with its process pool, a server) start once.
+
+
 @pytest.fixture(scope="session")
 def mongodb_url() -> Iterator[str]:
     process, url = start_secantus()

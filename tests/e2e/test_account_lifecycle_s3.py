@@ -20,24 +20,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from pymongo import MongoClient
 
 from tests.integration.training.helpers import churn_frame, to_csv
+from tests.services.jobs import wait_for_job_sync
 from tests.services.server import start_server
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "lifecycle-password"
 RECORD = {"age": 33, "city": "lyon", "member": "false", "signup": "2021-07-01"}
-
-
-def _poll(http: httpx.Client, url: str, headers: dict[str, str], timeout: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        response = http.get(url, headers=headers)
-        assert response.status_code == 200, response.text
-        job: dict[str, Any] = response.json()
-        if job["status"] in ("succeeded", "failed", "cancelled"):
-            return job
-        assert time.monotonic() < deadline, job
-        time.sleep(0.3)
 
 
 def _login(http: httpx.Client, email: str) -> dict[str, str]:
@@ -120,7 +109,7 @@ def test_account_lifecycle_over_s3(mongodb_url: str, s3_endpoint: str, tmp_path:
         dataset = upload.json()["id"]
         started = http.post(f"/api/v1/datasets/{dataset}/analyses", headers=alice, json={"target": "target"})
         assert started.status_code == 202, started.text
-        analysis = _poll(http, started.headers["location"], alice)
+        analysis = wait_for_job_sync(http, started.headers["location"], alice)
         assert analysis["status"] == "succeeded", analysis
         assert analysis["provenance"]["provider"] == "heuristic"
         assert analysis["result"]["target_suggestions"]
@@ -131,11 +120,11 @@ def test_account_lifecycle_over_s3(mongodb_url: str, s3_endpoint: str, tmp_path:
             json={"dataset_id": dataset, "target": "target", "time_budget_s": 2},
         )
         assert created.status_code == 202, created.text
-        job = _poll(http, created.headers["location"], alice)
+        job = wait_for_job_sync(http, created.headers["location"], alice)
         assert job["status"] == "succeeded", job
         model = job["model_id"]
         narrated = http.post(f"/api/v1/models/{model}/analyses", headers=alice)
-        assert _poll(http, narrated.headers["location"], alice)["status"] == "succeeded"
+        assert wait_for_job_sync(http, narrated.headers["location"], alice)["status"] == "succeeded"
 
         online = http.post(f"/api/v1/models/{model}/predictions", headers=alice, json={"records": [RECORD]})
         assert online.status_code == 200, online.text
@@ -147,7 +136,7 @@ def test_account_lifecycle_over_s3(mongodb_url: str, s3_endpoint: str, tmp_path:
             files={"file": ("rows.csv", io.BytesIO(to_csv(rows)), "text/csv")},
         )
         assert batch.status_code == 202, batch.text
-        done = _poll(http, batch.headers["location"], alice)
+        done = wait_for_job_sync(http, batch.headers["location"], alice)
         assert done["status"] == "succeeded", done
         result = http.get(done["result_url"], headers=alice)
         assert result.status_code == 200
@@ -162,7 +151,7 @@ def test_account_lifecycle_over_s3(mongodb_url: str, s3_endpoint: str, tmp_path:
         assert bob_upload.status_code == 201, bob_upload.text
         bob_dataset = bob_upload.json()["id"]
         bob_analysis = http.post(f"/api/v1/datasets/{bob_dataset}/analyses", headers=bob)
-        assert _poll(http, bob_analysis.headers["location"], bob)["status"] == "succeeded"
+        assert wait_for_job_sync(http, bob_analysis.headers["location"], bob)["status"] == "succeeded"
         bob_job = http.post(
             "/api/v1/training-jobs",
             headers=bob,
@@ -173,7 +162,7 @@ def test_account_lifecycle_over_s3(mongodb_url: str, s3_endpoint: str, tmp_path:
                 "algorithms": ["linear"],
             },
         )
-        bob_model = _poll(http, bob_job.headers["location"], bob)["model_id"]
+        bob_model = wait_for_job_sync(http, bob_job.headers["location"], bob)["model_id"]
         assert bob_model
 
         # --- /metrics shows the activity: process counters and the database-backed business numbers.

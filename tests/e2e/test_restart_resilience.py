@@ -5,24 +5,15 @@ from __future__ import annotations
 import signal
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.integration.training.helpers import churn_frame, to_csv
+from tests.services.jobs import wait_for_job_sync
 from tests.services.server import start_server
 
 pytestmark = pytest.mark.e2e
-
-FINAL = ("succeeded", "failed", "cancelled")
-
-
-def _job(http: httpx.Client, url: str, headers: dict[str, str]) -> dict[str, Any]:
-    response = http.get(url, headers=headers)
-    assert response.status_code == 200, response.text
-    job: dict[str, Any] = response.json()
-    return job
 
 
 def _children(pid: int) -> list[int]:
@@ -62,10 +53,9 @@ def test_killed_mid_training_the_job_finishes_after_restart(mongodb_url: str, tm
         )
         assert created.status_code == 202, created.text
         job_url = created.headers["location"]
-        deadline = time.monotonic() + 60
-        while _job(http, job_url, headers)["status"] != "running":
-            assert time.monotonic() < deadline, "the job never started"
-            time.sleep(0.2)
+        wait_for_job_sync(
+            http, job_url, headers, timeout=60, interval=0.2, until=lambda job: job["status"] == "running"
+        )
         workers = _children(server.process.pid)
         assert workers, "training should be running in a pool worker"
         server.process.send_signal(signal.SIGKILL)  # no shutdown hooks run: a crash
@@ -84,12 +74,7 @@ def test_killed_mid_training_the_job_finishes_after_restart(mongodb_url: str, tm
         assert token.status_code == 200, "the user was lost"
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
         assert http.get(f"/api/v1/datasets/{dataset_id}", headers=headers).status_code == 200
-        deadline = time.monotonic() + 120
-        job = _job(http, job_url, headers)
-        while job["status"] not in FINAL:
-            assert time.monotonic() < deadline, f"job stuck after restart: {job}"
-            time.sleep(0.5)
-            job = _job(http, job_url, headers)
+        job = wait_for_job_sync(http, job_url, headers, timeout=120, interval=0.5)
         assert job["attempts"] == 2, job  # the interrupted run, then the one that finished
         assert job["status"] == "succeeded", job
         http.close()

@@ -14,7 +14,6 @@ import io
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import httpx
 import pytest
 
 from tests.integration.training.helpers import churn_frame, to_csv
+from tests.services.jobs import wait_for_job_sync
 from tests.services.server import start_server
 
 pytestmark = pytest.mark.e2e
@@ -38,14 +38,9 @@ def _token(http: httpx.Client, email: str, password: str) -> str:
 
 def _done(http: httpx.Client, response: httpx.Response, headers: dict[str, str]) -> dict[str, Any]:
     assert response.status_code == 202, response.text
-    deadline = time.monotonic() + 120
-    while True:
-        job: dict[str, Any] = http.get(response.headers["location"], headers=headers).json()
-        if job["status"] in ("succeeded", "failed", "cancelled"):
-            assert job["status"] == "succeeded", job
-            return job
-        assert time.monotonic() < deadline, job
-        time.sleep(0.3)
+    job = wait_for_job_sync(http, response.headers["location"], headers, timeout=120)
+    assert job["status"] == "succeeded", job
+    return job
 
 
 def _seed(http: httpx.Client, headers: dict[str, str]) -> dict[str, str]:

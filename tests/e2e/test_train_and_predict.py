@@ -4,27 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.integration.training.helpers import churn_frame, to_csv
+from tests.services.jobs import wait_for_job_sync
 from tests.services.server import start_server
 
 pytestmark = pytest.mark.e2e
-
-
-def _poll(http: httpx.Client, url: str, headers: dict[str, str], timeout: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        job: dict[str, Any] = http.get(url, headers=headers).json()
-        if job["status"] in ("succeeded", "failed", "cancelled"):
-            return job
-        assert time.monotonic() < deadline, job
-        time.sleep(0.3)
 
 
 def test_upload_train_predict_batch_download(mongodb_url: str, tmp_path: Path) -> None:
@@ -51,7 +40,7 @@ def test_upload_train_predict_batch_download(mongodb_url: str, tmp_path: Path) -
             json={"dataset_id": upload.json()["id"], "target": "target", "time_budget_s": 2},
         )
         assert created.status_code == 202, created.text
-        job = _poll(http, created.headers["location"], headers)
+        job = wait_for_job_sync(http, created.headers["location"], headers)
         assert job["status"] == "succeeded", job
 
         record = {"age": 33, "city": "lyon", "member": "false", "signup": "2021-07-01"}
@@ -68,7 +57,7 @@ def test_upload_train_predict_batch_download(mongodb_url: str, tmp_path: Path) -
             files={"file": ("rows.csv", io.BytesIO(to_csv(rows)), "text/csv")},
         )
         assert batch.status_code == 202, batch.text
-        done = _poll(http, batch.headers["location"], headers)
+        done = wait_for_job_sync(http, batch.headers["location"], headers)
         assert done["status"] == "succeeded", done
         result = http.get(done["result_url"], headers=headers)
         assert result.status_code == 200

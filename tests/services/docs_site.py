@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -17,8 +20,15 @@ class DocsBuildError(AssertionError):
 
 @lru_cache(maxsize=1)
 def built_site() -> Path:
-    """Build into a temporary directory (never the working tree's site/) and return it."""
-    out = Path(tempfile.mkdtemp(prefix="modelyard-site-")) / "site"
+    """Build once per test process into a temporary directory of its own and return it.
+
+    Never the working tree's site/: each pytest-xdist worker builds into its own directory
+    (named after the worker), removed when the process ends.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    root = Path(tempfile.mkdtemp(prefix=f"modelyard-site-{worker}-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    out = root / "site"
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
         cwd=REPO,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+import random
+import re
 import socket
 import subprocess
 import sys
@@ -12,10 +15,34 @@ from pathlib import Path
 VENV_BIN = Path(sys.executable).parent
 
 
+# Under pytest-xdist each worker hands out ports from a block of its own, below the kernel's
+# ephemeral range (32768+): a port chosen here is free until its service binds it, and in that
+# window no other worker (nor an outgoing connection) can be given the same one.
+_BLOCK_BASE, _BLOCK_SIZE, _BLOCKS = 20_000, 1_000, 12
+_handed_out = itertools.count(random.randrange(_BLOCK_SIZE))
+
+
+def _worker_index() -> int | None:
+    match = re.fullmatch(r"gw(\d+)", os.environ.get("PYTEST_XDIST_WORKER", ""))
+    return int(match[1]) % _BLOCKS if match else None
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port on 127.0.0.1 nothing listens on (its own block per xdist worker, see above)."""
+    worker = _worker_index()
+    if worker is None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+    for _ in range(_BLOCK_SIZE):
+        port = _BLOCK_BASE + worker * _BLOCK_SIZE + next(_handed_out) % _BLOCK_SIZE
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # in use (or lingering): the next one
+            return port
+    raise RuntimeError(f"no free port in worker {worker}'s block")
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:

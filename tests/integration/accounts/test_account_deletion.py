@@ -16,7 +16,8 @@ from litestar import Litestar
 from modelyard.domain.models.services import ModelService
 from modelyard.lifespan import app_state
 from tests.conftest import register_and_login
-from tests.integration.training.helpers import churn_frame, to_csv, train, upload_csv, wait_for
+from tests.integration.training.helpers import churn_frame, to_csv, train, upload_csv
+from tests.services.jobs import wait_for_earlier_jobs, wait_for_job
 
 pytestmark = pytest.mark.integration
 
@@ -40,13 +41,11 @@ async def stored_keys(app: Litestar) -> list[str]:
     return list(await app_state(app).store.list(""))
 
 
-async def until_jobs_idle(app: Litestar, timeout: float = 60.0) -> None:
-    """Wait until this process runs no job, so nothing a job might still write is missed."""
-    runner = app_state(app).runner
-    deadline = time.monotonic() + timeout
-    while runner._active:
-        assert time.monotonic() < deadline, "jobs still running"
-        await asyncio.sleep(0.1)
+@pytest.fixture
+def settings(settings: Any) -> Any:
+    """One job at a time, so `wait_for_earlier_jobs` can tell when a job cut off by a deletion ended."""
+    settings.jobs = settings.jobs.model_copy(update={"concurrent_jobs": 1})
+    return settings
 
 
 async def user_id(client: httpx.AsyncClient, headers: dict[str, str]) -> str:
@@ -65,12 +64,12 @@ async def test_deleting_an_account_removes_everything_it_owns_and_nothing_else(
     dataset = await upload_csv(client, alice, to_csv(churn_frame()))
     analysis = await client.post(f"/api/v1/datasets/{dataset}/analyses", headers=alice)
     assert analysis.status_code == 202, analysis.text
-    assert (await wait_for(client, alice, analysis.headers["location"]))["status"] == "succeeded"
+    assert (await wait_for_job(client, analysis.headers["location"], alice))["status"] == "succeeded"
     job = await train(client, alice, dataset, time_budget_s=1, algorithms=["linear"])
     assert job["status"] == "succeeded", job
     model = job["model_id"]
     narrative = await client.post(f"/api/v1/models/{model}/analyses", headers=alice)
-    assert (await wait_for(client, alice, narrative.headers["location"]))["status"] == "succeeded"
+    assert (await wait_for_job(client, narrative.headers["location"], alice))["status"] == "succeeded"
     online = await client.post(
         f"/api/v1/models/{model}/predictions", headers=alice, json={"records": [RECORD]}
     )
@@ -81,11 +80,11 @@ async def test_deleting_an_account_removes_everything_it_owns_and_nothing_else(
         headers=alice,
         files={"file": ("rows.csv", io.BytesIO(rows), "text/csv")},
     )
-    assert (await wait_for(client, alice, batch.headers["location"]))["status"] == "succeeded"
+    assert (await wait_for_job(client, batch.headers["location"], alice))["status"] == "succeeded"
     # Bob has a dataset, an analysis and a model of his own.
     bob_dataset = await upload_csv(client, bob, to_csv(churn_frame(seed=5)))
     bob_analysis = await client.post(f"/api/v1/datasets/{bob_dataset}/analyses", headers=bob)
-    assert (await wait_for(client, bob, bob_analysis.headers["location"]))["status"] == "succeeded"
+    assert (await wait_for_job(client, bob_analysis.headers["location"], bob))["status"] == "succeeded"
     bob_model = (await train(client, bob, bob_dataset, time_budget_s=1, algorithms=["linear"]))["model_id"]
     bob_documents = await leftovers(app, bob_id)
     bob_keys = [k for k in await stored_keys(app) if bob_dataset in k or bob_model in k]
@@ -97,7 +96,7 @@ async def test_deleting_an_account_removes_everything_it_owns_and_nothing_else(
         headers=alice,
         json={"dataset_id": dataset, "target": "target", "time_budget_s": 120},
     )
-    await wait_for(client, alice, running.headers["location"], until=lambda j: j["status"] == "running")
+    await wait_for_job(client, running.headers["location"], alice, until=lambda j: j["status"] == "running")
 
     alice_ids = [dataset, model, batch.json()["id"]]
     assert [k for k in await stored_keys(app) if any(i in k for i in alice_ids)]
@@ -111,7 +110,7 @@ async def test_deleting_an_account_removes_everything_it_owns_and_nothing_else(
     relogin = await client.post("/api/v1/auth/token", data={"username": email, "password": "a-long-password"})
     assert relogin.status_code == 401
 
-    await until_jobs_idle(app)  # the running training stopped without leaving a model behind
+    await wait_for_earlier_jobs(client)  # the running training stopped without leaving a model behind
     assert await leftovers(app, alice_id) == {}
     assert [k for k in await stored_keys(app) if any(i in k for i in alice_ids)] == []
     assert [k for k in await stored_keys(app) if k.startswith("models/")] == [
@@ -199,7 +198,7 @@ async def test_a_training_finishing_during_the_deletion_keeps_no_model(
     while not deletions:
         assert time.monotonic() < deadline, "training never reached the point of recording its model"
         await asyncio.sleep(0.2)
-    await until_jobs_idle(app)
+    await wait_for_earlier_jobs(client)
     assert deletions == [204]
     assert await leftovers(app, owner) == {}
     assert await stored_keys(app) == []

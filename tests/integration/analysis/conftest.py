@@ -6,7 +6,6 @@ app's analyst the way a restart with other settings would.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -21,9 +20,8 @@ from modelyard.domain.analysis.services import build_analyst
 from modelyard.lifespan import app_state
 from modelyard.settings import AnalysisSettings, JobSettings
 from tests.conftest import make_settings, register_and_login, running
+from tests.services.jobs import wait_for_job
 from tests.services.openai_server import FakeOpenAI
-
-FINAL = ("succeeded", "failed", "cancelled")
 
 
 def customers_csv(rows: int = 120) -> bytes:
@@ -82,21 +80,10 @@ class AnalysisEnv:
     async def start(self, headers: dict[str, str], dataset_id: str, **body: Any) -> httpx.Response:
         return await self.client.post(f"/api/v1/datasets/{dataset_id}/analyses", headers=headers, json=body)
 
-    async def wait(self, headers: dict[str, str], location: str, timeout: float = 60.0) -> dict[str, Any]:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            response = await self.client.get(location, headers=headers)
-            assert response.status_code == 200, response.text
-            body: dict[str, Any] = response.json()
-            if body["status"] in FINAL:
-                return body
-            assert asyncio.get_running_loop().time() < deadline, f"analysis still {body['status']}"
-            await asyncio.sleep(0.05)
-
     async def analyse(self, headers: dict[str, str], dataset_id: str, **body: Any) -> dict[str, Any]:
         response = await self.start(headers, dataset_id, **body)
         assert response.status_code == 202, response.text
-        return await self.wait(headers, response.headers["location"])
+        return await wait_for_job(self.client, response.headers["location"], headers, timeout=60)
 
 
 @pytest.fixture(scope="module")

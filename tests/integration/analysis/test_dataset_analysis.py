@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.analysis.conftest import AnalysisEnv
+from tests.services.jobs import wait_for_job
 
 pytestmark = pytest.mark.integration
 PROBLEM = "application/problem+json"
@@ -19,7 +20,7 @@ async def test_heuristic_analysis_end_to_end(env: AnalysisEnv) -> None:
     assert response.headers["location"] == f"/api/v1/analyses/{queued['id']}"
     assert queued["status"] in ("queued", "running") and queued["kind"] == "dataset"
 
-    done = await env.wait(headers, response.headers["location"])
+    done = await wait_for_job(env.client, response.headers["location"], headers, timeout=60)
     assert done["status"] == "succeeded", done
     assert done["progress"] == 1.0 and done["error"] is None and done["narrative"] is None
     result = done["result"]
@@ -98,7 +99,7 @@ async def test_concurrency_limit(env: AnalysisEnv) -> None:
     if second.status_code == 202:  # the first finished in between: nothing to assert about limits
         pytest.skip("first analysis finished before the second request")
     assert second.status_code == 429 and "at once" in second.json()["detail"]
-    await env.wait(headers, first.headers["location"])
+    await wait_for_job(env.client, first.headers["location"], headers, timeout=60)
     assert (await env.start(headers, dataset_id)).status_code == 202
 
 

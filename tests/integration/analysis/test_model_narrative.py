@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.integration.analysis.conftest import AnalysisEnv
+from tests.services.jobs import wait_for_job
 from tests.services.openai_server import Reply
 
 pytestmark = pytest.mark.integration
@@ -26,7 +27,7 @@ async def trained_model(env: AnalysisEnv, headers: dict[str, str]) -> str:
         },
     )
     assert response.status_code == 202, response.text
-    job = await env.wait(headers, response.headers["location"], timeout=120)
+    job = await wait_for_job(env.client, response.headers["location"], headers, timeout=120)
     assert job["status"] == "succeeded", job
     return str(job["model_id"])
 
@@ -34,7 +35,7 @@ async def trained_model(env: AnalysisEnv, headers: dict[str, str]) -> str:
 async def narrate(env: AnalysisEnv, headers: dict[str, str], model_id: str) -> dict[str, Any]:
     response = await env.client.post(f"/api/v1/models/{model_id}/analyses", headers=headers)
     assert response.status_code == 202, response.text
-    return await env.wait(headers, response.headers["location"])
+    return await wait_for_job(env.client, response.headers["location"], headers, timeout=60)
 
 
 async def test_model_narrative_with_both_providers(env: AnalysisEnv) -> None:

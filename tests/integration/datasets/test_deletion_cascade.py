@@ -12,7 +12,8 @@ from litestar import Litestar
 
 from modelyard.domain.models.services import ModelService
 from modelyard.lifespan import app_state
-from tests.integration.training.helpers import churn_frame, to_csv, train, upload_csv, wait_for
+from tests.integration.training.helpers import churn_frame, to_csv, train, upload_csv
+from tests.services.jobs import wait_for_job
 
 pytestmark = pytest.mark.integration
 
@@ -25,24 +26,24 @@ async def test_deleting_a_dataset_removes_its_analyses_and_cancels_its_training(
     headers = auth_headers
     dataset = await upload_csv(client, headers, to_csv(churn_frame()))
     analysis = await client.post(f"/api/v1/datasets/{dataset}/analyses", headers=headers)
-    assert (await wait_for(client, headers, analysis.headers["location"]))["status"] == "succeeded"
+    assert (await wait_for_job(client, analysis.headers["location"], headers))["status"] == "succeeded"
     finished = await train(client, headers, dataset, time_budget_s=1, algorithms=["linear"])
     model = finished["model_id"]
     narrative = await client.post(f"/api/v1/models/{model}/analyses", headers=headers)
-    assert (await wait_for(client, headers, narrative.headers["location"]))["status"] == "succeeded"
+    assert (await wait_for_job(client, narrative.headers["location"], headers))["status"] == "succeeded"
     running = await client.post(
         "/api/v1/training-jobs",
         headers=headers,
         json={"dataset_id": dataset, "target": "target", "time_budget_s": 120},
     )
-    await wait_for(client, headers, running.headers["location"], until=lambda j: j["status"] == "running")
+    await wait_for_job(client, running.headers["location"], headers, until=lambda j: j["status"] == "running")
 
     deleted = await client.delete(f"/api/v1/datasets/{dataset}", headers=headers)
     assert deleted.status_code == 204
 
     assert (await client.get(f"/api/v1/datasets/{dataset}", headers=headers)).status_code == 404
     assert (await client.get(analysis.headers["location"], headers=headers)).status_code == 404
-    stopped = await wait_for(client, headers, running.headers["location"], timeout=30)
+    stopped = await wait_for_job(client, running.headers["location"], headers, timeout=30)
     assert stopped["status"] == "cancelled" and stopped["model_id"] is None
     assert [k for k in await app_state(app).store.list("") if dataset in k] == []
 
@@ -81,7 +82,7 @@ async def test_a_training_finishing_while_its_dataset_is_deleted_keeps_no_model(
         headers=headers,
         json={"dataset_id": dataset, "target": "target", "time_budget_s": 1, "algorithms": ["linear"]},
     )
-    job = await wait_for(client, headers, created.headers["location"])
+    job = await wait_for_job(client, created.headers["location"], headers)
     assert deletions == [204]
     assert job["status"] == "cancelled" and job["model_id"] is None
     assert (await client.get("/api/v1/models", headers=headers)).json()["total"] == 0

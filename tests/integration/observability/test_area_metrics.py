@@ -17,7 +17,8 @@ from modelyard.lifespan import app_state
 from modelyard.observability.metrics import REGISTRY
 from tests.conftest import register_and_login
 from tests.integration.observability.test_http_metrics import scrape, value
-from tests.integration.training.helpers import churn_frame, to_csv, train, upload_csv, wait_for
+from tests.integration.training.helpers import churn_frame, to_csv, train, upload_csv
+from tests.services.jobs import wait_for_job
 
 pytestmark = pytest.mark.integration
 
@@ -81,7 +82,7 @@ async def test_every_area_moves_its_metrics(app: Litestar, client: httpx.AsyncCl
         files={"file": ("rows.csv", io.BytesIO(rows), "text/csv")},
     )
     assert started.status_code == 202, started.text
-    done = await wait_for(client, headers, started.headers["location"])
+    done = await wait_for_job(client, started.headers["location"], headers)
     assert done["status"] == "succeeded", done
     assert sample("modelyard_predictions_total", **batch) == batch_before + 30
 
@@ -90,7 +91,7 @@ async def test_every_area_moves_its_metrics(app: Litestar, client: httpx.AsyncCl
     llm_before = sample("modelyard_llm_requests_total", **provenance)
     started = await client.post(f"/api/v1/datasets/{dataset_id}/analyses", headers=headers, json={})
     assert started.status_code == 202, started.text
-    analysis = await wait_for(client, headers, started.headers["location"])
+    analysis = await wait_for_job(client, started.headers["location"], headers)
     assert analysis["status"] == "succeeded", analysis
     assert (analysis["provenance"]["provider"], analysis["provenance"]["model"]) == ("heuristic", "rules")
     assert sample("modelyard_llm_requests_total", **provenance) == llm_before + 1

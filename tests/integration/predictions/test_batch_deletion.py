@@ -14,7 +14,8 @@ from litestar import Litestar
 
 from modelyard.lifespan import app_state
 from tests.conftest import register_and_login
-from tests.integration.training.helpers import churn_frame, to_csv, train, upload_csv, wait_for
+from tests.integration.training.helpers import churn_frame, to_csv, train, upload_csv
+from tests.services.jobs import wait_for_earlier_jobs, wait_for_job
 
 pytestmark = pytest.mark.integration
 
@@ -39,11 +40,11 @@ async def trained_model(client: httpx.AsyncClient, headers: dict[str, str]) -> t
     return dataset, str(job["model_id"])
 
 
-async def until_jobs_idle(app: Litestar, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while app_state(app).runner._active:
-        assert time.monotonic() < deadline, "jobs still running"
-        await asyncio.sleep(0.1)
+@pytest.fixture
+def settings(settings: Any) -> Any:
+    """One job at a time, so `wait_for_earlier_jobs` can tell when a job cut off by a deletion ended."""
+    settings.jobs = settings.jobs.model_copy(update={"concurrent_jobs": 1})
+    return settings
 
 
 async def test_delete_a_batch_prediction(
@@ -54,7 +55,7 @@ async def test_delete_a_batch_prediction(
     kept = await start_batch(client, headers, model)
     gone = await start_batch(client, headers, model)
     for response in (kept, gone):
-        assert (await wait_for(client, headers, response.headers["location"]))["status"] == "succeeded"
+        assert (await wait_for_job(client, response.headers["location"], headers))["status"] == "succeeded"
     store = app_state(app).store
     gone_id = gone.json()["id"]
     assert sorted(await store.list(f"batch-predictions/{gone_id}/")) == [
@@ -105,7 +106,7 @@ async def test_a_batch_finishing_during_its_deletion_leaves_no_result(
     while not deletions:
         assert time.monotonic() < deadline, "the batch never wrote its result"
         await asyncio.sleep(0.1)
-    await until_jobs_idle(app)
+    await wait_for_earlier_jobs(client)
     assert deletions == [204]
     assert (await client.get(batch.headers["location"], headers=headers)).status_code == 404
     assert await store.list("batch-predictions/") == []
@@ -117,11 +118,11 @@ async def test_deleting_a_model_removes_its_batch_predictions_and_narratives(
     headers = auth_headers
     dataset, model = await trained_model(client, headers)
     batch = await start_batch(client, headers, model)
-    assert (await wait_for(client, headers, batch.headers["location"]))["status"] == "succeeded"
+    assert (await wait_for_job(client, batch.headers["location"], headers))["status"] == "succeeded"
     narrative = await client.post(f"/api/v1/models/{model}/analyses", headers=headers)
-    assert (await wait_for(client, headers, narrative.headers["location"]))["status"] == "succeeded"
+    assert (await wait_for_job(client, narrative.headers["location"], headers))["status"] == "succeeded"
     analysis = await client.post(f"/api/v1/datasets/{dataset}/analyses", headers=headers)
-    assert (await wait_for(client, headers, analysis.headers["location"]))["status"] == "succeeded"
+    assert (await wait_for_job(client, analysis.headers["location"], headers))["status"] == "succeeded"
     store = app_state(app).store
     assert await store.list(f"batch-predictions/{batch.json()['id']}/")
 

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from tests.conftest import register_and_login
-from tests.integration.training.helpers import churn_frame, to_csv, train, upload_csv, wait_for
+from tests.integration.training.helpers import churn_frame, to_csv, train, upload_csv
+from tests.services.jobs import wait_for_job
 
 pytestmark = pytest.mark.integration
 
@@ -79,7 +80,7 @@ async def test_online_and_batch_classification(
     assert created.json()["input_rows"] == 250
     early = await client.get(f"/api/v1/batch-predictions/{created.json()['id']}/result", headers=auth_headers)
     assert early.status_code in (200, 409)
-    done = await wait_for(client, auth_headers, created.headers["location"])
+    done = await wait_for_job(client, created.headers["location"], auth_headers)
     assert done["status"] == "succeeded" and done["rows_scored"] == 250, done
     result = await client.get(done["result_url"], headers=auth_headers)
     assert result.status_code == 200 and result.headers["content-type"].startswith("text/csv")

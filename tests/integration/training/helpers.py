@@ -1,15 +1,15 @@
-"""Helpers for training, model and prediction tests: upload a CSV, train, wait for a job."""
+"""Helpers for training, model and prediction tests: upload a CSV, train and wait (tests.services.jobs)."""
 
 from __future__ import annotations
 
-import asyncio
 import io
-import time
 from typing import Any
 
 import httpx
 import numpy as np
 import pandas as pd
+
+from tests.services.jobs import wait_for_job
 
 
 def churn_frame(n: int = 160, seed: int = 0, problem: str = "binary") -> pd.DataFrame:
@@ -48,23 +48,6 @@ async def upload_csv(
     return str(response.json()["id"])
 
 
-async def wait_for(
-    client: httpx.AsyncClient, headers: dict[str, str], url: str, *, timeout: float = 90.0, until: Any = None
-) -> dict[str, Any]:
-    """Poll a job until it is final (or `until(job)` is true)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        response = await client.get(url, headers=headers)
-        assert response.status_code == 200, response.text
-        job: dict[str, Any] = response.json()
-        if (until is not None and until(job)) or (
-            until is None and job["status"] in ("succeeded", "failed", "cancelled")
-        ):
-            return job
-        assert time.monotonic() < deadline, f"job not done in {timeout} s: {job}"
-        await asyncio.sleep(0.2)
-
-
 async def train(
     client: httpx.AsyncClient, headers: dict[str, str], dataset_id: str, **options: Any
 ) -> dict[str, Any]:
@@ -72,4 +55,4 @@ async def train(
     response = await client.post("/api/v1/training-jobs", headers=headers, json=body)
     assert response.status_code == 202, response.text
     assert response.headers["location"] == f"/api/v1/training-jobs/{response.json()['id']}"
-    return await wait_for(client, headers, response.headers["location"])
+    return await wait_for_job(client, response.headers["location"], headers)

@@ -9,7 +9,8 @@ from litestar import Litestar
 
 from modelyard.lifespan import app_state
 from tests.conftest import register_and_login
-from tests.integration.training.helpers import churn_frame, to_csv, train, upload_csv, wait_for
+from tests.integration.training.helpers import churn_frame, to_csv, train, upload_csv
+from tests.services.jobs import wait_for_job
 
 pytestmark = pytest.mark.integration
 
@@ -24,13 +25,13 @@ async def test_a_training_job_is_deleted_once_finished_and_its_model_stays(
         json={"dataset_id": dataset_id, "target": "target", "time_budget_s": 120},
     )
     url = created.headers["location"]
-    await wait_for(client, auth_headers, url, until=lambda job: job["status"] == "running")
+    await wait_for_job(client, url, auth_headers, until=lambda job: job["status"] == "running")
     running = await client.delete(url, headers=auth_headers)
     assert running.status_code == 409, running.text
     job_id = url.rsplit("/", 1)[1]
     assert f"cancel it first (POST /api/v1/training-jobs/{job_id}/cancel)" in running.json()["detail"]
     assert (await client.post(url + "/cancel", headers=auth_headers)).status_code == 202
-    assert (await wait_for(client, auth_headers, url, timeout=30))["status"] == "cancelled"
+    assert (await wait_for_job(client, url, auth_headers, timeout=30))["status"] == "cancelled"
 
     other = await register_and_login(client)
     assert (await client.delete(url, headers=other)).status_code == 404  # another user's job
@@ -52,7 +53,7 @@ async def test_an_analysis_is_deleted_once_finished_and_refused_while_running(
     dataset_id = await upload_csv(client, auth_headers, to_csv(churn_frame()))
     created = await client.post(f"/api/v1/datasets/{dataset_id}/analyses", headers=auth_headers)
     url = created.headers["location"]
-    assert (await wait_for(client, auth_headers, url))["status"] == "succeeded"
+    assert (await wait_for_job(client, url, auth_headers))["status"] == "succeeded"
     analysis_id = url.rsplit("/", 1)[1]
 
     # The same analysis seen while a worker still holds it (a state a fast analysis leaves quickly).

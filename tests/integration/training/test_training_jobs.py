@@ -6,7 +6,8 @@ import httpx
 import pytest
 
 from modelyard.lifespan import app_state
-from tests.integration.training.helpers import churn_frame, to_csv, train, upload_csv, wait_for
+from tests.integration.training.helpers import churn_frame, to_csv, train, upload_csv
+from tests.services.jobs import wait_for_job
 
 pytestmark = pytest.mark.integration
 
@@ -80,12 +81,12 @@ async def test_cancel_stops_a_running_job(client: httpx.AsyncClient, auth_header
     body = {"dataset_id": dataset_id, "target": "target", "time_budget_s": 120}
     created = await client.post("/api/v1/training-jobs", headers=auth_headers, json=body)
     url = created.headers["location"]
-    await wait_for(
-        client, auth_headers, url, until=lambda job: job["status"] == "running" and job["candidates"]
+    await wait_for_job(
+        client, url, auth_headers, until=lambda job: job["status"] == "running" and job["candidates"]
     )
     response = await client.post(url + "/cancel", headers=auth_headers)
     assert response.status_code == 202 and response.json()["cancel_requested"] is True
-    job = await wait_for(client, auth_headers, url, timeout=30)
+    job = await wait_for_job(client, url, auth_headers, timeout=30)
     assert job["status"] == "cancelled" and job["model_id"] is None
     again = await client.post(url + "/cancel", headers=auth_headers)
     assert again.status_code == 409
@@ -109,7 +110,7 @@ async def test_jobs_left_running_by_a_dead_process_are_requeued_or_failed(
     )
     template = await TrainingJobDocument.get(created.json()["id"])
     assert template is not None
-    await wait_for(client, auth_headers, created.headers["location"])
+    await wait_for_job(client, created.headers["location"], auth_headers)
     # Two jobs a crashed server left `running`: its lease ran out long ago.
     stale = {
         "status": "running",
@@ -124,8 +125,8 @@ async def test_jobs_left_running_by_a_dead_process_are_requeued_or_failed(
     await exhausted.insert()
     await app_state(app).runner.recover()  # what a restart does first
 
-    failed = await wait_for(client, auth_headers, f"/api/v1/training-jobs/{exhausted.id}")
+    failed = await wait_for_job(client, f"/api/v1/training-jobs/{exhausted.id}", auth_headers)
     assert failed["status"] == "failed" and "interrupted 3 times" in failed["error"]["detail"]
     assert failed["error"]["status"] == 500
-    done = await wait_for(client, auth_headers, f"/api/v1/training-jobs/{retry.id}")
+    done = await wait_for_job(client, f"/api/v1/training-jobs/{retry.id}", auth_headers)
     assert done["status"] == "succeeded" and done["attempts"] == 2 and done["model_id"]

@@ -12,6 +12,9 @@ from modelyard.ml.features import TrainingDataError
 from tests.unit.training.data import mixed_frame
 
 
+# Alone (serial): a 1 s budget must fit at least one cross-validated configuration, which a
+# CPU shared with other test workers does not guarantee.
+@pytest.mark.serial
 @pytest.mark.parametrize(
     ("problem", "metric", "expected"),
     [
