@@ -167,9 +167,11 @@ def test_account_lifecycle_over_s3(mongodb_url: str, s3_endpoint: str, tmp_path:
 
         # --- /metrics shows the activity: process counters and the database-backed business numbers.
         def settled(text: str) -> bool:
+            # Usage counters reach the database on a flush, a moment after the model record.
             return (
                 _metric(text, "modelyard_predictions_made_total") >= 51
                 and _metric(text, "modelyard_models") == 2
+                and _metric(text, "modelyard_models_trained_total", problem_type="binary") >= 2
             )
 
         metrics = _metrics_until(http, settled)
