@@ -38,6 +38,7 @@ from modelyard.domain.training.services import TrainingService
 from modelyard.lib.background import in_background
 from modelyard.lib.db import connect_database, ping_database
 from modelyard.lib.health import Probe
+from modelyard.lib.idempotency import IdempotencyRecord
 from modelyard.lib.jobs import JobRunner
 from modelyard.lib.storage import ObjectStore, create_object_store
 from modelyard.lib.tally import UsageTally
@@ -48,7 +49,7 @@ from modelyard.workflows.business_metrics import BusinessMetrics, MetricSources
 from modelyard.workflows.usage import UsageFlusher
 
 DOCUMENTS = [UserDocument, DatasetDocument, AnalysisJobDocument]
-DOCUMENTS += [TrainingJobDocument, ModelDocument, BatchPredictionJobDocument]
+DOCUMENTS += [TrainingJobDocument, ModelDocument, BatchPredictionJobDocument, IdempotencyRecord]
 WORKER_MODULES = (
     # What the process pool runs: profiling, training, batch scoring, analysis signals.
     "modelyard.domain.datasets.profiling",

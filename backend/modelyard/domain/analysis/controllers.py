@@ -29,6 +29,7 @@ from modelyard.domain.analysis.schemas import (
 )
 from modelyard.domain.analysis.services import AnalysisService
 from modelyard.lib.errors import Problem
+from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
 from modelyard.lib.openapi import AUTHENTICATED, ExactExample, problem_responses
 from modelyard.lib.pagination import Limit, Offset
 
@@ -169,6 +170,7 @@ class DatasetAnalysesController(Controller):
         dataset_id: FromPath[DatasetIdParam],
         analyses: NamedDependency[AnalysisService],
         data: JSONBody[AnalysisCreate | None] = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[Analysis]:
         """Start a plain-language analysis of the dataset: a job, answered 202 with a `Location` header.
 
@@ -182,8 +184,14 @@ class DatasetAnalysesController(Controller):
         Each user may have a few analyses running at once and start a bounded number per hour;
         beyond that the answer is 429 with `Retry-After`.
         """
-        job = await analyses.start_dataset_analysis(owner(request), dataset_id, data.target if data else None)
-        return accepted(job)
+        target = data.target if data else None
+
+        async def start() -> Response[Analysis]:
+            return accepted(await analyses.start_dataset_analysis(owner(request), dataset_id, target))
+
+        return await respond_once(
+            owner(request), idempotency_key, request.url.path, fingerprint(target or ""), start
+        )
 
     @get(
         "/",
@@ -220,6 +228,7 @@ class ModelAnalysesController(Controller):
         request: UserRequest,
         model_id: FromPath[ModelIdParam],
         analyses: NamedDependency[AnalysisService],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[Analysis]:
         """Start a plain-language narrative of a trained model: a job, answered 202 with `Location`.
 
@@ -228,7 +237,11 @@ class ModelAnalysesController(Controller):
         features that drive it, where it is weak (confused classes, biased or uneven errors) and
         what to try next. Same provider, provenance and limits as dataset analyses.
         """
-        return accepted(await analyses.start_model_analysis(owner(request), model_id))
+
+        async def start() -> Response[Analysis]:
+            return accepted(await analyses.start_model_analysis(owner(request), model_id))
+
+        return await respond_once(owner(request), idempotency_key, request.url.path, fingerprint(""), start)
 
     @get(
         "/",

@@ -27,6 +27,7 @@ from modelyard.domain.datasets.schemas import (
 )
 from modelyard.domain.datasets.services import DatasetService
 from modelyard.lib.errors import FieldError, ValidationFailedError
+from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
 from modelyard.lib.openapi import AUTHENTICATED, multipart_upload, problem_responses
 from modelyard.lib.pagination import Limit, Offset
 from modelyard.lib.uploads import receive_upload
@@ -102,6 +103,7 @@ class DatasetController(Controller):
         request: UserRequest,
         datasets: NamedDependency[DatasetService],
         settings: NamedDependency[Settings],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[Dataset]:
         """Upload a table as `multipart/form-data`: a `file` part, optional `name` and `description`.
 
@@ -133,14 +135,19 @@ class DatasetController(Controller):
         try:
             name = _text_field(upload.fields, "name", NAME_MAX)
             description = _text_field(upload.fields, "description", DESCRIPTION_MAX)
-            document = await datasets.create(owner(request), upload, name, description)
+
+            async def store() -> Response[Dataset]:
+                document = await datasets.create(owner(request), upload, name, description)
+                return Response(
+                    to_dataset(document),
+                    status_code=HTTP_201_CREATED,
+                    headers={"Location": f"/api/v1/datasets/{document.id}"},
+                )
+
+            body = fingerprint(upload.sha256, upload.filename or "", name or "", description or "")
+            return await respond_once(owner(request), idempotency_key, request.url.path, body, store)
         finally:
             await upload.discard()
-        return Response(
-            to_dataset(document),
-            status_code=HTTP_201_CREATED,
-            headers={"Location": f"/api/v1/datasets/{document.id}"},
-        )
 
     @get(
         "/",
