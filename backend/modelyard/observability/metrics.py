@@ -12,6 +12,7 @@ metric objects directly, so label values stay bounded and names stay in one plac
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics import MetricWrapperBase
@@ -19,10 +20,13 @@ from prometheus_client.metrics import MetricWrapperBase
 from modelyard import __version__
 from modelyard.lib.schema import PROBLEM_TYPES
 from modelyard.observability.definitions import (
+    HTTP_METHODS,
     LLM_OUTCOMES,
+    LLM_TOKEN_KINDS,
     METRICS,
     PREDICTION_KINDS,
     SPECS,
+    STATUS_CLASSES,
     TRAINING_OUTCOMES,
     UNMATCHED_ROUTE,
     MetricSpec,
@@ -52,6 +56,7 @@ def _build(spec: MetricSpec) -> MetricWrapperBase:
 _OBJECTS = {spec.name: _build(spec) for spec in METRICS if spec.source == "process"}
 
 HTTP_REQUESTS: Counter = _OBJECTS["modelyard_http_requests_total"]  # type: ignore[assignment]
+HTTP_RESPONSES: Counter = _OBJECTS["modelyard_http_responses_total"]  # type: ignore[assignment]
 HTTP_DURATION: Histogram = _OBJECTS["modelyard_http_request_duration_seconds"]  # type: ignore[assignment]
 HTTP_IN_PROGRESS: Gauge = _OBJECTS["modelyard_http_requests_in_progress"]  # type: ignore[assignment]
 TRAINING_DURATION: Histogram = _OBJECTS["modelyard_training_duration_seconds"]  # type: ignore[assignment]
@@ -76,6 +81,51 @@ def _bounded(value: str, allowed: tuple[str, ...]) -> str:
 def _label(value: str | None, limit: int = 64) -> str:
     """A free-form but operator-controlled label value (algorithm, LLM model): trimmed, never empty."""
     return (value or "unknown")[:limit]
+
+
+def status_class(status: int) -> str:
+    """`2xx`..`5xx` (the pre-created values), `other` for anything outside 200-599."""
+    return f"{status // 100}xx" if 200 <= status < 600 else "other"
+
+
+def precreate_series(
+    *,
+    routes: Iterable[tuple[str, str]],
+    algorithms: Iterable[str],
+    llm_models: Iterable[tuple[str, str]],
+) -> None:
+    """Create at 0 every series whose label values are known up front. Call once per worker process.
+
+    A series born at its first event is never seen at 0, so Prometheus' `rate()` and
+    `increase()` miss that event (1 of 1 when it happens once). With the series at 0 from
+    the start, every event counts. `routes` are (method, route template) pairs from the
+    route table; `algorithms` the estimator families training can pick; `llm_models` the
+    (provider, model) pairs the analysis may call.
+    """
+    routes = list(routes)
+    for method, route in routes:
+        method_label = method if method in HTTP_METHODS else "other"
+        HTTP_DURATION.labels(method_label, route)
+        for status in STATUS_CLASSES:
+            HTTP_RESPONSES.labels(method_label, route, status)
+    for route in {route for _, route in routes}:  # a method the route lacks: 405, a 4xx
+        for method in HTTP_METHODS:
+            HTTP_RESPONSES.labels(method, route, "4xx")
+    for problem in PROBLEM_TYPES:
+        for outcome in TRAINING_OUTCOMES:
+            TRAINING_FINISHED.labels(problem, outcome)
+        for algorithm in (*algorithms, "none"):
+            TRAINING_DURATION.labels(problem, _label(algorithm))
+        for kind in PREDICTION_KINDS:
+            PREDICTION_DURATION.labels(problem, kind)
+            PREDICTIONS.labels(problem, kind)
+    for provider, model in llm_models:
+        provider_label, model_label = _label(provider, 32), _label(model)
+        LLM_DURATION.labels(provider_label, model_label)
+        for outcome in LLM_OUTCOMES:
+            LLM_REQUESTS.labels(provider_label, model_label, outcome)
+        for kind in LLM_TOKEN_KINDS:
+            LLM_TOKENS.labels(provider_label, model_label, kind)
 
 
 def observe_training(
@@ -144,4 +194,6 @@ __all__ = [
     "observe_llm_call",
     "observe_prediction",
     "observe_training",
+    "precreate_series",
+    "status_class",
 ]

@@ -37,8 +37,10 @@ from modelyard.workflows.usage import UsageFlusher
 
 log = structlog.get_logger("modelyard.metrics")
 
-MAX_PRODUCTION_MODELS = 500
-"""Bound on `modelyard_production_model_score` series (two per model and metric at most)."""
+MAX_PRODUCTION_MODELS = 100
+"""Bound on `modelyard_production_model_score`: the newest 100 production models (model ids are
+user-controlled, so unbounded they would grow a series per model and metric); the metrics
+reference documents it."""
 
 WINDOWS = {"1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
