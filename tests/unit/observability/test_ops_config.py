@@ -99,6 +99,16 @@ def test_every_alert_has_severity_text_and_its_runbook_page() -> None:
     assert tiers == {"warning", "critical"}
 
 
+def test_every_alert_links_to_the_dashboard_panel_that_shows_it() -> None:
+    boards = {p.stem: json.loads(p.read_text()) for p in (OBS / "grafana" / "dashboards").glob("*.json")}
+    for rule in alert_rules():
+        annotations = rule["annotations"]
+        panels = {panel["id"]: panel for panel in boards[annotations["__dashboardUid__"]]["panels"]}
+        panel = panels[int(annotations["__panelId__"])]
+        links = [link["url"] for link in panel.get("links", [])]
+        assert annotations["runbook_url"] in links, (rule["alert"], panel["title"])
+
+
 def test_alertmanager_config_routes_by_severity() -> None:
     config = str(OBS / "alertmanager" / "alertmanager.yml")
     result = run("amtool", "check-config", config)
@@ -127,13 +137,34 @@ def test_dashboards_refresh_use_the_datasource_variable_and_link_runbooks() -> N
     runbook_links = 0
     for board in boards.values():
         assert board["refresh"] == "30s"
-        assert [v["type"] for v in board["templating"]["list"]] == ["datasource"]
+        variables = {v["name"]: v for v in board["templating"]["list"]}
+        assert list(variables) == ["datasource", "job", "instance"]
+        assert all(
+            variables[name]["includeAll"] and variables[name]["allValue"] == ".*"
+            for name in ("job", "instance")
+        )
+        assert board["graphTooltip"] == 1  # shared crosshair
+        assert [a["expr"] for a in board["annotations"]["list"]] == [
+            'ALERTS{alertstate="firing", job=~"$job"}'
+        ]
         assert any(link["url"].startswith("https://modelyard.dev/docs/runbook/") for link in board["links"])
+        assert [panel["id"] for panel in board["panels"]] == list(range(1, len(board["panels"]) + 1))
         for panel in board["panels"]:
             assert panel["datasource"]["uid"] == "${datasource}", panel["title"]
             assert panel["targets"] and all(t["expr"] for t in panel["targets"]), panel["title"]
+            for target in panel["targets"]:  # every series narrowed to the selected job
+                assert '{job=~"$job"' in target["expr"], (panel["title"], target["expr"])
+            if panel["type"] == "stat":
+                defaults = panel["fieldConfig"]["defaults"]
+                assert defaults["color"]["mode"] == "thresholds", panel["title"]
+                assert defaults["thresholds"]["steps"][0]["value"] is None, panel["title"]
             runbook_links += sum(link["url"].startswith(RUNBOOK) for link in panel.get("links", []))
     assert runbook_links >= 8
+    system = {panel["title"]: panel for panel in boards["modelyard-system"]["panels"]}
+    api_up = system["API up"]["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    assert api_up == [{"color": "red", "value": None}, {"color": "green", "value": 1.0}]  # 0 is red
+    error_ratio = system["5xx ratio (5m)"]["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    assert [step["value"] for step in error_ratio] == [None, 0.05, 0.2]  # the alert's two tiers
     provisioned = yaml.safe_load(
         (OBS / "grafana" / "provisioning" / "dashboards" / "modelyard.yml").read_text()
     )
