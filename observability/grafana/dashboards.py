@@ -145,13 +145,14 @@ SYSTEM = DashboardSpec(
             "5xx ratio (5m)",
             "stat",
             (q("max(job:modelyard_http_5xx_ratio:rate5m)", "5xx ratio"),),
-            "Share of all requests answered with a 5xx status over 5 minutes. "
-            "Warning above 5%, critical above 20%.",
+            "Share of all requests answered with a 5xx status over 5 minutes, against the 0.5% "
+            "error budget of the 99.5% availability SLO: orange above 1.5% (3x the budget's rate, "
+            "the ticket's threshold over a day), red above 7.2% (14.4x, the page's threshold over an hour).",
             "percentunit",
             width=4,
             height=4,
-            runbook="modelyard-high-error-ratio",
-            thresholds=((None, "green"), (0.05, "orange"), (0.2, "red")),
+            runbook="modelyard-error-budget-burn",
+            thresholds=((None, "green"), (0.015, "orange"), (0.072, "red")),
         ),
         PanelSpec(
             "p95 latency (5m)",
@@ -240,7 +241,7 @@ SYSTEM = DashboardSpec(
             (q("max(job:modelyard_http_5xx_ratio:rate5m)", "5xx ratio"),),
             "Share of all requests answered with a 5xx status, over 5 minutes.",
             "percentunit",
-            runbook="modelyard-high-error-ratio",
+            runbook="modelyard-error-budget-burn",
         ),
         PanelSpec(
             "5xx by status",
@@ -255,7 +256,7 @@ SYSTEM = DashboardSpec(
             "Server errors per second, by exact status code. A code's series is born at its first "
             "response, which `rate()` cannot see: the status-class panels count every one.",
             "reqps",
-            runbook="modelyard-high-error-ratio",
+            runbook="modelyard-error-budget-burn",
         ),
         PanelSpec(
             "4xx by status",

@@ -333,9 +333,11 @@ def test_dashboards_tell_the_truth_against_live_prometheus(tmp_path: Path, worke
             # Real 5xx: the database goes away under the running server. (Listing datasets reads
             # MongoDB on every request; authentication may be served from a cache.)
             stop(mongo)
-            # Enough of them to put more than 10% of all requests in error (the warning tier is 5%).
-            while not query(prometheus, "job:modelyard_http_5xx_ratio:rate5m > 0.1")["result"]:
-                assert workload.statuses["5xx"] < 200, "the 5xx ratio does not rise"
+            # Until the fast burn of the availability budget is pending: more than 7.2% of requests
+            # in error over 5 minutes and an hour, with at least 100 requests in the hour.
+            burning = 'ALERTS{alertname="ModelyardErrorBudgetBurn", severity="critical"}'
+            while not query(prometheus, burning)["result"]:
+                assert workload.statuses["5xx"] < 300, "the error budget burn does not show"
                 for _ in range(5):
                     assert workload.http.get("/api/v1/datasets", headers=workload.headers).status_code >= 500
                 time.sleep(0.3)
@@ -357,7 +359,7 @@ def test_dashboards_tell_the_truth_against_live_prometheus(tmp_path: Path, worke
             assert not stale, f"these panels have data now; remove them from NO_DATA_EXPECTED: {stale}"
             # The real failure puts its alerts on the way to firing (their `for` outlasts the test).
             wait_until(prometheus, 'ALERTS{alertname="ModelyardNotReady", dependency="mongodb"}')
-            wait_until(prometheus, 'ALERTS{alertname="ModelyardHighErrorRatio", severity="warning"}')
+            wait_until(prometheus, 'ALERTS{alertname="ModelyardErrorBudgetBurn", severity="warning"}')
     finally:
         if prometheus_process is not None:
             stop(prometheus_process)

@@ -91,7 +91,7 @@ def test_every_alert_has_severity_text_and_its_runbook_page() -> None:
     required = {
         "ModelyardDown",
         "ModelyardNotReady",
-        "ModelyardHighErrorRatio",
+        "ModelyardErrorBudgetBurn",
         "ModelyardHighRequestLatency",
         "ModelyardHighPredictionLatency",
         "ModelyardTrainingFailureRatioHigh",
@@ -106,7 +106,7 @@ def test_every_alert_has_severity_text_and_its_runbook_page() -> None:
         annotations = rule["annotations"]
         assert annotations["summary"] and annotations["description"], rule["alert"]
         assert annotations["runbook_url"] == f"{RUNBOOK}{kebab(rule['alert'])}/", rule["alert"]
-    tiers = {rule["labels"]["severity"] for rule in rules if rule["alert"] == "ModelyardHighErrorRatio"}
+    tiers = {rule["labels"]["severity"] for rule in rules if rule["alert"] == "ModelyardErrorBudgetBurn"}
     assert tiers == {"warning", "critical"}
 
 
@@ -178,7 +178,7 @@ def test_dashboards_refresh_use_the_datasource_variable_and_link_runbooks() -> N
     api_up = system["API up"]["fieldConfig"]["defaults"]["thresholds"]["steps"]
     assert api_up == [{"color": "red", "value": None}, {"color": "green", "value": 1.0}]  # 0 is red
     error_ratio = system["5xx ratio (5m)"]["fieldConfig"]["defaults"]["thresholds"]["steps"]
-    assert [step["value"] for step in error_ratio] == [None, 0.05, 0.2]  # the alert's two tiers
+    assert [step["value"] for step in error_ratio] == [None, 0.015, 0.072]  # 3x and 14.4x the budget
     provisioned = yaml.safe_load(
         (OBS / "grafana" / "provisioning" / "dashboards" / "modelyard.yml").read_text()
     )
