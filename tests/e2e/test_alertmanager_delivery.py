@@ -1,14 +1,15 @@
-"""The real Alertmanager (Debian `prometheus-alertmanager`) with the committed routing, delivering
-to a local HTTP receiver: a firing alert arrives at its tier's receiver with its runbook and
-dashboard links, the warning tier is inhibited by the critical one, resolves arrive, and the
-watchdog reaches the heartbeat receiver.
+"""The real Alertmanager (Debian `prometheus-alertmanager`) with the committed routing and the
+receivers `render.py` makes from the environment (webhook, Slack, PagerDuty, heartbeat), all
+pointed at a local HTTP receiver: a firing alert arrives at its tier's receivers with its
+runbook and dashboard links, the warning tier is inhibited by the critical one, resolves
+arrive, and the watchdog reaches the heartbeat receiver.
 
-Only the receivers' URLs (pointed at the local receiver) and the grouping timers (seconds, not
-minutes) differ from `observability/alertmanager/alertmanager.yml`.
+Only the grouping timers (seconds, not minutes) differ from what `render.py` writes.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -35,7 +36,8 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ROOT / "observability" / "alertmanager" / "alertmanager.yml"
+RENDER = ROOT / "observability" / "alertmanager" / "render.py"
+GRAFANA = "http://grafana.test"
 ALERT_RULES = ROOT / "observability" / "prometheus" / "rules" / "alerts.yml"
 
 
@@ -60,22 +62,39 @@ class Receiver:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def notifications(self, receiver: str, status: str) -> list[dict[str, Any]]:
-        return [body for name, body in self.received if name == receiver and body["status"] == status]
+    def webhooks(self, receiver: str, status: str) -> list[dict[str, Any]]:
+        """Generic-webhook notifications of one Alertmanager receiver (named in the body)."""
+        return [
+            body
+            for path, body in self.received
+            if path == "webhook" and body["receiver"] == receiver and body["status"] == status
+        ]
 
-    def wait_for(self, receiver: str, status: str, timeout: float = 30) -> dict[str, Any]:
+    def at(self, path: str) -> list[dict[str, Any]]:
+        return [body for where, body in self.received if where == path]
+
+    def wait(self, found: Any, what: str, timeout: float = 30) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
-        while not (found := self.notifications(receiver, status)):
-            assert time.monotonic() < deadline, f"no {status} notification at {receiver}: {self.received}"
+        while not (bodies := found()):
+            assert time.monotonic() < deadline, f"no {what}: {self.received}"
             time.sleep(0.2)
-        return found[0]
+        return bodies  # type: ignore[no-any-return]
 
 
 def local_config(receiver_url: str) -> dict[str, Any]:
-    config: dict[str, Any] = yaml.safe_load(CONFIG.read_text())
-    for receiver in config["receivers"]:
-        for webhook in receiver.get("webhook_configs", []):
-            webhook["url"] = f"{receiver_url}/{receiver['name']}"
+    spec = importlib.util.spec_from_file_location("render", RENDER)
+    assert spec is not None and spec.loader is not None
+    render = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(render)
+    env = {
+        "ALERTMANAGER_WEBHOOK_URL": f"{receiver_url}/webhook",
+        "ALERTMANAGER_SLACK_WEBHOOK_URL": f"{receiver_url}/slack",
+        "ALERTMANAGER_PAGERDUTY_ROUTING_KEY": "test-routing-key",
+        "ALERTMANAGER_PAGERDUTY_URL": f"{receiver_url}/pagerduty",
+        "ALERTMANAGER_HEARTBEAT_URL": f"{receiver_url}/heartbeat",
+        "GRAFANA_URL": GRAFANA,
+    }
+    config: dict[str, Any] = yaml.safe_load(render.render(render.DEFAULT_CONFIG.read_text(), env))
     for route in [config["route"], *config["route"].get("routes", [])]:
         # Seconds, not minutes; group_wait stays above 0 as in production, so the inhibitor has
         # seen the critical alert before the warning group is first flushed.
@@ -136,42 +155,52 @@ def post(base: str, alerts: list[dict[str, Any]]) -> None:
     assert response.status_code == 200, response.text
 
 
+def names(bodies: list[dict[str, Any]]) -> set[str]:
+    return {a["labels"]["alertname"] for body in bodies for a in body["alerts"]}
+
+
 def test_alerts_reach_their_tier_with_links_inhibited_and_resolved(
     alertmanager: tuple[str, Receiver],
 ) -> None:
     base, receiver = alertmanager
     both_tiers = [alert("ModelyardErrorBudgetBurn", "critical"), alert("ModelyardErrorBudgetBurn", "warning")]
-    post(
-        base,
-        [
-            *both_tiers,
-            alert("ModelyardTrainingBacklogGrowing", "warning"),
-            alert("ModelyardWatchdog", "none"),
-        ],
-    )
-    heartbeat = receiver.wait_for("heartbeat", "firing")  # the dead man's switch has its own route
-    assert [a["labels"]["alertname"] for a in heartbeat["alerts"]] == ["ModelyardWatchdog"]
+    others = [alert("ModelyardTrainingBacklogGrowing", "warning"), alert("ModelyardWatchdog", "none")]
+    post(base, both_tiers + others)
 
-    page = receiver.wait_for("pager", "firing")
+    heartbeat = receiver.wait(lambda: receiver.at("heartbeat"), "heartbeat")  # the dead man's switch
+    assert names(heartbeat) == {"ModelyardWatchdog"}
+
+    (page,) = receiver.wait(lambda: receiver.webhooks("pager", "firing"), "page")
     (paged,) = page["alerts"]
     assert paged["labels"]["alertname"] == "ModelyardErrorBudgetBurn"
-    annotations = paged["annotations"]
-    assert (
-        annotations["runbook_url"] == "https://modelyard.dev/docs/runbook/alerts/modelyard-error-budget-burn/"
+    runbook = "https://modelyard.dev/docs/runbook/alerts/modelyard-error-budget-burn/"
+    assert paged["annotations"]["runbook_url"] == runbook
+    assert (paged["annotations"]["__dashboardUid__"], paged["annotations"]["__panelId__"]) == (
+        "modelyard-system",
+        "3",
     )
-    assert (annotations["__dashboardUid__"], annotations["__panelId__"]) == ("modelyard-system", "3")
+    pagerduty = receiver.wait(lambda: receiver.at("pagerduty"), "PagerDuty event")[0]
+    assert pagerduty["event_action"] == "trigger" and pagerduty["routing_key"] == "test-routing-key"
+    assert [link["href"] for link in pagerduty["links"]] == [
+        runbook,
+        f"{GRAFANA}/d/modelyard-system?viewPanel=3",
+    ]
 
     # The warning tier of the same alert is inhibited; another warning goes to the ticket queue.
-    ticket = receiver.wait_for("tickets", "firing")
-    assert [a["labels"]["alertname"] for a in ticket["alerts"]] == ["ModelyardTrainingBacklogGrowing"]
+    receiver.wait(lambda: receiver.webhooks("tickets", "firing"), "ticket")
+    slack = receiver.wait(lambda: receiver.at("slack"), "Slack message")[0]
+    (attachment,) = slack["attachments"]
+    assert "ModelyardTrainingBacklogGrowing" in attachment["title"]
+    assert "/modelyard-training-backlog-growing/" in attachment["text"] and GRAFANA in attachment["text"]
     time.sleep(3)  # several group intervals: the inhibited warning must still not arrive
-    ticketed = {
-        a["labels"]["alertname"]
-        for body in receiver.notifications("tickets", "firing")
-        for a in body["alerts"]
-    }
-    assert ticketed == {"ModelyardTrainingBacklogGrowing"}
+    assert names(receiver.webhooks("tickets", "firing")) == {"ModelyardTrainingBacklogGrowing"}
+    assert not any(
+        "ModelyardErrorBudgetBurn" in body["attachments"][0]["title"] for body in receiver.at("slack")
+    )
 
     post(base, [alert("ModelyardErrorBudgetBurn", "critical", resolved=True)])
-    resolved = receiver.wait_for("pager", "resolved")
-    assert [a["labels"]["alertname"] for a in resolved["alerts"]] == ["ModelyardErrorBudgetBurn"]
+    resolved = receiver.wait(lambda: receiver.webhooks("pager", "resolved"), "resolve")
+    assert names(resolved) == {"ModelyardErrorBudgetBurn"}
+    receiver.wait(
+        lambda: [b for b in receiver.at("pagerduty") if b["event_action"] == "resolve"], "PagerDuty resolve"
+    )

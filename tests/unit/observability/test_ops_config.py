@@ -138,6 +138,46 @@ def test_alertmanager_config_routes_by_severity() -> None:
     assert inhibit["source_matchers"] == ['severity="critical"'] and "alertname" in inhibit["equal"]
 
 
+RECEIVER_ENV = {
+    "ALERTMANAGER_WEBHOOK_URL": 'https://hooks.example.com/alerts?team=ml&kind="all"',
+    "ALERTMANAGER_SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/x",
+    "ALERTMANAGER_PAGERDUTY_ROUTING_KEY": "0123456789abcdef",
+    "ALERTMANAGER_HEARTBEAT_URL": "https://hc-ping.com/0000",
+}
+
+
+def render_alertmanager(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ALERTMANAGER_")}
+    script = str(OBS / "alertmanager" / "render.py")
+    return run(sys.executable, script, env=base | env)
+
+
+def test_alertmanager_receivers_come_from_the_environment(tmp_path: Path) -> None:
+    rendered = render_alertmanager(tmp_path, RECEIVER_ENV)
+    assert rendered.returncode == 0, rendered.stderr
+    (tmp_path / "alertmanager.yml").write_text(rendered.stdout)
+    checked = run("amtool", "check-config", str(tmp_path / "alertmanager.yml"))
+    assert checked.returncode == 0 and "SUCCESS" in checked.stdout, checked.stdout + checked.stderr
+    receivers = {r["name"]: r for r in yaml.safe_load(rendered.stdout)["receivers"]}
+    assert (
+        receivers["pager"]["pagerduty_configs"][0]["routing_key"]
+        == RECEIVER_ENV["ALERTMANAGER_PAGERDUTY_ROUTING_KEY"]
+    )
+    assert (
+        receivers["tickets"]["slack_configs"][0]["api_url"] == RECEIVER_ENV["ALERTMANAGER_SLACK_WEBHOOK_URL"]
+    )
+    for name in ("default", "pager", "tickets"):  # quotes and ampersands survive
+        assert receivers[name]["webhook_configs"][0]["url"] == RECEIVER_ENV["ALERTMANAGER_WEBHOOK_URL"]
+    assert receivers["heartbeat"]["webhook_configs"][0]["url"] == RECEIVER_ENV["ALERTMANAGER_HEARTBEAT_URL"]
+    assert ".invalid" not in (OBS / "alertmanager" / "alertmanager.yml").read_text()
+    # Nothing set: valid, routed, delivered nowhere, and said so.
+    bare = render_alertmanager(tmp_path, {})
+    assert bare.returncode == 0 and "no ALERTMANAGER_" in bare.stderr
+    assert yaml.safe_load(bare.stdout) == yaml.safe_load(
+        (OBS / "alertmanager" / "alertmanager.yml").read_text()
+    )
+
+
 def test_regenerating_dashboards_gives_the_committed_files() -> None:
     result = run(sys.executable, "observability/grafana/dashboards.py", "--check")
     assert result.returncode == 0, result.stderr
@@ -204,7 +244,15 @@ def test_compose_stack_is_valid_and_needs_its_secrets() -> None:
     result = run(binary, "-f", str(compose), "config", "--format", "json", env={**base, **secrets})
     assert result.returncode == 0, result.stderr
     services = json.loads(result.stdout)["services"]
-    assert set(services) >= {"app", "mongo", "minio", "prometheus", "alertmanager", "grafana"}
+    assert set(services) >= {
+        "app",
+        "mongo",
+        "minio",
+        "prometheus",
+        "alertmanager",
+        "alertmanager-config",
+        "grafana",
+    }
     for name, service in services.items():
         image = service["image"]
         assert ":" in image and not image.endswith(":latest"), (name, image)
