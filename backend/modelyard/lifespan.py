@@ -46,6 +46,7 @@ from modelyard.lib.workers import create_process_pool, default_worker_count
 from modelyard.observability.metrics import precreate_series
 from modelyard.observability.middleware import counted_routes
 from modelyard.observability.multiprocess import mark_this_process_dead
+from modelyard.observability.runtime import sample_runtime_forever
 from modelyard.settings import Settings
 from modelyard.workflows.business_metrics import BusinessMetrics, MetricSources
 from modelyard.workflows.usage import UsageFlusher
@@ -188,6 +189,7 @@ def build_lifespan(settings: Settings, users: UserCache) -> Any:
             flush_every = settings.predictions.prediction_count_flush_s
             await stack.enter_async_context(in_background(usage.run(flush_every), name="usage-flusher"))
             await stack.enter_async_context(in_background(state.business.run(), name="business-metrics"))
+            await stack.enter_async_context(in_background(sample_runtime_forever(), name="runtime-metrics"))
             datasets = state.business.areas.datasets
             await stack.enter_async_context(in_background(sweep_forever(datasets), name="dataset-sweeper"))
             yield

@@ -293,6 +293,53 @@ SYSTEM = DashboardSpec(
             (q("sum(modelyard_http_requests_in_progress)", "in progress"),),
             "Concurrent requests; a steady climb means requests are stuck.",
         ),
+        PanelSpec(
+            "CPU per instance",
+            "timeseries",
+            (
+                q(
+                    f"sum by (instance) (rate(modelyard_process_cpu_seconds_total[{RATE}]))",
+                    "{{instance}}",
+                ),
+            ),
+            "CPU cores used by the server processes of each instance (all workers; the process pool "
+            "that trains and scores batches is not included).",
+        ),
+        PanelSpec(
+            "Resident memory per worker",
+            "timeseries",
+            (q("max by (instance, pid) (modelyard_process_resident_memory_bytes)", "{{instance}} {{pid}}"),),
+            "Resident memory of each server process; a steady climb is a leak (the model cache is bounded).",
+            "bytes",
+        ),
+        PanelSpec(
+            "Open file descriptors per worker",
+            "timeseries",
+            (q("max by (instance, pid) (modelyard_process_open_fds)", "{{instance}} {{pid}}"),),
+            "Open files and sockets of each server process; a climb towards the limit (`ulimit -n`) "
+            "ends in failed connections.",
+        ),
+        PanelSpec(
+            "Event-loop lag",
+            "timeseries",
+            (q("max by (instance, pid) (modelyard_event_loop_lag_seconds)", "{{instance}} {{pid}}"),),
+            "How late each worker's event loop woke a 1-second timer: above ~50 ms, something blocks the "
+            "loop and every request on that worker waits.",
+            "s",
+        ),
+        PanelSpec(
+            "GC collections",
+            "timeseries",
+            (
+                q(
+                    f"sum by (generation) (rate(modelyard_python_gc_collections_total[{RATE}]))",
+                    "gen {{generation}}",
+                ),
+            ),
+            "Python garbage-collector runs per second, by generation; frequent generation-2 runs "
+            "pause every request of the worker.",
+            "ops",
+        ),
     ],
 )
 
@@ -469,6 +516,30 @@ ML = DashboardSpec(
             (q(f"sum by (kind) ({counted('modelyard_llm_tokens_total', '1h')})", "{{kind}}"),),
             "Prompt and completion tokens used in the hour before each point." + COUNTED,
             truth="llm_tokens_by_kind",
+        ),
+        PanelSpec(
+            "Model cache",
+            "timeseries",
+            (
+                q("sum(modelyard_model_cache_bytes)", "bytes held"),
+                q("sum(modelyard_model_cache_entries)", "models held"),
+            ),
+            "Models held by the online-prediction cache (bounded by bytes, "
+            "`MODELYARD_PREDICTIONS_MODEL_CACHE_BYTES`) over all workers.",
+        ),
+        PanelSpec(
+            "Model cache hit ratio",
+            "timeseries",
+            (
+                q(
+                    f'sum(rate(modelyard_model_cache_lookups_total{{result="hit"}}[{RATE}])) '
+                    f"/ sum(rate(modelyard_model_cache_lookups_total[{RATE}]))",
+                    "hits / lookups",
+                ),
+            ),
+            "Share of online predictions served by an already loaded model; a low ratio means models "
+            "are loaded again and again (the cache is too small for the models in use).",
+            "percentunit",
         ),
     ],
 )
@@ -722,6 +793,7 @@ def build(spec: DashboardSpec) -> dict[str, object]:
             .keep_time(True)
         )
     )
+    # Ids are positions: add panels at the end, so alert annotations and links keep their panel.
     for panel_id, panel_spec in enumerate(spec.panels, start=1):
         board = board.with_panel(_panel(panel_spec, panel_id))
     return json.loads(json.dumps(board.build(), cls=JSONEncoder))  # type: ignore[no-any-return]

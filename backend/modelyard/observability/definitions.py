@@ -97,6 +97,8 @@ UNMATCHED_ROUTE = "<unmatched>"
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
 """Pre-created for every route and method, so the first 5xx of a route is counted (see below)."""
 LLM_TOKEN_KINDS = ("prompt", "completion")
+GC_GENERATIONS = ("0", "1", "2")
+CACHE_RESULTS = ("hit", "miss")
 
 METRICS: list[MetricSpec] = [
     # HTTP (the outermost ASGI middleware; /metrics and /health/* are not counted)
@@ -209,6 +211,65 @@ METRICS: list[MetricSpec] = [
         "Tokens consumed by language-model calls, by provider, model and kind (prompt or completion).",
         ("provider", "model", "kind"),
         example_promql="sum by (kind) (increase(modelyard_llm_tokens_total[1d]))",
+    ),
+    # Saturation: sampled every second by observability/runtime.py in each worker process
+    MetricSpec(
+        "modelyard_process_cpu_seconds_total",
+        "counter",
+        "CPU time (user + system) used by the server processes, summed over workers (process pool "
+        "children excluded).",
+        example_promql="sum by (instance) (rate(modelyard_process_cpu_seconds_total[5m]))",
+    ),
+    MetricSpec(
+        "modelyard_process_resident_memory_bytes",
+        "gauge",
+        "Resident memory of each live server process (a `pid` label per worker in multiprocess mode).",
+        example_promql="max by (instance, pid) (modelyard_process_resident_memory_bytes)",
+        multiprocess_mode="liveall",
+    ),
+    MetricSpec(
+        "modelyard_process_open_fds",
+        "gauge",
+        "Open file descriptors of each live server process (`pid` label per worker in multiprocess mode).",
+        example_promql="max by (instance, pid) (modelyard_process_open_fds)",
+        multiprocess_mode="liveall",
+    ),
+    MetricSpec(
+        "modelyard_event_loop_lag_seconds",
+        "gauge",
+        "How late the event loop woke a 1-second timer at the last sample, per live process: time the "
+        "loop spent on something else (blocking code on the request path).",
+        example_promql="max(modelyard_event_loop_lag_seconds)",
+        multiprocess_mode="liveall",
+    ),
+    MetricSpec(
+        "modelyard_python_gc_collections_total",
+        "counter",
+        "Garbage-collector runs of the server processes, by generation (0, 1, 2), summed over workers.",
+        ("generation",),
+        example_promql="sum by (generation) (rate(modelyard_python_gc_collections_total[5m]))",
+    ),
+    MetricSpec(
+        "modelyard_model_cache_bytes",
+        "gauge",
+        "Artifact bytes of the models held by the online-prediction cache, summed over workers.",
+        example_promql="sum by (instance) (modelyard_model_cache_bytes)",
+        multiprocess_mode="livesum",
+    ),
+    MetricSpec(
+        "modelyard_model_cache_entries",
+        "gauge",
+        "Models held by the online-prediction cache, summed over workers.",
+        example_promql="sum by (instance) (modelyard_model_cache_entries)",
+        multiprocess_mode="livesum",
+    ),
+    MetricSpec(
+        "modelyard_model_cache_lookups_total",
+        "counter",
+        "Online-prediction model lookups, by result: `hit` (served from the cache) or `miss` (loaded).",
+        ("result",),
+        example_promql='sum(rate(modelyard_model_cache_lookups_total{result="hit"}[5m])) '
+        "/ sum(rate(modelyard_model_cache_lookups_total[5m]))",
     ),
     # Business: computed from MongoDB by observability/collectors.py
     MetricSpec(

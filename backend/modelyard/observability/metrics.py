@@ -20,6 +20,8 @@ from prometheus_client.metrics import MetricWrapperBase
 from modelyard import __version__
 from modelyard.lib.schema import PROBLEM_TYPES
 from modelyard.observability.definitions import (
+    CACHE_RESULTS,
+    GC_GENERATIONS,
     HTTP_METHODS,
     LLM_OUTCOMES,
     LLM_TOKEN_KINDS,
@@ -68,6 +70,14 @@ DATASET_BYTES: Histogram = _OBJECTS["modelyard_dataset_upload_bytes"]  # type: i
 LLM_REQUESTS: Counter = _OBJECTS["modelyard_llm_requests_total"]  # type: ignore[assignment]
 LLM_DURATION: Histogram = _OBJECTS["modelyard_llm_request_duration_seconds"]  # type: ignore[assignment]
 LLM_TOKENS: Counter = _OBJECTS["modelyard_llm_tokens_total"]  # type: ignore[assignment]
+PROCESS_CPU: Counter = _OBJECTS["modelyard_process_cpu_seconds_total"]  # type: ignore[assignment]
+PROCESS_MEMORY: Gauge = _OBJECTS["modelyard_process_resident_memory_bytes"]  # type: ignore[assignment]
+PROCESS_FDS: Gauge = _OBJECTS["modelyard_process_open_fds"]  # type: ignore[assignment]
+EVENT_LOOP_LAG: Gauge = _OBJECTS["modelyard_event_loop_lag_seconds"]  # type: ignore[assignment]
+GC_COLLECTIONS: Counter = _OBJECTS["modelyard_python_gc_collections_total"]  # type: ignore[assignment]
+CACHE_BYTES: Gauge = _OBJECTS["modelyard_model_cache_bytes"]  # type: ignore[assignment]
+CACHE_ENTRIES: Gauge = _OBJECTS["modelyard_model_cache_entries"]  # type: ignore[assignment]
+CACHE_LOOKUPS: Counter = _OBJECTS["modelyard_model_cache_lookups_total"]  # type: ignore[assignment]
 
 
 def multiprocess_enabled() -> bool:
@@ -119,6 +129,10 @@ def precreate_series(
         for kind in PREDICTION_KINDS:
             PREDICTION_DURATION.labels(problem, kind)
             PREDICTIONS.labels(problem, kind)
+    for generation in GC_GENERATIONS:
+        GC_COLLECTIONS.labels(generation)
+    for result in CACHE_RESULTS:
+        CACHE_LOOKUPS.labels(result)
     for provider, model in llm_models:
         provider_label, model_label = _label(provider, 32), _label(model)
         LLM_DURATION.labels(provider_label, model_label)
@@ -154,6 +168,14 @@ def observe_prediction(*, problem_type: str, kind: str, rows: int, duration_seco
     PREDICTION_DURATION.labels(problem, which).observe(max(0.0, duration_seconds))
     if rows > 0:
         PREDICTIONS.labels(problem, which).inc(rows)
+
+
+def observe_model_cache(*, hit: bool | None, entries: int, size_bytes: int) -> None:
+    """Record the online-prediction model cache: a lookup (`hit` True/False; None: no lookup) and its size."""
+    if hit is not None:
+        CACHE_LOOKUPS.labels("hit" if hit else "miss").inc()
+    CACHE_ENTRIES.set(entries)
+    CACHE_BYTES.set(size_bytes)
 
 
 def observe_dataset_upload(*, rows: int, size_bytes: int) -> None:
@@ -192,6 +214,7 @@ __all__ = [
     "MetricSpec",
     "observe_dataset_upload",
     "observe_llm_call",
+    "observe_model_cache",
     "observe_prediction",
     "observe_training",
     "precreate_series",
