@@ -252,6 +252,8 @@ def test_compose_stack_is_valid_and_needs_its_secrets() -> None:
         "alertmanager",
         "alertmanager-config",
         "grafana",
+        "node-exporter",
+        "mongodb-exporter",
     }
     for name, service in services.items():
         image = service["image"]
