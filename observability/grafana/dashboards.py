@@ -340,6 +340,19 @@ SYSTEM = DashboardSpec(
             "pause every request of the worker.",
             "ops",
         ),
+        PanelSpec(
+            "Requests slower than 1 s (5m)",
+            "stat",
+            (q("max(job:modelyard_http_slow_ratio:rate5m)", "slow"),),
+            "Share of requests that took more than 1 s over 5 minutes, against the 1% budget of the "
+            "latency SLO (99% within 1 s): orange above 3% (3x the budget's rate, the ticket's threshold "
+            "over a day), red above 14.4% (the page's threshold over an hour).",
+            "percentunit",
+            width=4,
+            height=4,
+            runbook="modelyard-latency-budget-burn",
+            thresholds=((None, "green"), (0.03, "orange"), (0.144, "red")),
+        ),
     ],
 )
 
