@@ -39,7 +39,7 @@ def _resident_bytes() -> int | None:
 
 def _open_fds() -> int | None:
     try:
-        return len(os.listdir(PROC / "fd"))
+        return sum(1 for _ in (PROC / "fd").iterdir())
     except OSError:
         return None
 
