@@ -32,6 +32,7 @@ from modelyard.domain.models.services import ModelService
 from modelyard.domain.predictions.cache import ModelCache
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument
 from modelyard.domain.predictions.jobs import BatchPredictionJobs, register_batch_prediction_jobs
+from modelyard.domain.training.automl import ALGORITHMS
 from modelyard.domain.training.documents import TrainingJobDocument
 from modelyard.domain.training.jobs import TrainingJobs, register_training_jobs
 from modelyard.domain.training.services import TrainingService
@@ -43,7 +44,10 @@ from modelyard.lib.jobs import JobRunner
 from modelyard.lib.storage import ObjectStore, create_object_store
 from modelyard.lib.tally import UsageTally
 from modelyard.lib.workers import create_process_pool, default_worker_count
+from modelyard.observability.metrics import precreate_series
+from modelyard.observability.middleware import counted_routes
 from modelyard.observability.multiprocess import mark_this_process_dead
+from modelyard.observability.runtime import sample_runtime_forever
 from modelyard.settings import Settings
 from modelyard.workflows.business_metrics import BusinessMetrics, MetricSources
 from modelyard.workflows.usage import UsageFlusher
@@ -174,12 +178,19 @@ def build_lifespan(settings: Settings, users: UserCache) -> Any:
             stack.callback(mark_this_process_dead)
             state = await _open(settings, users, stack)
             app.state[STATE_KEY] = state
+            engine = state.analysis
+            precreate_series(  # in every worker: each one's series start at 0
+                routes=counted_routes(app),
+                algorithms=ALGORITHMS,
+                llm_models={(a.name, a.model) for a in (engine.analyst, engine.heuristic)},
+            )
             await state.runner.start()  # recovers jobs a dead process left running
             stack.push_async_callback(state.runner.stop)
             usage = state.business.areas.usage
             flush_every = settings.predictions.prediction_count_flush_s
             await stack.enter_async_context(in_background(usage.run(flush_every), name="usage-flusher"))
             await stack.enter_async_context(in_background(state.business.run(), name="business-metrics"))
+            await stack.enter_async_context(in_background(sample_runtime_forever(), name="runtime-metrics"))
             datasets = state.business.areas.datasets
             await stack.enter_async_context(in_background(sweep_forever(datasets), name="dataset-sweeper"))
             yield

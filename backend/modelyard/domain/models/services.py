@@ -166,8 +166,9 @@ class ModelService:
         return found
 
     async def production_scores(self, limit: int) -> dict[tuple[str, str], float]:
-        """Held-out scores of up to `limit` production models: {(model id, metric): value}."""
-        cursor = ModelDocument.get_pymongo_collection().find({"stage": "production"}, {"test_metrics": 1})
+        """Held-out scores of the `limit` newest production models: {(model id, metric): value}."""
+        collection = ModelDocument.get_pymongo_collection()
+        cursor = collection.find({"stage": "production"}, {"test_metrics": 1}).sort("_id", -1)
         found: dict[tuple[str, str], float] = {}
         async for doc in cursor.limit(limit):
             scores = doc.get("test_metrics")

@@ -12,6 +12,7 @@ from beanie import PydanticObjectId
 from modelyard.lib.schema import ProblemType
 from modelyard.ml.batching import MicroBatcher
 from modelyard.ml.scoring import LoadedModel
+from modelyard.observability.metrics import observe_model_cache
 
 
 @dataclass
@@ -39,10 +40,13 @@ class ModelCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, model_id: str) -> CachedModel | None:
+    def get(self, model_id: str, *, count: bool = True) -> CachedModel | None:
+        """The cached model; `count`: record the lookup as a hit or a miss (once per request)."""
         entry = self._entries.get(model_id)
         if entry is not None:
             self._entries.move_to_end(model_id)
+        if count:
+            observe_model_cache(hit=entry is not None, entries=len(self._entries), size_bytes=self.bytes)
         return entry
 
     def put(self, model_id: str, entry: CachedModel) -> None:
@@ -55,11 +59,13 @@ class ModelCache:
             self.bytes -= old.model.nbytes
         self._entries[model_id] = entry
         self.bytes += size
+        observe_model_cache(hit=None, entries=len(self._entries), size_bytes=self.bytes)
 
     def evict(self, model_id: str) -> None:
         old = self._entries.pop(model_id, None)
         if old is not None:
             self.bytes -= old.model.nbytes
+            observe_model_cache(hit=None, entries=len(self._entries), size_bytes=self.bytes)
 
     def lock(self, model_id: str) -> asyncio.Lock:
         """One loader per model: concurrent first requests wait for one load instead of each loading."""

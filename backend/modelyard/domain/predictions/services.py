@@ -102,7 +102,7 @@ class PredictionService:
             self.cache.evict(model_id)
             raise NotFoundError(f"No model with id {model_id}.")
         async with self.cache.lock(model_id):
-            entry = self.cache.get(model_id)
+            entry = self.cache.get(model_id, count=False)  # the lookup above counted the miss
             if entry is not None and entry.owner_id == owner_id:
                 return entry
             document = await self.models.get_owned(owner_id, model_id)
