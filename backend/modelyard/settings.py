@@ -94,7 +94,17 @@ class DatabaseSettings(BaseSettings):
         27027, ge=1, le=65535, description="Port of the embedded database started by `modelyard dev`."
     )
     timeout_ms: int = Field(
-        5000, ge=100, description="Server selection and connect timeout, in milliseconds."
+        5000,
+        ge=100,
+        description="Server selection and connect timeout at start-up (index creation), in milliseconds.",
+    )
+    operation_timeout_ms: int = Field(
+        1500,
+        ge=100,
+        le=60_000,
+        description="Bound on each database operation while serving, in milliseconds (pymongo "
+        "`timeoutMS`). When the database is down or frozen, a request fails after about this long "
+        "with a 503 and `Retry-After` instead of waiting; background jobs retry.",
     )
 
 

@@ -9,8 +9,8 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from modelyard.tools import docsgen
 from modelyard.lib.errors import PROBLEM_KINDS
+from modelyard.tools import docsgen
 from tests.services.docs_site import REPO, built_site
 
 SITE_URL = yaml.load((REPO / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)["site_url"]

@@ -26,6 +26,7 @@ from modelyard.lib.pagination import newest_first
 from modelyard.lib.storage import (
     ObjectStore,
     file_chunks,
+    opened,
     scratch_dir,
     storage_unavailable_while_deleting,
 )
@@ -197,7 +198,7 @@ class PredictionService:
             raise ConflictError(
                 f"The batch prediction job is {job.status}; its result exists once it succeeded."
             )
-        return job, self.store.stream(job.result_key)
+        return job, await opened(self.store.stream(job.result_key))
 
     # -- deletion ----------------------------------------------------------------------------
 
