@@ -158,7 +158,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         json_output=settings.app.log_format == "json"
         or (settings.app.log_format == "auto" and settings.app.is_production),
     )
-    users = UserCache()
+    users = UserCache(outage_grace=settings.database.outage_grace_s)
     token_auth = build_token_auth(settings.jwt_secret(), settings.auth.expire_minutes, users)
     tokens = TokenIssuer(token_auth, settings.auth.expire_minutes)
     app = Litestar(

@@ -106,6 +106,15 @@ class DatabaseSettings(BaseSettings):
         "`timeoutMS`). When the database is down or frozen, a request fails after about this long "
         "with a 503 and `Retry-After` instead of waiting; background jobs retry.",
     )
+    outage_grace_s: float = Field(
+        300.0,
+        ge=0,
+        le=86_400,
+        description="While the database is unreachable, online predictions keep serving models "
+        "already in the model cache, and bearer tokens of users already known to the process keep "
+        "working, for this many seconds after each was last confirmed in the database; later "
+        "calls answer 503.",
+    )
 
 
 class StorageSettings(BaseSettings):
