@@ -29,6 +29,8 @@ from modelyard.domain.predictions.deps import provide_prediction_service
 from modelyard.domain.system.controllers import DocsController, HealthController
 from modelyard.domain.training.controllers import TrainingJobController
 from modelyard.domain.training.deps import provide_training_service
+from modelyard.lib.allow import CompleteAllowHeader, allowed_methods
+from modelyard.lib.bodies import check_request_body
 from modelyard.lib.errors import EXCEPTION_HANDLERS
 from modelyard.lib.openapi import finalize_spec
 from modelyard.lifespan import app_providers, build_lifespan
@@ -166,6 +168,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_app_init=[token_auth.on_app_init, _rate_limit_first(settings)],
         dependencies=_dependencies(settings, tokens),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        before_request=check_request_body,
         openapi_config=create_openapi_config(),
         lifespan=[build_lifespan(settings, users)],
         logging_config=None,
@@ -173,6 +176,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     # Outermost wrapper, outside Litestar's router: unmatched routes (404/405) get a request id too.
     app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
+    app.asgi_handler = CompleteAllowHeader(app.asgi_handler, allowed_methods(app.routes))
     # Outermost of all: HTTP metrics see every response with its real status (401, 404, 413, 429...).
     app.asgi_handler = HTTPMetricsMiddleware(app.asgi_handler)
     finalize_spec(app.openapi_schema)

@@ -6,6 +6,7 @@ Every error response of the API is `application/problem+json` with a stable
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, ClassVar
 
 import msgspec
@@ -220,16 +221,35 @@ def problem_response(
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
+_UNKNOWN_FIELD = re.compile(
+    r"^Object contains unknown field `(?P<name>[^`]*)`(?P<path> - at `\$(?P<at>[^`]*)`)?$"
+)
+_MAX_ECHOED_NAME = 64
+
+
 def _field_errors(extra: Any) -> list[FieldError]:
-    """Litestar's validation `extra` is a list of {message, key, source}; say where each one is."""
+    """Litestar's validation `extra` is a list of {message, key, source}; say where each one is,
+    in the words the client used (`query.limit`, `body.nickname`), never echoing long input."""
     found: list[FieldError] = []
     if isinstance(extra, list):
         for item in extra:
             if not isinstance(item, dict):
                 continue
             source, key = item.get("source"), item.get("key")
+            source = getattr(source, "value", source)  # ParamType.QUERY -> "query"
+            message = str(item.get("message", "invalid value"))
+            unknown = _UNKNOWN_FIELD.match(message)
+            if unknown:
+                name = unknown["name"]
+                if len(name) > _MAX_ECHOED_NAME or not name.isprintable():
+                    message, name = "Object contains an unknown field", ""
+                else:
+                    message = f"Unknown field `{name}`"
+                prefix = str(source or "body") + (unknown["at"] or "").replace("[", ".").replace("]", "")
+                found.append(FieldError(message=message, location=f"{prefix}.{name}" if name else prefix))
+                continue
             location = ".".join(str(part) for part in (source, key) if part) or None
-            found.append(FieldError(message=str(item.get("message", "invalid value")), location=location))
+            found.append(FieldError(message=message, location=location))
     return found
 
 
