@@ -48,6 +48,7 @@ from modelyard.ml.scoring import (
     coerce_records,
     labels_of,
     predict_records,
+    without_non_finite,
 )
 from modelyard.observability.metrics import observe_prediction
 from modelyard.settings import Settings
@@ -265,7 +266,7 @@ async def _score_batched(entry: CachedModel, records: list[dict[str, Any]]) -> S
     if valid:
         out = await entry.batcher.submit(model.compiled.transform(columns, len(valid)))
         labels, proba = labels_of(model, out)
-    return Scored(labels, proba, valid, errors, warnings, ignored)
+    return without_non_finite(Scored(labels, proba, valid, errors, warnings, ignored))
 
 
 def _response(model_id: str, entry: CachedModel, scored: Scored, total: int) -> PredictionResponse:
