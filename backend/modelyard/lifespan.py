@@ -136,7 +136,11 @@ async def _open(settings: Settings, users: UserCache, stack: AsyncExitStack) -> 
     stack.push_async_callback(store.close)
     mongodb_url = settings.database.url or f"mongodb://127.0.0.1:{settings.database.embedded_port}"
     client = await connect_database(
-        mongodb_url, settings.database.database, DOCUMENTS, timeout_ms=settings.database.timeout_ms
+        mongodb_url,
+        settings.database.database,
+        DOCUMENTS,
+        timeout_ms=settings.database.timeout_ms,
+        operation_timeout_ms=settings.database.operation_timeout_ms,
     )
     stack.push_async_callback(client.close)
     pool = create_process_pool(

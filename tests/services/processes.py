@@ -73,8 +73,8 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
             process.wait()
 
 
-def start_moto() -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
+def start_moto(port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    port = port or free_port()
     process = subprocess.Popen(
         [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
@@ -85,8 +85,9 @@ def start_moto() -> tuple[subprocess.Popen[bytes], str]:
     return process, f"http://127.0.0.1:{port}"
 
 
-def start_secantus() -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
+def start_secantus(port: int | None = None, storage: str = ":memory:") -> tuple[subprocess.Popen[bytes], str]:
+    """SecantusDB on `port` (a free one by default); fault tests restart it on the same port."""
+    port = port or free_port()
     process = subprocess.Popen(
         [
             str(VENV_BIN / "secantusd-py"),
@@ -95,7 +96,7 @@ def start_secantus() -> tuple[subprocess.Popen[bytes], str]:
             "--port",
             str(port),
             "--storage-path",
-            ":memory:",
+            storage,
             "--log-level",
             "ERROR",
         ],

@@ -279,7 +279,7 @@ class DatasetController(Controller):
         document = await datasets.get_owned(owner(request), dataset_id)
         filename = (document.filename or f"{document.name}.{document.format}").replace('"', "")
         return Stream(
-            datasets.stream_original(document),
+            await datasets.stream_original(document),
             media_type="application/octet-stream",
             headers={
                 "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(filename)}",

@@ -30,7 +30,7 @@ from modelyard.lib.db import find_owned
 from modelyard.lib.errors import (
     NotFoundError,
 )
-from modelyard.lib.storage import ObjectStore, RangeReader, file_chunks, scratch_dir
+from modelyard.lib.storage import ObjectStore, RangeReader, file_chunks, opened, scratch_dir
 from modelyard.lib.tally import DATASETS_CREATED, UsageTally
 from modelyard.lib.uploads import ReceivedUpload
 from modelyard.lib.workers import run_in_process
@@ -221,8 +221,8 @@ class DatasetService:
 
     # ------------------------------------------------------------------ content
 
-    def stream_original(self, document: DatasetDocument) -> AsyncIterator[bytes]:
-        return self.store.stream(document.original_key)
+    async def stream_original(self, document: DatasetDocument) -> AsyncIterator[bytes]:
+        return await opened(self.store.stream(document.original_key))
 
     async def preview(self, document: DatasetDocument, *, offset: int, limit: int) -> list[list[Any]]:
         """Rows offset..offset+limit, fetching only the Parquet footer and the row groups holding

@@ -21,8 +21,13 @@ class CachedModel:
     owner_id: PydanticObjectId
     problem_type: ProblemType
     checked_at: float
-    """Monotonic time the model was last confirmed to exist."""
+    """Monotonic time the model's existence was last checked (or a check was last attempted)."""
+    confirmed_at: float = 0.0
+    """Monotonic time the database last confirmed the model exists (set from `checked_at`)."""
     batcher: MicroBatcher | None = None
+
+    def __post_init__(self) -> None:
+        self.confirmed_at = self.confirmed_at or self.checked_at
 
 
 class ModelCache:

@@ -75,6 +75,9 @@ class TrainingService:
             raise invalid(f"The dataset has no column {unknown[0]!r}.", "body.exclude_columns")
         if data.target in data.exclude_columns:
             raise invalid("The target cannot be excluded.", "body.exclude_columns")
+        if all(c == data.target or c in data.exclude_columns for c in dataset.columns):
+            message = "Every feature column is excluded; keep at least one column besides the target."
+            raise invalid(message, "body.exclude_columns")
         table = await load_dataset_columns(self.store, dataset, [data.target])
         problem = await asyncio.to_thread(
             _check_target_column, table, data.target, data.problem_type, data.metric
