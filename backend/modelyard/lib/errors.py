@@ -248,6 +248,8 @@ def _field_errors(extra: Any) -> list[FieldError]:
                 prefix = str(source or "body") + (unknown["at"] or "").replace("[", ".").replace("]", "")
                 found.append(FieldError(message=message, location=f"{prefix}.{name}" if name else prefix))
                 continue
+            if source == "header" and key:  # the header as sent, not the handler's parameter name
+                key = "-".join(part.capitalize() for part in str(key).split("_"))
             location = ".".join(str(part) for part in (source, key) if part) or None
             found.append(FieldError(message=message, location=location))
     return found

@@ -221,7 +221,7 @@ class ModelAnalysesController(Controller):
         operation_id="createModelAnalysis",
         summary="Explain a model",
         status_code=202,
-        responses={202: _ACCEPTED, **problem_responses(400, 404, *AUTHENTICATED)},
+        responses={202: _ACCEPTED, **problem_responses(400, 404, 422, *AUTHENTICATED)},
     )
     async def create(
         self,
