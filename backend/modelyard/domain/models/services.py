@@ -6,13 +6,17 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
+import structlog
 from beanie import PydanticObjectId
+from pymongo.errors import DuplicateKeyError
 
 from modelyard.domain.models.documents import ModelDocument, model_prefix
 from modelyard.lib.clock import utcnow
 from modelyard.lib.db import find_owned
 from modelyard.lib.pagination import newest_first
 from modelyard.lib.storage import ObjectStore
+
+log = structlog.get_logger("modelyard.models")
 
 ModelRecord = ModelDocument
 """What `ModelService` returns: other areas read a model's fields through it, never query it."""
@@ -56,7 +60,11 @@ class ModelService:
         artifact: bytes,
     ) -> ModelDocument:
         """Store a trained model: the artifact, then its record. A failure half-way takes the
-        artifact back, so no object is left that no record names."""
+        artifact back, so no object is left that no record names.
+
+        Idempotent per training job: when the job already recorded a model (it was retried after
+        a crash that followed the insert), that model is returned and the new artifact dropped.
+        """
         model_id = PydanticObjectId()
         key = model_prefix(model_id) + "pipeline.skops"
         model = ModelDocument(
@@ -74,6 +82,13 @@ class ModelService:
         await self.store.put_bytes(key, artifact)
         try:
             await self.create(model)
+        except DuplicateKeyError:
+            await asyncio.shield(self.discard(model))
+            existing = await ModelDocument.find_one({"training_job_id": training_job_id})
+            if existing is None:  # removed in between: nothing to reuse
+                raise
+            log.info("training job retried: reusing its model", model_id=str(existing.id))
+            return existing
         except BaseException:
             await asyncio.shield(self.discard(model))
             raise
