@@ -29,7 +29,7 @@ from modelyard.domain.datasets.services import DatasetService
 from modelyard.lib.errors import FieldError, ValidationFailedError
 from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
 from modelyard.lib.openapi import AUTHENTICATED, multipart_upload, problem_responses
-from modelyard.lib.pagination import Limit, Offset
+from modelyard.lib.pagination import Cursor, Limit, Offset
 from modelyard.lib.uploads import receive_upload
 from modelyard.settings import Settings
 from modelyard.tabular.intake import ingest_limits, sniff_head
@@ -161,6 +161,7 @@ class DatasetController(Controller):
         datasets: NamedDependency[DatasetService],
         limit: FromQuery[Limit] = 20,
         offset: FromQuery[Offset] = 0,
+        cursor: FromQuery[Cursor] = None,
         name: FromQuery[
             Annotated[
                 str | None,
@@ -171,13 +172,10 @@ class DatasetController(Controller):
         ] = None,
     ) -> DatasetPage:
         """Your datasets, newest first. `name` filters by a case-insensitive substring."""
-        items, total = await datasets.list_owned(
-            owner(request),
-            name_contains=name,
-            limit=limit,
-            offset=offset,
+        window = await datasets.list_owned(
+            owner(request), name_contains=name, limit=limit, offset=offset, cursor=cursor
         )
-        return DatasetPage(total=total, limit=limit, offset=offset, items=[to_dataset(d) for d in items])
+        return DatasetPage(items=[to_dataset(d) for d in window.items], **window.envelope())
 
     @get(
         "/{dataset_id:str}",

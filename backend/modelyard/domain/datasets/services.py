@@ -30,6 +30,7 @@ from modelyard.lib.db import find_owned
 from modelyard.lib.errors import (
     NotFoundError,
 )
+from modelyard.lib.pagination import Window, newest_first
 from modelyard.lib.storage import ObjectStore, RangeReader, file_chunks, opened, scratch_dir
 from modelyard.lib.tally import DATASETS_CREATED, UsageTally
 from modelyard.lib.uploads import ReceivedUpload
@@ -148,17 +149,18 @@ class DatasetService:
     # ------------------------------------------------------------------ read, edit, delete
 
     async def list_owned(
-        self, owner_id: PydanticObjectId, *, name_contains: str | None, limit: int, offset: int
-    ) -> tuple[list[DatasetDocument], int]:
+        self,
+        owner_id: PydanticObjectId,
+        *,
+        name_contains: str | None,
+        limit: int,
+        offset: int,
+        cursor: str | None = None,
+    ) -> Window[DatasetDocument]:
         query: dict[str, Any] = {"owner_id": owner_id, "status": "ready"}
         if name_contains:
             query["name"] = {"$regex": re.escape(name_contains), "$options": "i"}
-        found = DatasetDocument.find(query)
-        total = await found.count()
-        items = (
-            await DatasetDocument.find(query).sort("-created_at", "-_id").skip(offset).limit(limit).to_list()
-        )
-        return items, total
+        return await newest_first(DatasetDocument, query, limit=limit, offset=offset, cursor=cursor)
 
     async def get_owned(self, owner_id: PydanticObjectId, dataset_id: str) -> DatasetDocument:
         """The owner's ready dataset, or NotFoundError (unknown id, another user's, or being deleted)."""

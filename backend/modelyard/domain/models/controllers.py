@@ -24,7 +24,7 @@ from modelyard.domain.models.schemas import (
 )
 from modelyard.domain.models.services import ModelService
 from modelyard.lib.openapi import AUTHENTICATED, problem_responses
-from modelyard.lib.pagination import Limit, Offset
+from modelyard.lib.pagination import Cursor, Limit, Offset
 
 
 def to_model(doc: ModelDocument) -> Model:
@@ -94,6 +94,7 @@ class ModelController(Controller):
         models: NamedDependency[ModelService],
         limit: FromQuery[Limit] = 20,
         offset: FromQuery[Offset] = 0,
+        cursor: FromQuery[Cursor] = None,
         dataset_id: Annotated[
             str | None,
             Parameter(max_length=64, description="Only models trained on this dataset (24-hex id)."),
@@ -101,10 +102,10 @@ class ModelController(Controller):
         stage: Annotated[Stage | None, Parameter(description="Only models in this stage.")] = None,
     ) -> ModelPage:
         """Your models, newest first; filter by the `dataset_id` they were trained on and by `stage`."""
-        items, total = await models.list(
-            owner(request), dataset_id=dataset_id, stage=stage, limit=limit, offset=offset
+        window = await models.list(
+            owner(request), dataset_id=dataset_id, stage=stage, limit=limit, offset=offset, cursor=cursor
         )
-        return ModelPage(items=[to_summary(m) for m in items], total=total, limit=limit, offset=offset)
+        return ModelPage(items=[to_summary(m) for m in window.items], **window.envelope())
 
     @get(
         "/{model_id:str}",

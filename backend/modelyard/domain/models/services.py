@@ -11,7 +11,7 @@ from beanie import PydanticObjectId
 from modelyard.domain.models.documents import ModelDocument, model_prefix
 from modelyard.lib.clock import utcnow
 from modelyard.lib.db import find_owned
-from modelyard.lib.pagination import newest_first
+from modelyard.lib.pagination import Window, newest_first
 from modelyard.lib.storage import ObjectStore
 
 ModelRecord = ModelDocument
@@ -92,15 +92,16 @@ class ModelService:
         stage: str | None,
         limit: int,
         offset: int,
-    ) -> tuple[list[ModelDocument], int]:
+        cursor: str | None = None,
+    ) -> Window[ModelDocument]:
         query: dict[str, Any] = {"owner_id": owner_id}
         if dataset_id is not None:
             if not PydanticObjectId.is_valid(dataset_id):
-                return [], 0
+                return Window.empty(limit, offset)
             query["dataset_id"] = PydanticObjectId(dataset_id)
         if stage is not None:
             query["stage"] = stage
-        return await newest_first(ModelDocument, query, limit, offset)
+        return await newest_first(ModelDocument, query, limit=limit, offset=offset, cursor=cursor)
 
     async def get_owned(self, owner_id: PydanticObjectId, model_id: str) -> ModelDocument:
         """The owner's model, or NotFoundError (unknown id or another user's)."""
