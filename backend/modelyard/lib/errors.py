@@ -87,6 +87,7 @@ PROBLEM_KINDS: dict[str, tuple[int, str]] = {
     "not-found": (404, "Resource not found"),
     "method-not-allowed": (405, "Method not allowed"),
     "conflict": (409, "Conflict"),
+    "precondition-failed": (412, "Precondition failed"),
     "payload-too-large": (413, "Payload too large"),
     "unsupported-media-type": (415, "Unsupported media type"),
     "validation-error": (422, "Validation error"),

@@ -34,6 +34,7 @@ _STATUS_KIND = {
     401: "unauthenticated",
     404: "not-found",
     409: "conflict",
+    412: "precondition-failed",
     413: "payload-too-large",
     415: "unsupported-media-type",
     422: "validation-error",
@@ -46,6 +47,8 @@ _EXAMPLE_DETAIL = {
     "unauthenticated": "This operation needs a bearer token: send `Authorization: Bearer {token}`.",
     "not-found": "No dataset with id 665f1c2a9b1e8a3d4c5b6a79.",
     "conflict": "An account with this email already exists.",
+    "precondition-failed": "The resource changed since you read it (its ETag is no longer the one in "
+    "If-Match); GET it again and reapply your change.",
     "payload-too-large": "The upload is larger than the 200 MB limit.",
     "unsupported-media-type": "The file is not CSV, TSV, Excel (.xlsx), Parquet or JSON Lines.",
     "validation-error": "Expected `str` of length >= 8 at body.password",
@@ -59,6 +62,8 @@ _DESCRIPTION = {
     401: "Missing, expired or invalid bearer token.",
     404: "No such resource, or it belongs to another user.",
     409: "The request conflicts with existing state.",
+    412: "`If-Match` named an ETag that is no longer current: someone changed the resource since "
+    "you read it. Nothing was changed; the current `ETag` is in the response headers.",
     413: "The request body exceeds the size limit.",
     415: "The body's format is not supported.",
     422: "The request is well-formed but its values are invalid; `errors` says where.",

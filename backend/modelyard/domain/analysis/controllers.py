@@ -31,7 +31,7 @@ from modelyard.domain.analysis.services import AnalysisService
 from modelyard.lib.errors import Problem
 from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
 from modelyard.lib.openapi import AUTHENTICATED, ExactExample, problem_responses
-from modelyard.lib.pagination import Limit, Offset
+from modelyard.lib.pagination import Cursor, Limit, Offset
 
 DatasetIdParam = Annotated[str, Parameter(description="The dataset's 24-hex id.")]
 ModelIdParam = Annotated[str, Parameter(description="The model's 24-hex id.")]
@@ -149,7 +149,12 @@ _PAGE = ResponseSpec(
     AnalysisPage,
     description="A page of analyses, newest first.",
     generate_examples=False,
-    examples=[_example("One analysis", AnalysisPage(items=[_SUCCEEDED], total=1, limit=20, offset=0))],
+    examples=[
+        _example(
+            "One analysis",
+            AnalysisPage(items=[_SUCCEEDED], total=1, limit=20, offset=0, next_cursor=None, has_more=False),
+        )
+    ],
 )
 
 
@@ -206,10 +211,13 @@ class DatasetAnalysesController(Controller):
         analyses: NamedDependency[AnalysisService],
         limit: FromQuery[Limit] = 20,
         offset: FromQuery[Offset] = 0,
+        cursor: FromQuery[Cursor] = None,
     ) -> AnalysisPage:
         """The dataset's analyses, newest first, with their results."""
-        items, total = await analyses.list_for_dataset(owner(request), dataset_id, limit=limit, offset=offset)
-        return AnalysisPage(items=[to_analysis(i) for i in items], total=total, limit=limit, offset=offset)
+        window = await analyses.list_for_dataset(
+            owner(request), dataset_id, limit=limit, offset=offset, cursor=cursor
+        )
+        return AnalysisPage(items=[to_analysis(i) for i in window.items], **window.envelope())
 
 
 class ModelAnalysesController(Controller):
@@ -256,10 +264,13 @@ class ModelAnalysesController(Controller):
         analyses: NamedDependency[AnalysisService],
         limit: FromQuery[Limit] = 20,
         offset: FromQuery[Offset] = 0,
+        cursor: FromQuery[Cursor] = None,
     ) -> AnalysisPage:
         """The model's narratives, newest first."""
-        items, total = await analyses.list_for_model(owner(request), model_id, limit=limit, offset=offset)
-        return AnalysisPage(items=[to_analysis(i) for i in items], total=total, limit=limit, offset=offset)
+        window = await analyses.list_for_model(
+            owner(request), model_id, limit=limit, offset=offset, cursor=cursor
+        )
+        return AnalysisPage(items=[to_analysis(i) for i in window.items], **window.envelope())
 
 
 class AnalysesController(Controller):

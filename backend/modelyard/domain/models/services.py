@@ -11,9 +11,9 @@ from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
 from modelyard.domain.models.documents import ModelDocument, model_prefix
-from modelyard.lib.clock import utcnow
+from modelyard.lib.conditional import PreconditionFailedError, etag, next_version, require_match
 from modelyard.lib.db import find_owned
-from modelyard.lib.pagination import newest_first
+from modelyard.lib.pagination import Window, newest_first
 from modelyard.lib.storage import ObjectStore
 
 log = structlog.get_logger("modelyard.models")
@@ -107,15 +107,16 @@ class ModelService:
         stage: str | None,
         limit: int,
         offset: int,
-    ) -> tuple[list[ModelDocument], int]:
+        cursor: str | None = None,
+    ) -> Window[ModelDocument]:
         query: dict[str, Any] = {"owner_id": owner_id}
         if dataset_id is not None:
             if not PydanticObjectId.is_valid(dataset_id):
-                return [], 0
+                return Window.empty(limit, offset)
             query["dataset_id"] = PydanticObjectId(dataset_id)
         if stage is not None:
             query["stage"] = stage
-        return await newest_first(ModelDocument, query, limit, offset)
+        return await newest_first(ModelDocument, query, limit=limit, offset=offset, cursor=cursor)
 
     async def get_owned(self, owner_id: PydanticObjectId, model_id: str) -> ModelDocument:
         """The owner's model, or NotFoundError (unknown id or another user's)."""
@@ -128,12 +129,21 @@ class ModelService:
         return found is not None
 
     async def update(
-        self, owner_id: PydanticObjectId, model_id: str, changes: dict[str, Any]
+        self, owner_id: PydanticObjectId, model_id: str, changes: dict[str, Any], if_match: str | None = None
     ) -> ModelDocument:
+        """Apply `changes`; with `if_match`, only to the version that tag names (412 otherwise),
+        checked in the update itself so a concurrent change is never overwritten."""
         document = await self.get_owned(owner_id, model_id)
+        require_match(if_match, etag(document.id, document.updated_at))
         if changes:
-            changes["updated_at"] = utcnow()
-            await ModelDocument.find_one({"_id": document.id}).update({"$set": changes})
+            changes["updated_at"] = next_version(document.updated_at)
+            guard: dict[str, Any] = {"_id": document.id}
+            if if_match is not None:
+                guard["updated_at"] = document.updated_at
+            done = await ModelDocument.get_pymongo_collection().update_one(guard, {"$set": changes})
+            if not done.matched_count:
+                current = await self.get_owned(owner_id, model_id)
+                raise PreconditionFailedError(etag(current.id, current.updated_at))
             for key, value in changes.items():
                 setattr(document, key, value)
         return document

@@ -22,7 +22,7 @@ from modelyard.domain.predictions.services import PredictionService
 from modelyard.lib.errors import Problem
 from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
 from modelyard.lib.openapi import AUTHENTICATED, multipart_upload, problem_responses
-from modelyard.lib.pagination import Limit, Offset
+from modelyard.lib.pagination import Cursor, Limit, Offset
 from modelyard.lib.uploads import receive_upload
 from modelyard.settings import Settings
 from modelyard.tabular.intake import ingest_limits, sniff_head
@@ -151,12 +151,11 @@ class ModelPredictionsController(Controller):
         predictions: NamedDependency[PredictionService],
         limit: FromQuery[Limit] = 20,
         offset: FromQuery[Offset] = 0,
+        cursor: FromQuery[Cursor] = None,
     ) -> BatchPredictionJobPage:
         """The model's batch prediction jobs, newest first."""
-        items, total = await predictions.list_batches(owner(request), model_id, limit, offset)
-        return BatchPredictionJobPage(
-            items=[to_batch_job(j) for j in items], total=total, limit=limit, offset=offset
-        )
+        window = await predictions.list_batches(owner(request), model_id, limit, offset, cursor)
+        return BatchPredictionJobPage(items=[to_batch_job(j) for j in window.items], **window.envelope())
 
 
 class BatchPredictionController(Controller):

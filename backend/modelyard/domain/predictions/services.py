@@ -28,7 +28,7 @@ from modelyard.lib.errors import (
     unavailable_dependency,
 )
 from modelyard.lib.jobs import JobRunner, request_cancel
-from modelyard.lib.pagination import newest_first
+from modelyard.lib.pagination import Window, newest_first
 from modelyard.lib.storage import (
     ObjectStore,
     file_chunks,
@@ -208,11 +208,13 @@ class PredictionService:
         return await find_owned(BatchPredictionJobDocument, owner_id, job_id, "batch prediction job")
 
     async def list_batches(
-        self, owner_id: PydanticObjectId, model_id: str, limit: int, offset: int
-    ) -> tuple[list[BatchPredictionJobDocument], int]:
+        self, owner_id: PydanticObjectId, model_id: str, limit: int, offset: int, cursor: str | None = None
+    ) -> Window[BatchPredictionJobDocument]:
         model = await self.models.get_owned(owner_id, model_id)
         query = {"owner_id": owner_id, "model_id": model.id}
-        return await newest_first(BatchPredictionJobDocument, query, limit, offset)
+        return await newest_first(
+            BatchPredictionJobDocument, query, limit=limit, offset=offset, cursor=cursor
+        )
 
     async def result_stream(
         self, owner_id: PydanticObjectId, job_id: str

@@ -18,7 +18,7 @@ from modelyard.domain.training.services import TrainingService
 from modelyard.lib.errors import Problem
 from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
 from modelyard.lib.openapi import AUTHENTICATED, problem_responses
-from modelyard.lib.pagination import Limit, Offset
+from modelyard.lib.pagination import Cursor, Limit, Offset
 from modelyard.lib.schema import JobStatus
 
 
@@ -112,18 +112,17 @@ class TrainingJobController(Controller):
         training: NamedDependency[TrainingService],
         limit: FromQuery[Limit] = 20,
         offset: FromQuery[Offset] = 0,
+        cursor: FromQuery[Cursor] = None,
         dataset_id: Annotated[
             str | None, Parameter(max_length=64, description="Only jobs on this dataset (24-hex id).")
         ] = None,
         status: Annotated[JobStatus | None, Parameter(description="Only jobs in this status.")] = None,
     ) -> TrainingJobPage:
         """Your training jobs, newest first; filter by `dataset_id` and `status`."""
-        items, total = await training.list(
-            owner(request), dataset_id=dataset_id, status=status, limit=limit, offset=offset
+        window = await training.list(
+            owner(request), dataset_id=dataset_id, status=status, limit=limit, offset=offset, cursor=cursor
         )
-        return TrainingJobPage(
-            items=[to_training_job(j) for j in items], total=total, limit=limit, offset=offset
-        )
+        return TrainingJobPage(items=[to_training_job(j) for j in window.items], **window.envelope())
 
     @get(
         "/{job_id:str}",
