@@ -3,7 +3,7 @@ a cursor page does not move when items are inserted or deleted between requests.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -113,9 +113,11 @@ async def test_every_top_level_list_carries_the_cursor_fields(
     [
         "not-a-cursor",
         "%%%",
-        encode_cursor(utcnow(), PydanticObjectId())[:-3],
+        # A real cursor cut short; fixed values, so every xdist worker collects the same test ids.
+        encode_cursor(datetime(2026, 11, 29, tzinfo=UTC), PydanticObjectId("665f1c2a9b1e8a3d4c5b6a79"))[:-3],
         "MTIzLnh5eg",  # base64 of "123.xyz"
     ],
+    ids=["not-a-cursor", "not-base64", "truncated", "wrong-fields"],
 )
 async def test_a_malformed_cursor_is_a_problem_naming_the_parameter(
     client: httpx.AsyncClient, auth_headers: dict[str, str], cursor: str
