@@ -16,7 +16,7 @@ from litestar import Litestar
 
 from modelyard.app import create_app
 from modelyard.settings import Settings
-from tests.conftest import make_settings, running
+from tests.conftest import PRODUCT_OPERATION_TIMEOUT_MS, make_settings, running
 from tests.services.processes import start_moto, start_secantus, stop
 
 
@@ -79,7 +79,12 @@ def s3(tmp_path: Path) -> Iterator[Dependency]:
 
 @pytest.fixture
 def fault_settings(mongodb: Dependency, tmp_path: Path) -> Settings:
-    return make_settings(mongodb.url, f"file://{tmp_path / 'objects'}", var_dir=tmp_path / "var")
+    return make_settings(
+        mongodb.url,
+        f"file://{tmp_path / 'objects'}",
+        var_dir=tmp_path / "var",
+        operation_timeout_ms=PRODUCT_OPERATION_TIMEOUT_MS,
+    )
 
 
 @pytest.fixture

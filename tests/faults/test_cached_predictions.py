@@ -13,7 +13,7 @@ import pytest
 
 from modelyard.app import create_app
 from modelyard.settings import DatabaseSettings
-from tests.conftest import make_settings, register_and_login, running
+from tests.conftest import PRODUCT_OPERATION_TIMEOUT_MS, make_settings, register_and_login, running
 from tests.faults.conftest import Dependency, client_for
 from tests.integration.training.helpers import churn_frame, to_csv, train, upload_csv
 
@@ -25,7 +25,12 @@ RECORD = {"age": 41.5, "city": "paris", "member": "true", "signup": "2021-03-04"
 
 @pytest.fixture
 async def client(mongodb: Dependency, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = make_settings(mongodb.url, f"file://{tmp_path / 'objects'}", var_dir=tmp_path / "var")
+    settings = make_settings(
+        mongodb.url,
+        f"file://{tmp_path / 'objects'}",
+        var_dir=tmp_path / "var",
+        operation_timeout_ms=PRODUCT_OPERATION_TIMEOUT_MS,
+    )
     settings.database = DatabaseSettings(
         url=mongodb.url, database=settings.database.database, timeout_ms=3000, outage_grace_s=GRACE_S
     )

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from modelyard.app import create_app
-from tests.conftest import make_settings, register_and_login, running
+from tests.conftest import PRODUCT_OPERATION_TIMEOUT_MS, make_settings, register_and_login, running
 from tests.faults.conftest import Dependency, client_for
 
 pytestmark = pytest.mark.integration
@@ -32,7 +32,13 @@ def objects(endpoint: str, bucket: str) -> list[str]:
 async def s3_client(mongodb: Dependency, s3: Dependency, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     bucket = f"faults-{uuid.uuid4().hex[:8]}"
     boto3.client("s3", endpoint_url=s3.url, region_name="us-east-1").create_bucket(Bucket=bucket)
-    settings = make_settings(mongodb.url, f"s3://{bucket}", s3_endpoint=s3.url, var_dir=tmp_path / "var")
+    settings = make_settings(
+        mongodb.url,
+        f"s3://{bucket}",
+        s3_endpoint=s3.url,
+        var_dir=tmp_path / "var",
+        operation_timeout_ms=PRODUCT_OPERATION_TIMEOUT_MS,
+    )
     async with running(create_app(settings)) as app, client_for(app) as http:
         http.bucket = bucket  # type: ignore[attr-defined]
         yield http

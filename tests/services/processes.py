@@ -27,6 +27,14 @@ def _worker_index() -> int | None:
     return int(match[1]) % _BLOCKS if match else None
 
 
+SUITE_OPERATION_TIMEOUT_MS = 20_000
+"""The database operation bound the suite runs with (MODELYARD_MONGODB_OPERATION_TIMEOUT_MS).
+
+The suite runs a pure-Python SecantusDB per xdist worker, three workers at once on two cores:
+one operation can take seconds there, which a deployment's 1.5 s bound would turn into spurious
+outages (jobs requeued, 503s). Tests of outages (tests/faults) use the real default."""
+
+
 def free_port() -> int:
     """A port on 127.0.0.1 nothing listens on (its own block per xdist worker, see above)."""
     worker = _worker_index()

@@ -42,10 +42,12 @@ async def test_numbers_come_from_the_database(app: Litestar, client: httpx.Async
     production = ObjectId()
     await db["models"].insert_many(
         [
-            {"problem_type": "binary", "stage": "none"},
-            {"problem_type": "binary", "stage": "none"},
+            # Each model comes from its own training job (one model per job is a unique index).
+            {"problem_type": "binary", "stage": "none", "training_job_id": ObjectId()},
+            {"problem_type": "binary", "stage": "none", "training_job_id": ObjectId()},
             {
                 "_id": production,
+                "training_job_id": ObjectId(),
                 "problem_type": "regression",
                 "stage": "production",
                 "test_metrics": {"r2": 0.81, "rmse": 3.5, "confusion": [[1, 2]], "note": "x"},
