@@ -310,6 +310,8 @@ def test_dashboards_tell_the_truth_against_live_prometheus(tmp_path: Path, worke
         "MODELYARD_WORKERS": str(workers),
         "MODELYARD_METRICS_REFRESH_SECONDS": "0.5",
         "MODELYARD_MONGODB_TIMEOUT_MS": "300",
+        # It runs alone and stops the database: a short bound, so the 5xx it needs come quickly.
+        "MODELYARD_MONGODB_OPERATION_TIMEOUT_MS": "500",
         "MODELYARD_MONGODB_DATABASE": "live_metrics",
         "MODELYARD_JOBS_CONCURRENT_JOBS": "1",
         "MODELYARD_JOBS_POLL_INTERVAL_S": "0.1",
