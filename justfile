@@ -59,7 +59,9 @@ fmt:
 
 # Regenerate the Python client's models (clients/python) from the exported spec
 client-models:
-    {{python}} -m modelyard_client._generate docs/reference/openapi.json > clients/python/src/modelyard_client/models.py
+    # Into a temporary file first: the generator imports the package, which imports models.py.
+    {{python}} -m modelyard_client._generate docs/reference/openapi.json > clients/python/models.py.new
+    mv clients/python/models.py.new clients/python/src/modelyard_client/models.py
 
 # Regenerate the README's settings table from the settings classes
 readme:

@@ -23,7 +23,7 @@ from modelyard.settings import (
     Settings,
     StorageSettings,
 )
-from tests.services.processes import start_moto, start_secantus, stop
+from tests.services.processes import SUITE_OPERATION_TIMEOUT_MS, start_moto, start_secantus, stop
 
 TEST_JWT_SECRET = "test-secret-" + "s" * 40
 
@@ -57,13 +57,28 @@ def s3_endpoint() -> Iterator[str]:
         stop(process)
 
 
+PRODUCT_OPERATION_TIMEOUT_MS = DatabaseSettings.model_fields["operation_timeout_ms"].default
+
+
 def make_settings(
-    mongodb_url: str, storage_url: str, *, s3_endpoint: str | None = None, var_dir: Path, **app: object
+    mongodb_url: str,
+    storage_url: str,
+    *,
+    s3_endpoint: str | None = None,
+    var_dir: Path,
+    operation_timeout_ms: int = SUITE_OPERATION_TIMEOUT_MS,
+    **app: object,
 ) -> Settings:
     app.setdefault("warm_workers", False)  # most tests never use the pool; the e2e servers warm it
+    database = DatabaseSettings(
+        url=mongodb_url,
+        database=f"t_{uuid.uuid4().hex[:16]}",
+        timeout_ms=3000,
+        operation_timeout_ms=operation_timeout_ms,
+    )
     return Settings(
         app=AppSettings(env="test", var_dir=var_dir, **app),  # type: ignore[arg-type]
-        database=DatabaseSettings(url=mongodb_url, database=f"t_{uuid.uuid4().hex[:16]}", timeout_ms=3000),
+        database=database,
         storage=StorageSettings(url=storage_url, s3_endpoint_url=s3_endpoint),
         auth=AuthSettings(secret=TEST_JWT_SECRET, expire_minutes=30),
         # Never the network: an OPENAI_API_KEY in the environment must not switch tests to OpenAI.

@@ -30,6 +30,8 @@ from modelyard.domain.predictions.deps import provide_prediction_service
 from modelyard.domain.system.controllers import DocsController, HealthController
 from modelyard.domain.training.controllers import TrainingJobController
 from modelyard.domain.training.deps import provide_training_service
+from modelyard.lib.allow import CompleteAllowHeader, allowed_methods
+from modelyard.lib.bodies import check_request_body
 from modelyard.lib.errors import EXCEPTION_HANDLERS
 from modelyard.lib.openapi import finalize_spec
 from modelyard.lib.response_headers import document_response_headers
@@ -175,7 +177,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         json_output=settings.app.log_format == "json"
         or (settings.app.log_format == "auto" and settings.app.is_production),
     )
-    users = UserCache()
+    users = UserCache(outage_grace=settings.database.outage_grace_s)
     token_auth = build_token_auth(settings.jwt_secret(), settings.auth.expire_minutes, users)
     tokens = TokenIssuer(token_auth, settings.auth.expire_minutes)
     app = Litestar(
@@ -183,6 +185,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_app_init=[token_auth.on_app_init, _rate_limit_first(settings)],
         dependencies=_dependencies(settings, tokens),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        before_request=check_request_body,
         openapi_config=create_openapi_config(),
         cors_config=_cors(settings),
         lifespan=[build_lifespan(settings, users)],
@@ -191,6 +194,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     # Outermost wrapper, outside Litestar's router: unmatched routes (404/405) get a request id too.
     app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
+    app.asgi_handler = CompleteAllowHeader(app.asgi_handler, allowed_methods(app.routes))
     # Outermost of all: HTTP metrics see every response with its real status (401, 404, 413, 429...).
     app.asgi_handler = HTTPMetricsMiddleware(app.asgi_handler)
     finalize_spec(app.openapi_schema)

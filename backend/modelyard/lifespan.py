@@ -32,23 +32,28 @@ from modelyard.domain.models.services import ModelService
 from modelyard.domain.predictions.cache import ModelCache
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument
 from modelyard.domain.predictions.jobs import BatchPredictionJobs, register_batch_prediction_jobs
+from modelyard.domain.training.automl import ALGORITHMS
 from modelyard.domain.training.documents import TrainingJobDocument
 from modelyard.domain.training.jobs import TrainingJobs, register_training_jobs
 from modelyard.domain.training.services import TrainingService
 from modelyard.lib.background import in_background
 from modelyard.lib.db import connect_database, ping_database
 from modelyard.lib.health import Probe
+from modelyard.lib.idempotency import IdempotencyRecord
 from modelyard.lib.jobs import JobRunner
 from modelyard.lib.storage import ObjectStore, create_object_store
 from modelyard.lib.tally import UsageTally
 from modelyard.lib.workers import create_process_pool, default_worker_count
+from modelyard.observability.metrics import precreate_series
+from modelyard.observability.middleware import counted_routes
 from modelyard.observability.multiprocess import mark_this_process_dead
+from modelyard.observability.runtime import sample_runtime_forever
 from modelyard.settings import Settings
 from modelyard.workflows.business_metrics import BusinessMetrics, MetricSources
 from modelyard.workflows.usage import UsageFlusher
 
 DOCUMENTS = [UserDocument, DatasetDocument, AnalysisJobDocument]
-DOCUMENTS += [TrainingJobDocument, ModelDocument, BatchPredictionJobDocument]
+DOCUMENTS += [TrainingJobDocument, ModelDocument, BatchPredictionJobDocument, IdempotencyRecord]
 WORKER_MODULES = (
     # What the process pool runs: profiling, training, batch scoring, analysis signals.
     "modelyard.domain.datasets.profiling",
@@ -131,7 +136,11 @@ async def _open(settings: Settings, users: UserCache, stack: AsyncExitStack) -> 
     stack.push_async_callback(store.close)
     mongodb_url = settings.database.url or f"mongodb://127.0.0.1:{settings.database.embedded_port}"
     client = await connect_database(
-        mongodb_url, settings.database.database, DOCUMENTS, timeout_ms=settings.database.timeout_ms
+        mongodb_url,
+        settings.database.database,
+        DOCUMENTS,
+        timeout_ms=settings.database.timeout_ms,
+        operation_timeout_ms=settings.database.operation_timeout_ms,
     )
     stack.push_async_callback(client.close)
     pool = create_process_pool(
@@ -173,12 +182,19 @@ def build_lifespan(settings: Settings, users: UserCache) -> Any:
             stack.callback(mark_this_process_dead)
             state = await _open(settings, users, stack)
             app.state[STATE_KEY] = state
+            engine = state.analysis
+            precreate_series(  # in every worker: each one's series start at 0
+                routes=counted_routes(app),
+                algorithms=ALGORITHMS,
+                llm_models={(a.name, a.model) for a in (engine.analyst, engine.heuristic)},
+            )
             await state.runner.start()  # recovers jobs a dead process left running
             stack.push_async_callback(state.runner.stop)
             usage = state.business.areas.usage
             flush_every = settings.predictions.prediction_count_flush_s
             await stack.enter_async_context(in_background(usage.run(flush_every), name="usage-flusher"))
             await stack.enter_async_context(in_background(state.business.run(), name="business-metrics"))
+            await stack.enter_async_context(in_background(sample_runtime_forever(), name="runtime-metrics"))
             datasets = state.business.areas.datasets
             await stack.enter_async_context(in_background(sweep_forever(datasets), name="dataset-sweeper"))
             yield

@@ -7,15 +7,14 @@ field carries a description.
 
 from __future__ import annotations
 
-import os
-import secrets
-import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from modelyard.lib.security import read_or_create_secret
 
 MIN_JWT_SECRET_LENGTH = 32
 
@@ -103,7 +102,26 @@ class DatabaseSettings(BaseSettings):
         27027, ge=1, le=65535, description="Port of the embedded database started by `modelyard-server dev`."
     )
     timeout_ms: int = Field(
-        5000, ge=100, description="Server selection and connect timeout, in milliseconds."
+        5000,
+        ge=100,
+        description="Server selection and connect timeout at start-up (index creation), in milliseconds.",
+    )
+    operation_timeout_ms: int = Field(
+        1500,
+        ge=100,
+        le=60_000,
+        description="Bound on each database operation while serving, in milliseconds (pymongo "
+        "`timeoutMS`). When the database is down or frozen, a request fails after about this long "
+        "with a 503 and `Retry-After` instead of waiting; background jobs retry.",
+    )
+    outage_grace_s: float = Field(
+        300.0,
+        ge=0,
+        le=86_400,
+        description="While the database is unreachable, online predictions keep serving models "
+        "already in the model cache, and bearer tokens of users already known to the process keep "
+        "working, for this many seconds after each was last confirmed in the database; later "
+        "calls answer 503.",
     )
 
 
@@ -353,20 +371,10 @@ class Settings:
                 f"{MIN_JWT_SECRET_LENGTH} characters shared by every worker."
             )
         path = self.app.var_dir / "jwt-secret"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            # O_EXCL: when several processes start at once, exactly one writes the secret.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            for _ in range(50):
-                if existing := path.read_text().strip():
-                    return existing
-                time.sleep(0.01)  # the creator is between open and write
-            raise ConfigurationError(f"{path} is empty; delete it to generate a new secret") from None
-        generated = secrets.token_urlsafe(48)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(generated)
-        return generated
+        secret = read_or_create_secret(path)
+        if not secret:
+            raise ConfigurationError(f"{path} is empty; delete it to generate a new secret")
+        return secret
 
     @classmethod
     def groups(cls) -> dict[str, type[BaseSettings]]:

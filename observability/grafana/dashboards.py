@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,16 @@ from grafana_foundation_sdk.builders import dashboard as dash
 from grafana_foundation_sdk.builders import piechart, prometheus, stat, timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common as common_model
-from grafana_foundation_sdk.models.dashboard import DashboardLinkType, DataSourceRef
+from grafana_foundation_sdk.models.dashboard import (
+    DashboardCursorSync,
+    DashboardLinkType,
+    DataSourceRef,
+    FieldColorModeId,
+    Threshold,
+    ThresholdsMode,
+    VariableOption,
+    VariableRefresh,
+)
 
 OUT_DIR = Path(__file__).parent / "dashboards"
 RUNBOOK_BASE = "https://modelyard.dev/docs/runbook/alerts/"
@@ -50,6 +60,10 @@ class PanelSpec:
     height: int = 8
     runbook: str | None = None
     """Alert name in kebab case; the panel links to that runbook page."""
+    thresholds: tuple[tuple[float | None, str], ...] = ((None, "blue"),)
+    """Stat panels: (from value, colour) steps, the first from minus infinity; alert thresholds."""
+    truth: str | None = None
+    """A count panel: the name of the event count it must equal (the live-truth test checks it)."""
 
 
 @dataclass(frozen=True)
@@ -60,8 +74,45 @@ class DashboardSpec:
     panels: list[PanelSpec] = field(default_factory=list)
 
 
+# Every query is narrowed to the dashboard's `job` and `instance` variables. Raw series get both
+# matchers; recording-rule series (`level:metric:operation`) are aggregated by job only.
+_RAW_SERIES = re.compile(r"(?<![\w:$])(modelyard_[a-z0-9_]+|up)\b(\{[^}]*\})?(?!\()")
+_RULE_SERIES = re.compile(r"(?<![\w:])([a-z_]+:modelyard_[a-z0-9_]+:[a-z0-9_]+)(\{[^}]*\})?")
+JOB = 'job=~"$job"'
+INSTANCE = 'instance=~"$instance"'
+
+
+def _narrow(match: re.Match[str], matchers: str) -> str:
+    existing = (match.group(2) or "{}")[1:-1].strip()
+    return match.group(1) + "{" + ", ".join(filter(None, (matchers, existing))) + "}"
+
+
 def q(expr: str, legend: str = "__auto") -> Query:
-    return Query(" ".join(expr.split()), legend)
+    expr = " ".join(expr.split())
+    expr = _RAW_SERIES.sub(lambda match: _narrow(match, f"{JOB}, {INSTANCE}"), expr)
+    expr = _RULE_SERIES.sub(lambda match: _narrow(match, JOB), expr)
+    return Query(expr, legend)
+
+
+COUNTED = (
+    " A whole number that equals what happened: the counter's difference over the window, not "
+    "`increase()`, which extrapolates to the window's edges (it read 4.03 for 4 datasets and 54 for "
+    "53 rows). A series born inside the window counts in full; across a restart inside the window, "
+    "`round(increase())` takes over."
+)
+
+
+def counted(metric: str, window: str) -> str:
+    """Exact events of each `metric` series over `window` (see `COUNTED`); aggregate the result."""
+    return (
+        f"(({metric} - {metric} offset {window}) unless (resets({metric}[{window}]) > 0))"
+        f" or (round(increase({metric}[{window}])) and (resets({metric}[{window}]) > 0))"
+        f" or ({metric} unless {metric} offset {window})"
+    )
+
+
+OK_BAD = ((None, "red"), (1.0, "green"))
+"""1 healthy, 0 failing (API up, dependencies ready)."""
 
 
 RATE = "$__rate_interval"
@@ -74,22 +125,34 @@ SYSTEM = DashboardSpec(
         PanelSpec(
             "Requests per second",
             "stat",
-            (q(f"sum(rate(modelyard_http_requests_total[{RATE}]))", "req/s"),),
+            (q(f"sum(rate(modelyard_http_responses_total[{RATE}]))", "req/s"),),
             "All API requests (health probes and scrapes excluded).",
             "reqps",
             width=4,
             height=4,
         ),
         PanelSpec(
+            "Requests (time range)",
+            "stat",
+            (q(f"sum({counted('modelyard_http_responses_total', '$__range')})", "requests"),),
+            "API requests answered over the dashboard's time range (health probes and scrapes excluded)."
+            + COUNTED,
+            width=4,
+            height=4,
+            truth="requests",
+        ),
+        PanelSpec(
             "5xx ratio (5m)",
             "stat",
             (q("max(job:modelyard_http_5xx_ratio:rate5m)", "5xx ratio"),),
-            "Share of all requests answered with a 5xx status over 5 minutes. "
-            "Warning above 5%, critical above 20%.",
+            "Share of all requests answered with a 5xx status over 5 minutes, against the 0.5% "
+            "error budget of the 99.5% availability SLO: orange above 1.5% (3x the budget's rate, "
+            "the ticket's threshold over a day), red above 7.2% (14.4x, the page's threshold over an hour).",
             "percentunit",
             width=4,
             height=4,
-            runbook="modelyard-high-error-ratio",
+            runbook="modelyard-error-budget-burn",
+            thresholds=((None, "green"), (0.015, "orange"), (0.072, "red")),
         ),
         PanelSpec(
             "p95 latency (5m)",
@@ -100,6 +163,7 @@ SYSTEM = DashboardSpec(
             width=4,
             height=4,
             runbook="modelyard-high-request-latency",
+            thresholds=((None, "green"), (1.0, "orange")),
         ),
         PanelSpec(
             "In-progress requests",
@@ -112,20 +176,35 @@ SYSTEM = DashboardSpec(
         PanelSpec(
             "API up",
             "stat",
-            (q('min(up{job="modelyard"})', "up"),),
-            "1 when Prometheus can scrape every Modelyard target.",
+            (q("min(up)", "up"),),
+            "1 when Prometheus can scrape every Modelyard target; 0 (red) pages after 2 minutes.",
             width=4,
             height=4,
             runbook="modelyard-down",
+            thresholds=OK_BAD,
         ),
         PanelSpec(
             "Dependencies ready",
             "stat",
             (q("min by (dependency) (modelyard_dependency_up)", "{{dependency}}"),),
-            "1 when the dependency passes its readiness probe (checked with every metrics refresh).",
+            "1 when the dependency passes its readiness probe (checked with every metrics refresh); "
+            "0 (red) pages after 2 minutes.",
             width=4,
             height=4,
             runbook="modelyard-not-ready",
+            thresholds=OK_BAD,
+        ),
+        PanelSpec(
+            "Business metrics age",
+            "stat",
+            (q("time() - max(modelyard_business_metrics_refresh_timestamp_seconds)", "age"),),
+            "Seconds since the MongoDB-backed numbers were last refreshed (every 15 s by default). "
+            "The stale alert pages a ticket when this stays above 300 s for 5 minutes.",
+            "s",
+            width=4,
+            height=4,
+            runbook="modelyard-business-metrics-stale",
+            thresholds=((None, "green"), (60.0, "orange"), (300.0, "red")),
         ),
         PanelSpec(
             "Latency p50 / p95 / p99",
@@ -152,7 +231,7 @@ SYSTEM = DashboardSpec(
         PanelSpec(
             "Throughput by route",
             "timeseries",
-            (q(f"sum by (route) (rate(modelyard_http_requests_total[{RATE}]))", "{{route}}"),),
+            (q(f"sum by (route) (rate(modelyard_http_responses_total[{RATE}]))", "{{route}}"),),
             "Requests per second per route template; unknown paths share `<unmatched>`.",
             "reqps",
         ),
@@ -162,7 +241,7 @@ SYSTEM = DashboardSpec(
             (q("max(job:modelyard_http_5xx_ratio:rate5m)", "5xx ratio"),),
             "Share of all requests answered with a 5xx status, over 5 minutes.",
             "percentunit",
-            runbook="modelyard-high-error-ratio",
+            runbook="modelyard-error-budget-burn",
         ),
         PanelSpec(
             "5xx by status",
@@ -174,9 +253,10 @@ SYSTEM = DashboardSpec(
                     "{{status_code}}",
                 ),
             ),
-            "Server errors per second, by status code.",
+            "Server errors per second, by exact status code. A code's series is born at its first "
+            "response, which `rate()` cannot see: the status-class panels count every one.",
             "reqps",
-            runbook="modelyard-high-error-ratio",
+            runbook="modelyard-error-budget-burn",
         ),
         PanelSpec(
             "4xx by status",
@@ -188,26 +268,90 @@ SYSTEM = DashboardSpec(
                     "{{status_code}}",
                 ),
             ),
-            "Client errors per second, by status code (401 authentication, 404 unknown, "
-            "413 too large, 429 rate limited, 422 invalid input).",
+            "Client errors per second, by exact status code (401 authentication, 404 unknown, "
+            "413 too large, 429 rate limited, 422 invalid input). A code's first response is not in "
+            "`rate()`: the status-class panels count every one.",
             "reqps",
         ),
         PanelSpec(
-            "Status-code mix",
+            "Status-class mix",
             "piechart",
             (
                 q(
-                    "sum by (status_code) (increase(modelyard_http_requests_total[$__range]))",
-                    "{{status_code}}",
+                    f"sum by (status_class) ({counted('modelyard_http_responses_total', '$__range')})",
+                    "{{status_class}}",
                 ),
             ),
-            "Responses by status code over the dashboard's time range.",
+            "Responses by status class (2xx, 3xx, 4xx, 5xx) over the dashboard's time range. By class, "
+            "not exact code: the class series exist from process start, so no first response is lost."
+            + COUNTED,
+            truth="responses_by_class",
         ),
         PanelSpec(
             "In-progress requests over time",
             "timeseries",
             (q("sum(modelyard_http_requests_in_progress)", "in progress"),),
             "Concurrent requests; a steady climb means requests are stuck.",
+        ),
+        PanelSpec(
+            "CPU per instance",
+            "timeseries",
+            (
+                q(
+                    f"sum by (instance) (rate(modelyard_process_cpu_seconds_total[{RATE}]))",
+                    "{{instance}}",
+                ),
+            ),
+            "CPU cores used by the server processes of each instance (all workers; the process pool "
+            "that trains and scores batches is not included).",
+        ),
+        PanelSpec(
+            "Resident memory per worker",
+            "timeseries",
+            (q("max by (instance, pid) (modelyard_process_resident_memory_bytes)", "{{instance}} {{pid}}"),),
+            "Resident memory of each server process; a steady climb is a leak (the model cache is bounded).",
+            "bytes",
+        ),
+        PanelSpec(
+            "Open file descriptors per worker",
+            "timeseries",
+            (q("max by (instance, pid) (modelyard_process_open_fds)", "{{instance}} {{pid}}"),),
+            "Open files and sockets of each server process; a climb towards the limit (`ulimit -n`) "
+            "ends in failed connections.",
+        ),
+        PanelSpec(
+            "Event-loop lag",
+            "timeseries",
+            (q("max by (instance, pid) (modelyard_event_loop_lag_seconds)", "{{instance}} {{pid}}"),),
+            "How late each worker's event loop woke a 1-second timer: above ~50 ms, something blocks the "
+            "loop and every request on that worker waits.",
+            "s",
+        ),
+        PanelSpec(
+            "GC collections",
+            "timeseries",
+            (
+                q(
+                    f"sum by (generation) (rate(modelyard_python_gc_collections_total[{RATE}]))",
+                    "gen {{generation}}",
+                ),
+            ),
+            "Python garbage-collector runs per second, by generation; frequent generation-2 runs "
+            "pause every request of the worker.",
+            "ops",
+        ),
+        PanelSpec(
+            "Requests slower than 1 s (5m)",
+            "stat",
+            (q("max(job:modelyard_http_slow_ratio:rate5m)", "slow"),),
+            "Share of requests that took more than 1 s over 5 minutes, against the 1% budget of the "
+            "latency SLO (99% within 1 s): orange above 3% (3x the budget's rate, the ticket's threshold "
+            "over a day), red above 14.4% (the page's threshold over an hour).",
+            "percentunit",
+            width=4,
+            height=4,
+            runbook="modelyard-latency-budget-burn",
+            thresholds=((None, "green"), (0.03, "orange"), (0.144, "red")),
         ),
     ],
 )
@@ -220,34 +364,38 @@ ML = DashboardSpec(
         PanelSpec(
             "Training jobs finished (24h)",
             "stat",
-            (q("sum(increase(modelyard_training_jobs_finished_total[24h]))", "jobs"),),
-            "Training jobs that reached a final status in the last 24 hours.",
+            (q(f"sum({counted('modelyard_training_jobs_finished_total', '24h')})", "jobs"),),
+            "Training jobs that reached a final status in the last 24 hours." + COUNTED,
             width=6,
             height=4,
+            truth="training_jobs_finished",
         ),
         PanelSpec(
             "Rows predicted (24h)",
             "stat",
-            (q("sum(increase(modelyard_predictions_total[24h]))", "rows"),),
-            "Rows scored online and in batch in the last 24 hours.",
+            (q(f"sum({counted('modelyard_predictions_total', '24h')})", "rows"),),
+            "Rows scored online and in batch in the last 24 hours." + COUNTED,
             width=6,
             height=4,
+            truth="rows_predicted",
         ),
         PanelSpec(
             "Datasets uploaded (24h)",
             "stat",
-            (q("max(increase(modelyard_datasets_created_total[24h]))", "datasets"),),
-            "Datasets accepted at upload in the last 24 hours.",
+            (q(f"max({counted('modelyard_datasets_created_total', '24h')})", "datasets"),),
+            "Datasets accepted at upload in the last 24 hours (from the database)." + COUNTED,
             width=6,
             height=4,
+            truth="datasets_created",
         ),
         PanelSpec(
             "LLM tokens (24h)",
             "stat",
-            (q("sum(increase(modelyard_llm_tokens_total[24h]))", "tokens"),),
-            "Prompt and completion tokens used in the last 24 hours.",
+            (q(f"sum({counted('modelyard_llm_tokens_total', '24h')})", "tokens"),),
+            "Prompt and completion tokens used in the last 24 hours." + COUNTED,
             width=6,
             height=4,
+            truth="llm_tokens",
         ),
         PanelSpec(
             "Training duration p50 / p95",
@@ -266,9 +414,15 @@ ML = DashboardSpec(
         PanelSpec(
             "Training job outcomes (1h)",
             "timeseries",
-            (q("sum by (status) (increase(modelyard_training_jobs_finished_total[1h]))", "{{status}}"),),
-            "Finished training jobs per hour by outcome.",
+            (
+                q(
+                    f"sum by (status) ({counted('modelyard_training_jobs_finished_total', '1h')})",
+                    "{{status}}",
+                ),
+            ),
+            "Training jobs finished in the hour before each point, by outcome." + COUNTED,
             runbook="modelyard-training-failure-ratio-high",
+            truth="training_jobs_by_status",
         ),
         PanelSpec(
             "Training jobs by status",
@@ -372,8 +526,33 @@ ML = DashboardSpec(
         PanelSpec(
             "LLM tokens per hour",
             "timeseries",
-            (q("sum by (kind) (increase(modelyard_llm_tokens_total[1h]))", "{{kind}}"),),
-            "Prompt and completion tokens per hour.",
+            (q(f"sum by (kind) ({counted('modelyard_llm_tokens_total', '1h')})", "{{kind}}"),),
+            "Prompt and completion tokens used in the hour before each point." + COUNTED,
+            truth="llm_tokens_by_kind",
+        ),
+        PanelSpec(
+            "Model cache",
+            "timeseries",
+            (
+                q("sum(modelyard_model_cache_bytes)", "bytes held"),
+                q("sum(modelyard_model_cache_entries)", "models held"),
+            ),
+            "Models held by the online-prediction cache (bounded by bytes, "
+            "`MODELYARD_PREDICTIONS_MODEL_CACHE_BYTES`) over all workers.",
+        ),
+        PanelSpec(
+            "Model cache hit ratio",
+            "timeseries",
+            (
+                q(
+                    f'sum(rate(modelyard_model_cache_lookups_total{{result="hit"}}[{RATE}])) '
+                    f"/ sum(rate(modelyard_model_cache_lookups_total[{RATE}]))",
+                    "hits / lookups",
+                ),
+            ),
+            "Share of online predictions served by an already loaded model; a low ratio means models "
+            "are loaded again and again (the cache is too small for the models in use).",
+            "percentunit",
         ),
     ],
 )
@@ -391,6 +570,7 @@ BUSINESS = DashboardSpec(
             "Accounts registered.",
             width=4,
             height=4,
+            truth="users",
         ),
         PanelSpec(
             "Daily active users",
@@ -403,26 +583,34 @@ BUSINESS = DashboardSpec(
         PanelSpec(
             "Datasets created (7d)",
             "stat",
-            (q("max(increase(modelyard_datasets_created_total[7d]))", "datasets"),),
-            "Datasets uploaded in the last 7 days.",
+            (q(f"max({counted('modelyard_datasets_created_total', '7d')})", "datasets"),),
+            "Datasets uploaded in the last 7 days." + COUNTED,
             width=4,
             height=4,
+            truth="datasets_created",
         ),
         PanelSpec(
             "Models trained (7d)",
             "stat",
-            (q("sum(max by (problem_type) (increase(modelyard_models_trained_total[7d])))", "models"),),
-            "Models produced by successful training jobs in the last 7 days.",
+            (
+                q(
+                    f"sum(max by (problem_type) ({counted('modelyard_models_trained_total', '7d')}))",
+                    "models",
+                ),
+            ),
+            "Models produced by successful training jobs in the last 7 days." + COUNTED,
             width=4,
             height=4,
+            truth="models_trained",
         ),
         PanelSpec(
             "Predictions (7d)",
             "stat",
-            (q("max(increase(modelyard_predictions_made_total[7d]))", "rows"),),
-            "Rows scored in the last 7 days.",
+            (q(f"max({counted('modelyard_predictions_made_total', '7d')})", "rows"),),
+            "Rows scored in the last 7 days." + COUNTED,
             width=4,
             height=4,
+            truth="rows_predicted",
         ),
         PanelSpec(
             "Users week over week",
@@ -438,6 +626,7 @@ BUSINESS = DashboardSpec(
             "percentunit",
             width=4,
             height=4,
+            thresholds=((None, "orange"), (0.0, "green")),
         ),
         PanelSpec(
             "Active users (DAU / WAU / MAU)",
@@ -457,7 +646,7 @@ BUSINESS = DashboardSpec(
         PanelSpec(
             "Problem-type mix (models trained)",
             "piechart",
-            (q("max by (problem_type) (modelyard_models_trained_total)", "{{problem_type}}"),),
+            (q("round(max by (problem_type) (modelyard_models_trained_total))", "{{problem_type}}"),),
             "Models trained since the start, by problem type.",
         ),
         PanelSpec(
@@ -470,14 +659,14 @@ BUSINESS = DashboardSpec(
             "Daily totals",
             "timeseries",
             (
-                q("max(increase(modelyard_datasets_created_total[1d]))", "datasets created"),
+                q(f"max({counted('modelyard_datasets_created_total', '1d')})", "datasets created"),
                 q(
-                    "sum(max by (problem_type) (increase(modelyard_models_trained_total[1d])))",
+                    f"sum(max by (problem_type) ({counted('modelyard_models_trained_total', '1d')}))",
                     "models trained",
                 ),
-                q("max(increase(modelyard_predictions_made_total[1d]))", "predictions"),
+                q(f"max({counted('modelyard_predictions_made_total', '1d')})", "predictions"),
             ),
-            "Datasets, models and predictions per day.",
+            "Datasets, models and predictions in the day before each point." + COUNTED,
         ),
         PanelSpec(
             "Predictions week over week",
@@ -491,6 +680,7 @@ BUSINESS = DashboardSpec(
             ),
             "Rows scored in the last 7 days against the 7 days before.",
             "percentunit",
+            thresholds=((None, "orange"), (0.0, "green")),
         ),
     ],
 )
@@ -514,13 +704,20 @@ def _targets(spec: PanelSpec) -> list[prometheus.Dataquery]:
     return targets
 
 
-def _panel(spec: PanelSpec) -> stat.Panel | timeseries.Panel | piechart.Panel:
+def _thresholds(spec: PanelSpec) -> dash.ThresholdsConfig:
+    steps = [Threshold(value=value, color=color) for value, color in spec.thresholds]
+    return dash.ThresholdsConfig().mode(ThresholdsMode.ABSOLUTE).steps(steps)
+
+
+def _panel(spec: PanelSpec, panel_id: int) -> stat.Panel | timeseries.Panel | piechart.Panel:
     panel: stat.Panel | timeseries.Panel | piechart.Panel
     if spec.kind == "stat":
         panel = (
             stat.Panel()
             .graph_mode(common_model.BigValueGraphMode.AREA)
             .reduce_options(common_builder.ReduceDataOptions().calcs(["lastNotNull"]))
+            .thresholds(_thresholds(spec))
+            .color_scheme(dash.FieldColor().mode(FieldColorModeId.THRESHOLDS))
         )
     elif spec.kind == "piechart":
         panel = (
@@ -535,7 +732,8 @@ def _panel(spec: PanelSpec) -> stat.Panel | timeseries.Panel | piechart.Panel:
     else:
         panel = timeseries.Panel().fill_opacity(10).line_width(1)
     panel = (
-        panel.title(spec.title)
+        panel.id(panel_id)  # stable: position in the spec, so links to a panel keep working
+        .title(spec.title)
         .description(spec.description)
         .datasource(DATASOURCE)
         .unit(spec.unit)
@@ -549,6 +747,32 @@ def _panel(spec: PanelSpec) -> stat.Panel | timeseries.Panel | piechart.Panel:
     return panel
 
 
+def _variable(name: str, label: str, query: str) -> dash.QueryVariable:
+    """A multi-value label variable with "All" (`.*`), read from the build-info series."""
+    return (
+        dash.QueryVariable(name)
+        .label(label)
+        .datasource(DATASOURCE)
+        .query(query)
+        .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .multi(True)
+        .include_all(True)
+        .all_value(".*")
+        .current(VariableOption(selected=True, text="All", value="$__all"))
+    )
+
+
+FIRING_ALERTS = (
+    dash.AnnotationQuery()
+    .name("Firing alerts")
+    .datasource(DATASOURCE)
+    .enable(True)
+    .icon_color("red")
+    .expr('ALERTS{alertstate="firing", job=~"$job"}')
+)
+"""Marks when a Modelyard alert fired (Prometheus' `ALERTS` series), on every time-series panel."""
+
+
 def build(spec: DashboardSpec) -> dict[str, object]:
     board = (
         dash.Dashboard(spec.title)
@@ -559,7 +783,13 @@ def build(spec: DashboardSpec) -> dict[str, object]:
         .time("now-6h", "now")
         .timezone("browser")
         .editable()
+        .tooltip(DashboardCursorSync.CROSSHAIR)
         .with_variable(dash.DatasourceVariable("datasource").label("Data source").type("prometheus"))
+        .with_variable(_variable("job", "Job", "label_values(modelyard_build_info, job)"))
+        .with_variable(
+            _variable("instance", "Instance", 'label_values(modelyard_build_info{job=~"$job"}, instance)')
+        )
+        .annotation(FIRING_ALERTS)
         .link(
             dash.DashboardLink("Runbook")
             .type(DashboardLinkType.LINK)
@@ -576,13 +806,10 @@ def build(spec: DashboardSpec) -> dict[str, object]:
             .keep_time(True)
         )
     )
-    for panel_spec in spec.panels:
-        board = board.with_panel(_panel(panel_spec))
-    built = board.build()
-    # Stable panel ids, so regenerating gives byte-identical files.
-    for index, panel in enumerate(built.panels or [], start=1):
-        panel.id = index  # type: ignore[union-attr]
-    return json.loads(json.dumps(built, cls=JSONEncoder))  # type: ignore[no-any-return]
+    # Ids are positions: add panels at the end, so alert annotations and links keep their panel.
+    for panel_id, panel_spec in enumerate(spec.panels, start=1):
+        board = board.with_panel(_panel(panel_spec, panel_id))
+    return json.loads(json.dumps(board.build(), cls=JSONEncoder))  # type: ignore[no-any-return]
 
 
 def render(spec: DashboardSpec) -> str:

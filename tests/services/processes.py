@@ -27,6 +27,14 @@ def _worker_index() -> int | None:
     return int(match[1]) % _BLOCKS if match else None
 
 
+SUITE_OPERATION_TIMEOUT_MS = 20_000
+"""The database operation bound the suite runs with (MODELYARD_MONGODB_OPERATION_TIMEOUT_MS).
+
+The suite runs a pure-Python SecantusDB per xdist worker, three workers at once on two cores:
+one operation can take seconds there, which a deployment's 1.5 s bound would turn into spurious
+outages (jobs requeued, 503s). Tests of outages (tests/faults) use the real default."""
+
+
 def free_port() -> int:
     """A port on 127.0.0.1 nothing listens on (its own block per xdist worker, see above)."""
     worker = _worker_index()
@@ -73,8 +81,8 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
             process.wait()
 
 
-def start_moto() -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
+def start_moto(port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    port = port or free_port()
     process = subprocess.Popen(
         [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
@@ -85,8 +93,9 @@ def start_moto() -> tuple[subprocess.Popen[bytes], str]:
     return process, f"http://127.0.0.1:{port}"
 
 
-def start_secantus() -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
+def start_secantus(port: int | None = None, storage: str = ":memory:") -> tuple[subprocess.Popen[bytes], str]:
+    """SecantusDB on `port` (a free one by default); fault tests restart it on the same port."""
+    port = port or free_port()
     process = subprocess.Popen(
         [
             str(VENV_BIN / "secantusd-py"),
@@ -95,7 +104,7 @@ def start_secantus() -> tuple[subprocess.Popen[bytes], str]:
             "--port",
             str(port),
             "--storage-path",
-            ":memory:",
+            storage,
             "--log-level",
             "ERROR",
         ],

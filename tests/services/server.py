@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.services.processes import free_port, stop
+from tests.services.processes import SUITE_OPERATION_TIMEOUT_MS, free_port, stop
 
 TEST_JWT_SECRET = "e2e-secret-" + "e" * 40
 
@@ -56,6 +56,8 @@ def start_server(
         "MODELYARD_JWT_SECRET": TEST_JWT_SECRET,
         # Most servers here never profile or train; the train-and-predict flow runs warm.
         "MODELYARD_WARM_WORKERS": "false",
+        # The suite's database is slow under load (see SUITE_OPERATION_TIMEOUT_MS).
+        "MODELYARD_MONGODB_OPERATION_TIMEOUT_MS": str(SUITE_OPERATION_TIMEOUT_MS),
         **(extra_env or {}),
     }
     env.pop("MODELYARD_MONGODB_URL", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
+import pymongo
 from beanie import Document, PydanticObjectId, init_beanie
 from pymongo import AsyncMongoClient
 
@@ -14,18 +15,31 @@ D = TypeVar("D", bound=Document)
 
 
 async def connect_database(
-    url: str, database: str, documents: Sequence[type[Document]], *, timeout_ms: int = 5000
+    url: str,
+    database: str,
+    documents: Sequence[type[Document]],
+    *,
+    timeout_ms: int = 5000,
+    operation_timeout_ms: int | None = None,
 ) -> AsyncMongoClient[dict[str, object]]:
-    """Open a client, bind the documents to `database` and create their indexes."""
+    """Open a client, bind the documents to `database` and create their indexes.
+
+    `operation_timeout_ms` bounds every operation afterwards (pymongo's client-side operation
+    timeout: server selection, the socket and the server's own `maxTimeMS`), so an unreachable
+    or frozen database fails a call quickly instead of holding it for the selection timeout or
+    until the heartbeat gives up. Start-up (index creation) gets the longer `timeout_ms`.
+    """
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
         url,
         serverSelectionTimeoutMS=timeout_ms,
         connectTimeoutMS=timeout_ms,
+        timeoutMS=operation_timeout_ms,
         tz_aware=True,
         appname="modelyard",
     )
     try:
-        await init_beanie(database=client[database], document_models=list(documents))
+        with pymongo.timeout(timeout_ms / 1000):
+            await init_beanie(database=client[database], document_models=list(documents))
     except BaseException:
         await client.close()
         raise

@@ -6,16 +6,22 @@ Every error response of the API is `application/problem+json` with a stable
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, ClassVar
 
 import msgspec
 import structlog
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://modelyard.dev/problems/"
+RETRY_AFTER_SECONDS = 5
+"""What a 503 tells clients to wait: about one database heartbeat, so a returning dependency is seen."""
 
 log = structlog.get_logger("modelyard.errors")
 
@@ -81,6 +87,7 @@ PROBLEM_KINDS: dict[str, tuple[int, str]] = {
     "not-found": (404, "Resource not found"),
     "method-not-allowed": (405, "Method not allowed"),
     "conflict": (409, "Conflict"),
+    "precondition-failed": (412, "Precondition failed"),
     "payload-too-large": (413, "Payload too large"),
     "unsupported-media-type": (415, "Unsupported media type"),
     "validation-error": (422, "Validation error"),
@@ -152,6 +159,47 @@ class ValidationFailedError(AppError):
 class ServiceUnavailableError(AppError):
     kind = "service-unavailable"
 
+    def __init__(
+        self, detail: str, *, errors: list[FieldError] | None = None, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(
+            detail, errors=errors, headers={"Retry-After": str(RETRY_AFTER_SECONDS), **(headers or {})}
+        )
+
+
+def unavailable_dependency(exc: BaseException) -> str | None:
+    """`"database"` or `"object store"` when `exc`, or an error it was raised from, says that
+    dependency is unreachable or overloaded right now (the same call may work later); else None.
+
+    Connection refused, selection and operation timeouts, a cancelled operation and 5xx answers
+    are transient. Everything else (a duplicate key, a missing bucket, access denied) is not.
+    """
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return None
+        if isinstance(seen, ConnectionFailure) or (isinstance(seen, PyMongoError) and seen.timeout):
+            return "database"
+        if isinstance(seen, (BotoConnectionError, HTTPClientError)):
+            return "object store"
+        if isinstance(seen, ClientError) and _http_status(seen) >= 500:
+            return "object store"
+        if isinstance(seen, BotoCoreError) and "timeout" in type(seen).__name__.lower():
+            return "object store"
+        seen = seen.__cause__
+    return None
+
+
+def _http_status(exc: ClientError) -> int:
+    metadata = exc.response.get("ResponseMetadata", {})
+    return int(metadata.get("HTTPStatusCode") or 0)
+
+
+def unavailable_error(dependency: str) -> ServiceUnavailableError:
+    return ServiceUnavailableError(
+        f"The {dependency} is unreachable right now; retry after the number of seconds in `Retry-After`."
+    )
+
 
 def problem_response(
     request: Request[Any, Any, Any],
@@ -174,16 +222,37 @@ def problem_response(
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
+_UNKNOWN_FIELD = re.compile(
+    r"^Object contains unknown field `(?P<name>[^`]*)`(?P<path> - at `\$(?P<at>[^`]*)`)?$"
+)
+_MAX_ECHOED_NAME = 64
+
+
 def _field_errors(extra: Any) -> list[FieldError]:
-    """Litestar's validation `extra` is a list of {message, key, source}; say where each one is."""
+    """Litestar's validation `extra` is a list of {message, key, source}; say where each one is,
+    in the words the client used (`query.limit`, `body.nickname`), never echoing long input."""
     found: list[FieldError] = []
     if isinstance(extra, list):
         for item in extra:
             if not isinstance(item, dict):
                 continue
             source, key = item.get("source"), item.get("key")
+            source = getattr(source, "value", source)  # ParamType.QUERY -> "query"
+            message = str(item.get("message", "invalid value"))
+            unknown = _UNKNOWN_FIELD.match(message)
+            if unknown:
+                name = unknown["name"]
+                if len(name) > _MAX_ECHOED_NAME or not name.isprintable():
+                    message, name = "Object contains an unknown field", ""
+                else:
+                    message = f"Unknown field `{name}`"
+                prefix = str(source or "body") + (unknown["at"] or "").replace("[", ".").replace("]", "")
+                found.append(FieldError(message=message, location=f"{prefix}.{name}" if name else prefix))
+                continue
+            if source == "header" and key:  # the header as sent, not the handler's parameter name
+                key = "-".join(part.capitalize() for part in str(key).split("_"))
             location = ".".join(str(part) for part in (source, key) if part) or None
-            found.append(FieldError(message=str(item.get("message", "invalid value")), location=location))
+            found.append(FieldError(message=message, location=location))
     return found
 
 
@@ -219,6 +288,17 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     request_id = request.scope.get("state", {}).get("request_id")
+    dependency = unavailable_dependency(exc)
+    if dependency is not None:
+        # An outage, not a bug: a 503 the client can retry, and one log line without a traceback.
+        log.warning(
+            "dependency unavailable",
+            dependency=dependency,
+            error=f"{type(exc).__name__}: {str(exc)[:300]}",
+            path=request.url.path,
+            request_id=request_id,
+        )
+        return handle_app_error(request, unavailable_error(dependency))
     log.error(
         "unhandled error", exc_info=exc, path=request.url.path, method=request.method, request_id=request_id
     )
@@ -271,6 +351,7 @@ __all__ = [
     "EXCEPTION_HANDLERS",
     "PROBLEM_KINDS",
     "PROBLEM_MEDIA_TYPE",
+    "RETRY_AFTER_SECONDS",
     "AppError",
     "AuthenticationError",
     "BadRequestError",
@@ -284,4 +365,6 @@ __all__ = [
     "ValidationFailedError",
     "problem_response",
     "problem_type",
+    "unavailable_dependency",
+    "unavailable_error",
 ]

@@ -9,6 +9,7 @@ from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import (
     Example,
     OpenAPI,
+    OpenAPIHeader,
     OpenAPIMediaType,
     OpenAPIResponse,
     Operation,
@@ -19,7 +20,13 @@ from litestar.openapi.spec import (
 from litestar.openapi.spec import Schema as OpenAPISchema
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 
-from modelyard.lib.errors import PROBLEM_KINDS, PROBLEM_MEDIA_TYPE, Problem, problem_type
+from modelyard.lib.errors import (
+    PROBLEM_KINDS,
+    PROBLEM_MEDIA_TYPE,
+    RETRY_AFTER_SECONDS,
+    Problem,
+    problem_type,
+)
 from modelyard.lib.schema import Schema
 
 _STATUS_KIND = {
@@ -27,6 +34,7 @@ _STATUS_KIND = {
     401: "unauthenticated",
     404: "not-found",
     409: "conflict",
+    412: "precondition-failed",
     413: "payload-too-large",
     415: "unsupported-media-type",
     422: "validation-error",
@@ -39,11 +47,14 @@ _EXAMPLE_DETAIL = {
     "unauthenticated": "This operation needs a bearer token: send `Authorization: Bearer {token}`.",
     "not-found": "No dataset with id 665f1c2a9b1e8a3d4c5b6a79.",
     "conflict": "An account with this email already exists.",
+    "precondition-failed": "The resource changed since you read it (its ETag is no longer the one in "
+    "If-Match); GET it again and reapply your change.",
     "payload-too-large": "The upload is larger than the 200 MB limit.",
     "unsupported-media-type": "The file is not CSV, TSV, Excel (.xlsx), Parquet or JSON Lines.",
     "validation-error": "Expected `str` of length >= 8 at body.password",
     "rate-limited": "Too many requests; retry after the number of seconds in `Retry-After`.",
-    "service-unavailable": "mongodb: server selection timed out",
+    "service-unavailable": "The database is unreachable right now; retry after the number of seconds "
+    "in `Retry-After`.",
 }
 
 _DESCRIPTION = {
@@ -51,11 +62,14 @@ _DESCRIPTION = {
     401: "Missing, expired or invalid bearer token.",
     404: "No such resource, or it belongs to another user.",
     409: "The request conflicts with existing state.",
+    412: "`If-Match` named an ETag that is no longer current: someone changed the resource since "
+    "you read it. Nothing was changed; the current `ETag` is in the response headers.",
     413: "The request body exceeds the size limit.",
     415: "The body's format is not supported.",
     422: "The request is well-formed but its values are invalid; `errors` says where.",
     429: "Rate limit exceeded; see `Retry-After`.",
-    503: "A dependency (MongoDB, object store) is unavailable.",
+    503: "A dependency (the database or the object store) is unreachable; nothing is half-done. "
+    "Retry after the seconds in `Retry-After`.",
 }
 
 
@@ -168,16 +182,20 @@ def finalize_spec(spec: OpenAPI) -> None:
       user's is a 404.
     - A body the handler defaults to `None` (its schema allows `null`) is optional: Litestar
       marks every request body required, and a client that sends none would be told wrongly.
+    - Every API operation uses the database, so each can answer 503 with `Retry-After`.
     """
     close_request_schemas(spec)
     fill_missing_examples(spec)
-    problem_specs = problem_responses(400, 404, 422)
-    for item in (spec.paths or {}).values():
+    problem_specs = problem_responses(400, 404, 422, 503)
+    for path, item in (spec.paths or {}).items():
         for operation in (item.get, item.put, item.post, item.patch, item.delete):
             if operation is None:
                 continue
             _mark_optional_body(operation.request_body)
             responses = operation.responses or {}
+            if path.startswith("/api/"):
+                responses.setdefault("503", _problem_response(spec, problem_specs[503]))
+                _retry_after(responses["503"])
             generic_400 = responses.get("400")
             if isinstance(generic_400, OpenAPIResponse) and PROBLEM_MEDIA_TYPE not in (
                 generic_400.content or {}
@@ -195,6 +213,16 @@ def finalize_spec(spec: OpenAPI) -> None:
                     if "404" not in responses:
                         responses["404"] = _problem_response(spec, problem_specs[404])
             operation.responses = dict(sorted(responses.items()))
+
+
+def _retry_after(response: OpenAPIResponse | Reference) -> None:
+    if isinstance(response, OpenAPIResponse):
+        response.headers = {
+            "Retry-After": OpenAPIHeader(
+                schema=OpenAPISchema(type=OpenAPIType.INTEGER, examples=[RETRY_AFTER_SECONDS]),
+                description="Seconds to wait before retrying.",
+            )
+        }
 
 
 def _mark_optional_body(body: RequestBody | Reference | None) -> None:

@@ -25,6 +25,8 @@ class HeaderRule:
     """Only on these statuses; None: on every response."""
     api_only: bool = False
     """Only on `/api/` operations (the rate limiter covers them, not health, metrics or docs)."""
+    operations: frozenset[str] | None = None
+    """Only on these operation ids; None: on every operation."""
 
 
 RULES = (
@@ -46,6 +48,16 @@ RULES = (
         "30",
         integer=True,
         statuses=frozenset({"429", "503"}),
+    ),
+    HeaderRule(
+        "ETag",
+        "The version of the resource: send it back as `If-Match` to change only this version, or "
+        "as `If-None-Match` to get a 304 while it is current.",
+        '"3f2a9c1d7e5b4a6f8c0d2e4f6a8b0c1d"',
+        statuses=frozenset({"200", "304", "412"}),
+        operations=frozenset(
+            {"getDataset", "updateDataset", "deleteDataset", "getModel", "updateModel", "deleteModel"}
+        ),
     ),
     HeaderRule("RateLimit-Limit", "Requests allowed per window.", "600", integer=True, api_only=True),
     HeaderRule("RateLimit-Remaining", "Requests left in this window.", "599", integer=True, api_only=True),
@@ -78,6 +90,8 @@ def document_response_headers(spec: OpenAPI) -> None:
                     if rule.statuses is not None and status not in rule.statuses:
                         continue
                     if rule.api_only and not path.startswith("/api/"):
+                        continue
+                    if rule.operations is not None and operation.operation_id not in rule.operations:
                         continue
                     headers.setdefault(rule.name, _header(rule))
                 response.headers = headers

@@ -91,7 +91,10 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer beyond the float range: reported as not finite
+            return math.inf
     return None
 
 
@@ -142,6 +145,9 @@ def coerce_records(
                 if number is None:
                     expected = "true/false" if spec.kind == "boolean" else "a number"
                     problems.append(f"column {spec.name!r} expects {expected}, got {type(raw).__name__}")
+                    continue
+                if math.isinf(number):
+                    problems.append(f"column {spec.name!r} is outside the range of a 64-bit float")
                     continue
                 values.append(number)
             elif spec.kind == "categorical":
@@ -203,7 +209,31 @@ def predict_records(model: LoadedModel, records: list[dict[str, Any]]) -> Scored
     proba = None
     if valid:
         labels, proba = score_columns(model, columns, len(valid))
-    return Scored(labels, proba, valid, errors, warnings, ignored)
+    return without_non_finite(Scored(labels, proba, valid, errors, warnings, ignored))
+
+
+def without_non_finite(scored: Scored) -> Scored:
+    """A regression output that is not a finite number (inputs far outside the training data
+    overflow) is a per-record error, not a `null` prediction counted as scored."""
+    if scored.probabilities is not None or all(
+        not isinstance(v, float) or math.isfinite(v) for v in scored.labels
+    ):
+        return scored
+    keep = [i for i, v in enumerate(scored.labels) if math.isfinite(v)]
+    for i, v in enumerate(scored.labels):
+        if not math.isfinite(v):
+            scored.errors[scored.valid[i]] = [
+                "the model's output is not a finite number for these inputs (far outside the "
+                "values it was trained on)"
+            ]
+    return Scored(
+        [scored.labels[i] for i in keep],
+        None,
+        [scored.valid[i] for i in keep],
+        scored.errors,
+        scored.warnings,
+        scored.ignored_columns,
+    )
 
 
 def score_frame(model: LoadedModel, frame: pd.DataFrame) -> tuple[list[Any], np.ndarray[Any, Any] | None]:

@@ -33,12 +33,42 @@ class MetricSpec:
     """Gauges only: how values of several worker processes combine."""
 
 
-HTTP_DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
-TRAINING_DURATION_BUCKETS = (1.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0)
-PREDICTION_DURATION_BUCKETS = (
-    0.001,
-    0.0025,
+# Fine steps between 1 and 10 s (a bucket's quantile is interpolated inside it: with only 5 and 10,
+# requests that all took 5.0-5.5 s showed p50/p95/p99 = 7.5/9.75/9.95 s).
+HTTP_DURATION_BUCKETS = (
     0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.075,
+    0.1,
+    0.25,
+    0.5,
+    0.75,
+    1.0,
+    1.5,
+    2.0,
+    2.5,
+    3.0,
+    4.0,
+    5.0,
+    6.0,
+    7.5,
+    10.0,
+    15.0,
+    30.0,
+)
+TRAINING_DURATION_BUCKETS = (1.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0)
+# Sub-10 ms resolution: a compiled tree scores a row in well under a millisecond.
+PREDICTION_DURATION_BUCKETS = (
+    0.0005,
+    0.001,
+    0.0015,
+    0.002,
+    0.003,
+    0.004,
+    0.005,
+    0.0075,
     0.01,
     0.025,
     0.05,
@@ -64,6 +94,11 @@ TRAINING_OUTCOMES = ("succeeded", "failed", "cancelled")
 PREDICTION_KINDS = ("online", "batch")
 LLM_OUTCOMES = ("success", "error", "timeout", "invalid_output")
 UNMATCHED_ROUTE = "<unmatched>"
+STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
+"""Pre-created for every route and method, so the first 5xx of a route is counted (see below)."""
+LLM_TOKEN_KINDS = ("prompt", "completion")
+GC_GENERATIONS = ("0", "1", "2")
+CACHE_RESULTS = ("hit", "miss")
 
 METRICS: list[MetricSpec] = [
     # HTTP (the outermost ASGI middleware; /metrics and /health/* are not counted)
@@ -73,7 +108,18 @@ METRICS: list[MetricSpec] = [
         "HTTP requests answered, by method, route template and response status code. Unknown paths "
         f"share the route `{UNMATCHED_ROUTE}`.",
         ("method", "route", "status_code"),
-        example_promql='sum by (route) (rate(modelyard_http_requests_total{status_code=~"5.."}[5m]))',
+        example_promql='sum by (status_code) (rate(modelyard_http_requests_total{status_code=~"4.."}[5m]))',
+    ),
+    MetricSpec(
+        "modelyard_http_responses_total",
+        "counter",
+        "HTTP responses by method, route template and status class (2xx, 3xx, 4xx, 5xx; `other` for "
+        "anything else). Every route x method x class series exists at 0 from process start, so "
+        "`rate()`/`increase()` count the first response of each class; use it for ratios, counts and "
+        "alerts, and `modelyard_http_requests_total` for the exact codes (a code's series is born at "
+        "its first response, whose increase Prometheus cannot see).",
+        ("method", "route", "status_class"),
+        example_promql='sum by (route) (rate(modelyard_http_responses_total{status_class="5xx"}[5m]))',
     ),
     MetricSpec(
         "modelyard_http_request_duration_seconds",
@@ -166,6 +212,65 @@ METRICS: list[MetricSpec] = [
         ("provider", "model", "kind"),
         example_promql="sum by (kind) (increase(modelyard_llm_tokens_total[1d]))",
     ),
+    # Saturation: sampled every second by observability/runtime.py in each worker process
+    MetricSpec(
+        "modelyard_process_cpu_seconds_total",
+        "counter",
+        "CPU time (user + system) used by the server processes, summed over workers (process pool "
+        "children excluded).",
+        example_promql="sum by (instance) (rate(modelyard_process_cpu_seconds_total[5m]))",
+    ),
+    MetricSpec(
+        "modelyard_process_resident_memory_bytes",
+        "gauge",
+        "Resident memory of each live server process (a `pid` label per worker in multiprocess mode).",
+        example_promql="max by (instance, pid) (modelyard_process_resident_memory_bytes)",
+        multiprocess_mode="liveall",
+    ),
+    MetricSpec(
+        "modelyard_process_open_fds",
+        "gauge",
+        "Open file descriptors of each live server process (`pid` label per worker in multiprocess mode).",
+        example_promql="max by (instance, pid) (modelyard_process_open_fds)",
+        multiprocess_mode="liveall",
+    ),
+    MetricSpec(
+        "modelyard_event_loop_lag_seconds",
+        "gauge",
+        "How late the event loop woke a 1-second timer at the last sample, per live process: time the "
+        "loop spent on something else (blocking code on the request path).",
+        example_promql="max(modelyard_event_loop_lag_seconds)",
+        multiprocess_mode="liveall",
+    ),
+    MetricSpec(
+        "modelyard_python_gc_collections_total",
+        "counter",
+        "Garbage-collector runs of the server processes, by generation (0, 1, 2), summed over workers.",
+        ("generation",),
+        example_promql="sum by (generation) (rate(modelyard_python_gc_collections_total[5m]))",
+    ),
+    MetricSpec(
+        "modelyard_model_cache_bytes",
+        "gauge",
+        "Artifact bytes of the models held by the online-prediction cache, summed over workers.",
+        example_promql="sum by (instance) (modelyard_model_cache_bytes)",
+        multiprocess_mode="livesum",
+    ),
+    MetricSpec(
+        "modelyard_model_cache_entries",
+        "gauge",
+        "Models held by the online-prediction cache, summed over workers.",
+        example_promql="sum by (instance) (modelyard_model_cache_entries)",
+        multiprocess_mode="livesum",
+    ),
+    MetricSpec(
+        "modelyard_model_cache_lookups_total",
+        "counter",
+        "Online-prediction model lookups, by result: `hit` (served from the cache) or `miss` (loaded).",
+        ("result",),
+        example_promql='sum(rate(modelyard_model_cache_lookups_total{result="hit"}[5m])) '
+        "/ sum(rate(modelyard_model_cache_lookups_total[5m]))",
+    ),
     # Business: computed from MongoDB by observability/collectors.py
     MetricSpec(
         "modelyard_registered_users",
@@ -231,7 +336,8 @@ METRICS: list[MetricSpec] = [
     MetricSpec(
         "modelyard_production_model_score",
         "gauge",
-        "Held-out test score of each model in the `production` stage, by model id and metric name.",
+        "Held-out test score of each model in the `production` stage, by model id and metric name "
+        "(the 100 newest production models only: model ids are user-controlled).",
         ("model_id", "metric"),
         source="mongodb",
         example_promql='min by (model_id) (modelyard_production_model_score{metric="roc_auc"})',

@@ -12,6 +12,7 @@ metric objects directly, so label values stay bounded and names stay in one plac
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics import MetricWrapperBase
@@ -19,10 +20,15 @@ from prometheus_client.metrics import MetricWrapperBase
 from modelyard import __version__
 from modelyard.lib.schema import PROBLEM_TYPES
 from modelyard.observability.definitions import (
+    CACHE_RESULTS,
+    GC_GENERATIONS,
+    HTTP_METHODS,
     LLM_OUTCOMES,
+    LLM_TOKEN_KINDS,
     METRICS,
     PREDICTION_KINDS,
     SPECS,
+    STATUS_CLASSES,
     TRAINING_OUTCOMES,
     UNMATCHED_ROUTE,
     MetricSpec,
@@ -52,6 +58,7 @@ def _build(spec: MetricSpec) -> MetricWrapperBase:
 _OBJECTS = {spec.name: _build(spec) for spec in METRICS if spec.source == "process"}
 
 HTTP_REQUESTS: Counter = _OBJECTS["modelyard_http_requests_total"]  # type: ignore[assignment]
+HTTP_RESPONSES: Counter = _OBJECTS["modelyard_http_responses_total"]  # type: ignore[assignment]
 HTTP_DURATION: Histogram = _OBJECTS["modelyard_http_request_duration_seconds"]  # type: ignore[assignment]
 HTTP_IN_PROGRESS: Gauge = _OBJECTS["modelyard_http_requests_in_progress"]  # type: ignore[assignment]
 TRAINING_DURATION: Histogram = _OBJECTS["modelyard_training_duration_seconds"]  # type: ignore[assignment]
@@ -63,6 +70,14 @@ DATASET_BYTES: Histogram = _OBJECTS["modelyard_dataset_upload_bytes"]  # type: i
 LLM_REQUESTS: Counter = _OBJECTS["modelyard_llm_requests_total"]  # type: ignore[assignment]
 LLM_DURATION: Histogram = _OBJECTS["modelyard_llm_request_duration_seconds"]  # type: ignore[assignment]
 LLM_TOKENS: Counter = _OBJECTS["modelyard_llm_tokens_total"]  # type: ignore[assignment]
+PROCESS_CPU: Counter = _OBJECTS["modelyard_process_cpu_seconds_total"]  # type: ignore[assignment]
+PROCESS_MEMORY: Gauge = _OBJECTS["modelyard_process_resident_memory_bytes"]  # type: ignore[assignment]
+PROCESS_FDS: Gauge = _OBJECTS["modelyard_process_open_fds"]  # type: ignore[assignment]
+EVENT_LOOP_LAG: Gauge = _OBJECTS["modelyard_event_loop_lag_seconds"]  # type: ignore[assignment]
+GC_COLLECTIONS: Counter = _OBJECTS["modelyard_python_gc_collections_total"]  # type: ignore[assignment]
+CACHE_BYTES: Gauge = _OBJECTS["modelyard_model_cache_bytes"]  # type: ignore[assignment]
+CACHE_ENTRIES: Gauge = _OBJECTS["modelyard_model_cache_entries"]  # type: ignore[assignment]
+CACHE_LOOKUPS: Counter = _OBJECTS["modelyard_model_cache_lookups_total"]  # type: ignore[assignment]
 
 
 def multiprocess_enabled() -> bool:
@@ -76,6 +91,55 @@ def _bounded(value: str, allowed: tuple[str, ...]) -> str:
 def _label(value: str | None, limit: int = 64) -> str:
     """A free-form but operator-controlled label value (algorithm, LLM model): trimmed, never empty."""
     return (value or "unknown")[:limit]
+
+
+def status_class(status: int) -> str:
+    """`2xx`..`5xx` (the pre-created values), `other` for anything outside 200-599."""
+    return f"{status // 100}xx" if 200 <= status < 600 else "other"
+
+
+def precreate_series(
+    *,
+    routes: Iterable[tuple[str, str]],
+    algorithms: Iterable[str],
+    llm_models: Iterable[tuple[str, str]],
+) -> None:
+    """Create at 0 every series whose label values are known up front. Call once per worker process.
+
+    A series born at its first event is never seen at 0, so Prometheus' `rate()` and
+    `increase()` miss that event (1 of 1 when it happens once). With the series at 0 from
+    the start, every event counts. `routes` are (method, route template) pairs from the
+    route table; `algorithms` the estimator families training can pick; `llm_models` the
+    (provider, model) pairs the analysis may call.
+    """
+    routes = list(routes)
+    for method, route in routes:
+        method_label = method if method in HTTP_METHODS else "other"
+        HTTP_DURATION.labels(method_label, route)
+        for status in STATUS_CLASSES:
+            HTTP_RESPONSES.labels(method_label, route, status)
+    for route in {route for _, route in routes}:  # a method the route lacks: 405, a 4xx
+        for method in HTTP_METHODS:
+            HTTP_RESPONSES.labels(method, route, "4xx")
+    for problem in PROBLEM_TYPES:
+        for outcome in TRAINING_OUTCOMES:
+            TRAINING_FINISHED.labels(problem, outcome)
+        for algorithm in (*algorithms, "none"):
+            TRAINING_DURATION.labels(problem, _label(algorithm))
+        for kind in PREDICTION_KINDS:
+            PREDICTION_DURATION.labels(problem, kind)
+            PREDICTIONS.labels(problem, kind)
+    for generation in GC_GENERATIONS:
+        GC_COLLECTIONS.labels(generation)
+    for result in CACHE_RESULTS:
+        CACHE_LOOKUPS.labels(result)
+    for provider, model in llm_models:
+        provider_label, model_label = _label(provider, 32), _label(model)
+        LLM_DURATION.labels(provider_label, model_label)
+        for outcome in LLM_OUTCOMES:
+            LLM_REQUESTS.labels(provider_label, model_label, outcome)
+        for kind in LLM_TOKEN_KINDS:
+            LLM_TOKENS.labels(provider_label, model_label, kind)
 
 
 def observe_training(
@@ -104,6 +168,14 @@ def observe_prediction(*, problem_type: str, kind: str, rows: int, duration_seco
     PREDICTION_DURATION.labels(problem, which).observe(max(0.0, duration_seconds))
     if rows > 0:
         PREDICTIONS.labels(problem, which).inc(rows)
+
+
+def observe_model_cache(*, hit: bool | None, entries: int, size_bytes: int) -> None:
+    """Record the online-prediction model cache: a lookup (`hit` True/False; None: no lookup) and its size."""
+    if hit is not None:
+        CACHE_LOOKUPS.labels("hit" if hit else "miss").inc()
+    CACHE_ENTRIES.set(entries)
+    CACHE_BYTES.set(size_bytes)
 
 
 def observe_dataset_upload(*, rows: int, size_bytes: int) -> None:
@@ -142,6 +214,9 @@ __all__ = [
     "MetricSpec",
     "observe_dataset_upload",
     "observe_llm_call",
+    "observe_model_cache",
     "observe_prediction",
     "observe_training",
+    "precreate_series",
+    "status_class",
 ]

@@ -11,14 +11,36 @@ from __future__ import annotations
 
 import time
 
+from litestar import Litestar
+from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import Counter, Histogram
 
 from modelyard.observability.definitions import HTTP_METHODS, UNMATCHED_ROUTE
-from modelyard.observability.metrics import HTTP_DURATION, HTTP_IN_PROGRESS, HTTP_REQUESTS
+from modelyard.observability.metrics import (
+    HTTP_DURATION,
+    HTTP_IN_PROGRESS,
+    HTTP_REQUESTS,
+    HTTP_RESPONSES,
+    status_class,
+)
 
 # Scrapes and probes would drown the traffic they are meant to observe.
 EXCLUDED_PREFIXES = ("/metrics", "/health/")
+
+
+def counted_routes(app: Litestar) -> list[tuple[str, str]]:
+    """(method, route template) of every route the middleware counts, for `precreate_series`.
+
+    Litestar's automatic OPTIONS handlers are left out (they are counted if called, from
+    their first request on); unknown paths share `UNMATCHED_ROUTE` under every method.
+    """
+    pairs = {(method, UNMATCHED_ROUTE) for method in HTTP_METHODS}
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or route.path_format.startswith(EXCLUDED_PREFIXES):
+            continue
+        pairs.update((method, route.path_format) for method in route.methods if method != "OPTIONS")
+    return sorted(pairs)
 
 
 class HTTPMetricsMiddleware:
@@ -28,7 +50,7 @@ class HTTPMetricsMiddleware:
         self.app = app
         self.excluded_prefixes = excluded_prefixes
         # Labelled children, cached: `labels()` costs more than the increment itself.
-        self._counters: dict[tuple[str, str, int], Counter] = {}
+        self._counters: dict[tuple[str, str, int], tuple[Counter, Counter]] = {}
         self._timers: dict[tuple[str, str], Histogram] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -61,12 +83,14 @@ class HTTPMetricsMiddleware:
         if method not in HTTP_METHODS:
             method = "other"
         route = scope.get("path_template") or UNMATCHED_ROUTE
-        counter = self._counters.get((method, route, status))
-        if counter is None:
-            counter = self._counters[(method, route, status)] = HTTP_REQUESTS.labels(
-                method, route, str(status)
+        counters = self._counters.get((method, route, status))
+        if counters is None:
+            counters = self._counters[(method, route, status)] = (
+                HTTP_REQUESTS.labels(method, route, str(status)),
+                HTTP_RESPONSES.labels(method, route, status_class(status)),
             )
-        counter.inc()
+        for counter in counters:
+            counter.inc()
         timer = self._timers.get((method, route))
         if timer is None:
             timer = self._timers[(method, route)] = HTTP_DURATION.labels(method, route)

@@ -20,6 +20,23 @@ ACCEPTED_FORMATS = "CSV or TSV (delimiter `,` `;` tab or `|`), Excel (.xlsx), Pa
 SNIFF_BYTES = 256 * 1024
 """How much of an upload `sniff` needs; the header row must fit in it."""
 DELIMITERS = (",", ";", "\t", "|")
+KNOWN_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    # Files that can pass as text in their first bytes (a PDF's header is ASCII) or are common
+    # mistakes; each would otherwise be read as a one-column table.
+    (b"%PDF-", "a PDF document"),
+    (b"%!PS", "a PostScript document"),
+    (b"{\\rtf", "an RTF document"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"\x1f\x8b", "a gzip archive (decompress it first)"),
+    (b"\xfd7zXZ\x00", "an xz archive (decompress it first)"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a legacy Office file (.xls/.doc); save it as .xlsx or CSV"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\x7fELF", "an executable"),
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +58,9 @@ def sniff(head: bytes, *, complete: bool, limits: IngestLimits) -> Sniffed:
         return Sniffed("parquet")
     if head.startswith(b"PK\x03\x04"):
         return Sniffed("xlsx")
+    for signature, what in KNOWN_SIGNATURES:
+        if head.startswith(signature):
+            raise DatasetRejected("unsupported", f"The file is {what}, not {ACCEPTED_FORMATS}.", "file")
     encoding = detect_encoding(head, complete=complete)
     text = _decode_head(head, encoding, complete=complete)
     if _looks_binary(text):

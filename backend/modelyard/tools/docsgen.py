@@ -153,6 +153,34 @@ def _buckets(spec: Any) -> str:
     return ", ".join(f"{b:g}" for b in buckets) + ", +Inf"
 
 
+COUNTING_NOTES = (
+    "## Every event counts",
+    "",
+    "Prometheus' `rate()` and `increase()` only count what happens after they have seen a series, so",
+    "a series born at its first event hides that event. Every series whose label values are known",
+    "up front is therefore created at 0 when each server process starts: every route template x",
+    "method with each status class (`modelyard_http_responses_total`, and `4xx` under every method,",
+    "for 405s), the request-duration histogram per route and method, training outcomes and",
+    "durations per problem type and algorithm, prediction kinds, and the configured language-model",
+    "provider's outcomes and token kinds.",
+    "",
+    "Exact status codes are not known up front. `modelyard_http_requests_total` keeps them for",
+    "diagnosis, but its series are born at their first response: **ratios, counts and alerts use",
+    "`modelyard_http_responses_total` and its `status_class` label**, which is pre-created and so",
+    "keeps the first event. Counting rules that must also hold for lazily born series (for example",
+    "`job:modelyard_training_jobs_finished:increase1h`) add the current value of any series that did",
+    "not exist at the start of the window to the `increase()` of those that did.",
+    "",
+    "Dashboard count panels show `round(increase(...))`: with the series at 0 from the start,",
+    "`increase()` is only off by its extrapolation to the window's end (4.03 for 4), which",
+    "rounding removes.",
+    "",
+    "`modelyard_production_model_score` is bounded: its `model_id` label is user-controlled, so only",
+    "the 100 newest models in the `production` stage are exported (at most 100 x their test",
+    "metrics, about 1,000 series). Older production models are still served and listed by the API.",
+)
+
+
 def metrics_reference() -> str:
     specs = metric_specs()
     lines = [
@@ -164,6 +192,8 @@ def metrics_reference() -> str:
         "summed across workers; `mongodb` metrics are read from the database by collectors, so they",
         "are right across restarts and workers.",
         "See [interpreting metrics](../runbook/metrics.md) for how to read them during an incident.",
+        "",
+        *COUNTING_NOTES,
         "",
         "| Metric | Type | Labels | Source |",
         "| --- | --- | --- | --- |",

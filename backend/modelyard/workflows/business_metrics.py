@@ -31,14 +31,16 @@ from modelyard.domain.models.services import ModelService
 from modelyard.domain.training.services import TrainingService
 from modelyard.lib import tally
 from modelyard.lib.health import Probe, check_readiness
-from modelyard.lib.schema import PROBLEM_TYPES
+from modelyard.lib.schema import JOB_STATUSES, PROBLEM_TYPES
 from modelyard.observability import metrics as m
 from modelyard.workflows.usage import UsageFlusher
 
 log = structlog.get_logger("modelyard.metrics")
 
-MAX_PRODUCTION_MODELS = 500
-"""Bound on `modelyard_production_model_score` series (two per model and metric at most)."""
+MAX_PRODUCTION_MODELS = 100
+"""Bound on `modelyard_production_model_score`: the newest 100 production models (model ids are
+user-controlled, so unbounded they would grow a series per model and metric); the metrics
+reference documents it."""
 
 WINDOWS = {"1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
@@ -199,8 +201,8 @@ class BusinessMetrics:
             models.add_metric([problem, stage], count)
         counter("modelyard_predictions_made_total").add_metric([], snap.usage.get(tally.PREDICTIONS, 0))
         jobs = gauge("modelyard_training_jobs", ("status",))
-        for status, count in sorted(snap.jobs.items()):
-            jobs.add_metric([status], count)
+        for status in sorted({*JOB_STATUSES, *snap.jobs}):  # every status, 0 included: see the rules
+            jobs.add_metric([status], snap.jobs.get(status, 0))
         scores = gauge("modelyard_production_model_score", ("model_id", "metric"))
         for (model_id, metric), value in sorted(snap.scores.items()):
             scores.add_metric([model_id, metric], value)

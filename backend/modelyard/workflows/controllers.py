@@ -15,6 +15,7 @@ from modelyard.domain.accounts.controllers import AuthController
 from modelyard.domain.datasets.controllers import DatasetController
 from modelyard.domain.datasets.schemas import DatasetIdParam
 from modelyard.domain.models.controllers import ModelController
+from modelyard.lib.conditional import IfMatch
 from modelyard.lib.openapi import AUTHENTICATED, problem_responses
 from modelyard.workflows.deletion import DeletionService
 
@@ -52,13 +53,14 @@ class DatasetRoutes(DatasetController):
         "/{dataset_id:str}",
         operation_id="deleteDataset",
         summary="Delete a dataset",
-        responses=problem_responses(404, 503, *AUTHENTICATED),
+        responses=problem_responses(404, 412, 503, *AUTHENTICATED),
     )
     async def delete_dataset(
         self,
         request: UserRequest,
         deletion: NamedDependency[DeletionService],
         dataset_id: FromPath[DatasetIdParam],
+        if_match: IfMatch = None,
     ) -> None:
         """Delete the dataset, every stored copy of its data and its analyses. 204 when done.
 
@@ -67,9 +69,10 @@ class DatasetRoutes(DatasetController):
         serving predictions after its dataset is deleted (delete the model to stop it).
 
         If storage fails half-way the answer is 503, the dataset disappears from lists, and
-        the next GET or DELETE of its id finishes the removal.
+        the next GET or DELETE of its id finishes the removal. With `If-Match`, a dataset
+        changed since you read it is a 412 and nothing is removed.
         """
-        await deletion.dataset(owner(request), dataset_id)
+        await deletion.dataset(owner(request), dataset_id, if_match)
 
 
 class ModelRoutes(ModelController):
@@ -79,10 +82,14 @@ class ModelRoutes(ModelController):
         "/{model_id:str}",
         operation_id="deleteModel",
         summary="Delete a model",
-        responses=problem_responses(404, 503, *AUTHENTICATED),
+        responses=problem_responses(404, 412, 503, *AUTHENTICATED),
     )
     async def delete_model(
-        self, request: UserRequest, model_id: FromPath[str], deletion: NamedDependency[DeletionService]
+        self,
+        request: UserRequest,
+        model_id: FromPath[str],
+        deletion: NamedDependency[DeletionService],
+        if_match: IfMatch = None,
     ) -> None:
         """Delete the model, its stored artifact, its narratives and its batch predictions (their
         input and result files included; a running one is cancelled). 204 when done. Predictions
@@ -91,6 +98,8 @@ class ModelRoutes(ModelController):
         The dataset it was trained on and its training job are not affected. A model does not
         need its dataset: deleting the dataset first leaves the model serving.
 
-        If storage fails half-way the answer is 503; repeat the request to finish.
+        If storage fails half-way the answer is 503; repeat the request to finish. With
+        `If-Match`, a model changed since you read it (say, promoted) is a 412 and nothing is
+        removed.
         """
-        await deletion.model(owner(request), model_id)
+        await deletion.model(owner(request), model_id, if_match)

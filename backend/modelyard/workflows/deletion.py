@@ -24,6 +24,7 @@ from modelyard.domain.datasets.services import DatasetService
 from modelyard.domain.models.services import ModelService
 from modelyard.domain.predictions.services import PredictionService
 from modelyard.domain.training.services import TrainingService
+from modelyard.lib.conditional import etag, require_match
 from modelyard.lib.storage import storage_unavailable_while_deleting
 
 
@@ -49,19 +50,24 @@ class DeletionService:
         self.analyses = analyses
         self.users = users
 
-    async def dataset(self, owner_id: PydanticObjectId, dataset_id: str) -> None:
+    async def dataset(self, owner_id: PydanticObjectId, dataset_id: str, if_match: str | None = None) -> None:
         """Cancel the dataset's queued and running training jobs, remove its analyses, then the
         dataset and its objects. Finished training jobs and models trained on it stay: a model
-        keeps its own copy of what it needs and goes on serving."""
+        keeps its own copy of what it needs and goes on serving. With `if_match`, only the
+        version that tag names (412, nothing removed, otherwise)."""
+        if if_match is not None:
+            document = await self.datasets.get_owned(owner_id, dataset_id)
+            require_match(if_match, etag(document.id, document.updated_at))
         await self.training.cancel_for_dataset(owner_id, dataset_id)
         await self.analyses.delete_for_dataset(owner_id, dataset_id)
         with storage_unavailable_while_deleting("the dataset"):
             await self.datasets.delete(owner_id, dataset_id)  # 404 here for an unknown or foreign id
 
-    async def model(self, owner_id: PydanticObjectId, model_id: str) -> None:
+    async def model(self, owner_id: PydanticObjectId, model_id: str, if_match: str | None = None) -> None:
         """Remove the model's batch predictions (with their files) and narratives, then the model
-        and its artifact."""
-        await self.models.get_owned(owner_id, model_id)  # 404 before touching anything
+        and its artifact. With `if_match`, only the version that tag names (412 otherwise)."""
+        document = await self.models.get_owned(owner_id, model_id)  # 404 before touching anything
+        require_match(if_match, etag(document.id, document.updated_at))
         with storage_unavailable_while_deleting("the model"):
             await self.predictions.delete_batches(owner_id, model_id)
             await self.analyses.delete_for_model(owner_id, model_id)

@@ -227,3 +227,18 @@ def test_user_cache_is_bounded_and_expires() -> None:
     assert cache.get("c") is users[2]
     now[0] = 30.0
     assert cache.get("c") is None and len(cache) == 1
+
+
+def test_user_cache_remembers_users_for_the_outage_grace() -> None:
+    from modelyard.domain.accounts.auth import UserCache
+    from modelyard.domain.accounts.documents import UserDocument
+
+    now = [0.0]
+    cache = UserCache(ttl=30, clock=lambda: now[0], outage_grace=300)
+    user = UserDocument(email="a@example.com", password_hash="x")
+    cache.put("a", user)
+    now[0] = 31.0
+    # Past the TTL the database is asked again; if it cannot answer, the last read still counts.
+    assert cache.get("a") is None and cache.last_known("a") is user
+    now[0] = 300.0
+    assert cache.last_known("a") is None and cache.get("a") is None and len(cache) == 0

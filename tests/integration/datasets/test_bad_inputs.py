@@ -50,7 +50,7 @@ SHORT_LATE = b"a,b,c\n" + b"1,2,3\n" * 50_000 + b"1,2\n" + b"1,2,3\n" * 10  # pa
         (b"   \n\n", "blank.csv", 422, "empty"),
         (b"id,name,score\n", "header.csv", 422, "no data rows"),
         (bytes(range(256)) * 64, "garbage.csv", 415, "binary"),
-        (b"\x89PNG\r\n\x1a\n" + b"\x00\x01" * 500, "image.csv", 415, "binary"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00\x01" * 500, "image.csv", 415, "png image"),
         (b"a,b,c\n1,2,3\n4,5\n", "ragged.csv", 422, "ragged"),
         (RAGGED_LATE, "ragged-late.csv", 422, "ragged"),
         (SHORT_LATE, "short-late.csv", 422, "record 50002 has 2 fields but the header has 3"),

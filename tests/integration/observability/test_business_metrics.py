@@ -27,6 +27,7 @@ async def test_before_any_refresh_only_build_info_and_no_fake_zeros(app: Litesta
 
 
 async def test_numbers_come_from_the_database(app: Litestar, client: httpx.AsyncClient) -> None:
+    await app_state(app).runner.stop()  # the raw job records below are counted, not claimed
     await register_and_login(client)
     await register_and_login(client)
     db = app_state(app).client[app_state(app).database_name]
@@ -41,10 +42,12 @@ async def test_numbers_come_from_the_database(app: Litestar, client: httpx.Async
     production = ObjectId()
     await db["models"].insert_many(
         [
-            {"problem_type": "binary", "stage": "none"},
-            {"problem_type": "binary", "stage": "none"},
+            # Each model comes from its own training job (one model per job is a unique index).
+            {"problem_type": "binary", "stage": "none", "training_job_id": ObjectId()},
+            {"problem_type": "binary", "stage": "none", "training_job_id": ObjectId()},
             {
                 "_id": production,
+                "training_job_id": ObjectId(),
                 "problem_type": "regression",
                 "stage": "production",
                 "test_metrics": {"r2": 0.81, "rmse": 3.5, "confusion": [[1, 2]], "note": "x"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -187,3 +188,28 @@ async def test_regression_and_isolation(client: httpx.AsyncClient, auth_headers:
     assert refused.status_code == 422 and refused.json()["errors"][0]["location"] == "body.dataset_id"
     # The owner still has everything.
     assert (await client.get(f"/api/v1/models/{model_id}", headers=auth_headers)).status_code == 200
+
+
+async def test_out_of_range_numbers_are_per_record_errors(
+    client: httpx.AsyncClient, auth_headers: dict[str, str]
+) -> None:
+    dataset_id = await upload_csv(client, auth_headers, to_csv(churn_frame(problem="regression")))
+    job = await train(client, auth_headers, dataset_id, algorithms=["linear"])
+    assert job["status"] == "succeeded", job
+    records = [GOOD, {**GOOD, "age": 10**400}, {**GOOD, "age": 1e308}, {**GOOD, "age": -1e308}]
+    body = json.dumps({"records": records}).encode()
+    response = await client.post(
+        f"/api/v1/models/{job['model_id']}/predictions",
+        headers={**auth_headers, "Content-Type": "application/json"},
+        content=body,
+    )
+    assert response.status_code == 200, response.text
+    result = response.json()
+    predictions = result["predictions"]
+    assert isinstance(predictions[0]["prediction"], float)
+    assert "outside the range" in predictions[1]["errors"][0], predictions[1]
+    for record in predictions:
+        # Either a finite prediction or an error: never a null counted as scored.
+        assert (record.get("prediction") is not None) != bool(record.get("errors")), record
+    assert result["scored"] == sum(1 for r in predictions if r.get("prediction") is not None), result
+    assert result["scored"] + result["failed"] == len(records)

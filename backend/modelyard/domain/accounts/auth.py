@@ -16,6 +16,7 @@ from litestar.security.jwt import OAuth2PasswordBearerAuth, Token
 
 from modelyard.domain.accounts.documents import UserDocument
 from modelyard.domain.accounts.services import AccountService
+from modelyard.lib.errors import unavailable_dependency
 
 TOKEN_URL = "/api/v1/auth/token"
 SECURITY_SCHEME = "BearerToken"
@@ -50,8 +51,10 @@ class UserCache:
         ttl: float = USER_CACHE_TTL_SECONDS,
         max_entries: int = USER_CACHE_MAX_ENTRIES,
         clock: Callable[[], float] = time.monotonic,
+        outage_grace: float = 0.0,
     ) -> None:
         self.ttl = ttl
+        self.outage_grace = outage_grace
         self.max_entries = max_entries
         self.clock = clock
         self._entries: OrderedDict[str, tuple[float, UserDocument]] = OrderedDict()
@@ -63,10 +66,20 @@ class UserCache:
         entry = self._entries.get(user_id)
         if entry is None:
             return None
-        if self.clock() - entry[0] >= self.ttl:
-            del self._entries[user_id]
-            return None
+        age = self.clock() - entry[0]
+        if age >= self.ttl:
+            if age >= self.outage_grace:
+                del self._entries[user_id]
+            return None  # else kept (LRU-bounded) for `last_known` while the database is down
         self._entries.move_to_end(user_id)
+        return entry[1]
+
+    def last_known(self, user_id: str) -> UserDocument | None:
+        """The user as last read, if that was within `outage_grace` seconds: what authenticates
+        a token while the database cannot be asked."""
+        entry = self._entries.get(user_id)
+        if entry is None or self.clock() - entry[0] >= max(self.ttl, self.outage_grace):
+            return None
         return entry[1]
 
     def put(self, user_id: str, user: UserDocument) -> None:
@@ -91,11 +104,21 @@ def user_retriever(
     ) -> UserDocument | None:
         user = cache.get(token.sub)
         if user is None:
-            user = await service.get(token.sub)
+            try:
+                user = await service.get(token.sub)
+            except Exception as exc:
+                if unavailable_dependency(exc) is None or (user := cache.last_known(token.sub)) is None:
+                    raise
+                return user  # the database is down: the user as last read, within the grace
             if user is None:
                 return None
             cache.put(token.sub, user)
-        await service.touch(user)
+        try:
+            await service.touch(user)
+        except Exception as exc:
+            # Activity is a statistic: losing one mark during an outage beats refusing the call.
+            if unavailable_dependency(exc) is None:
+                raise
         return user
 
     return retrieve_user

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, timedelta
 
 from beanie import PydanticObjectId
@@ -9,7 +10,7 @@ from pymongo.errors import DuplicateKeyError
 
 from modelyard.domain.accounts.documents import UserDocument
 from modelyard.lib.clock import utcnow
-from modelyard.lib.errors import AuthenticationError, ConflictError
+from modelyard.lib.errors import AuthenticationError, ConflictError, FieldError, ValidationFailedError
 from modelyard.lib.security import hash_password, verify_password
 
 # How stale `last_active_at` may get before an authenticated request refreshes it.
@@ -17,7 +18,26 @@ ACTIVITY_RESOLUTION = timedelta(minutes=15)
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """One spelling per address: NFKC (fullwidth and compatibility forms fold), trimmed, lower case."""
+    return unicodedata.normalize("NFKC", email).strip().lower()
+
+
+# Control, format (zero-width, bidi overrides and isolates), surrogate, private-use, unassigned,
+# and line/paragraph separators: invisible or reordering characters that make look-alike accounts.
+_REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def checked_email(email: str) -> str:
+    """The normalised email, or a 422 at `body.email` naming the first invisible character."""
+    normalised = normalise_email(email)
+    for char in normalised:
+        if unicodedata.category(char) in _REFUSED_CATEGORIES or char.isspace():
+            message = (
+                f"The email contains an invisible or control character (U+{ord(char):04X}); "
+                "type the address again."
+            )
+            raise ValidationFailedError(message, errors=[FieldError(message, "body.email")])
+    return normalised
 
 
 class AccountService:
@@ -31,7 +51,7 @@ class AccountService:
         return int(await UserDocument.find(UserDocument.last_active_at >= since).count())
 
     async def register(self, email: str, password: str) -> UserDocument:
-        user = UserDocument(email=normalise_email(email), password_hash=await hash_password(password))
+        user = UserDocument(email=checked_email(email), password_hash=await hash_password(password))
         try:
             await user.insert()
         except DuplicateKeyError:

@@ -29,8 +29,9 @@ from modelyard.domain.analysis.schemas import (
 )
 from modelyard.domain.analysis.services import AnalysisService
 from modelyard.lib.errors import Problem
+from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
 from modelyard.lib.openapi import AUTHENTICATED, ExactExample, problem_responses
-from modelyard.lib.pagination import Limit, Offset
+from modelyard.lib.pagination import Cursor, Limit, Offset
 
 DatasetIdParam = Annotated[str, Parameter(description="The dataset's 24-hex id.")]
 ModelIdParam = Annotated[str, Parameter(description="The model's 24-hex id.")]
@@ -148,7 +149,12 @@ _PAGE = ResponseSpec(
     AnalysisPage,
     description="A page of analyses, newest first.",
     generate_examples=False,
-    examples=[_example("One analysis", AnalysisPage(items=[_SUCCEEDED], total=1, limit=20, offset=0))],
+    examples=[
+        _example(
+            "One analysis",
+            AnalysisPage(items=[_SUCCEEDED], total=1, limit=20, offset=0, next_cursor=None, has_more=False),
+        )
+    ],
 )
 
 
@@ -169,6 +175,7 @@ class DatasetAnalysesController(Controller):
         dataset_id: FromPath[DatasetIdParam],
         analyses: NamedDependency[AnalysisService],
         data: JSONBody[AnalysisCreate | None] = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[Analysis]:
         """Start a plain-language analysis of the dataset: a job, answered 202 with a `Location` header.
 
@@ -182,8 +189,14 @@ class DatasetAnalysesController(Controller):
         Each user may have a few analyses running at once and start a bounded number per hour;
         beyond that the answer is 429 with `Retry-After`.
         """
-        job = await analyses.start_dataset_analysis(owner(request), dataset_id, data.target if data else None)
-        return accepted(job)
+        target = data.target if data else None
+
+        async def start() -> Response[Analysis]:
+            return accepted(await analyses.start_dataset_analysis(owner(request), dataset_id, target))
+
+        return await respond_once(
+            owner(request), idempotency_key, request.url.path, fingerprint(target or ""), start
+        )
 
     @get(
         "/",
@@ -198,10 +211,13 @@ class DatasetAnalysesController(Controller):
         analyses: NamedDependency[AnalysisService],
         limit: FromQuery[Limit] = 20,
         offset: FromQuery[Offset] = 0,
+        cursor: FromQuery[Cursor] = None,
     ) -> AnalysisPage:
         """The dataset's analyses, newest first, with their results."""
-        items, total = await analyses.list_for_dataset(owner(request), dataset_id, limit=limit, offset=offset)
-        return AnalysisPage(items=[to_analysis(i) for i in items], total=total, limit=limit, offset=offset)
+        window = await analyses.list_for_dataset(
+            owner(request), dataset_id, limit=limit, offset=offset, cursor=cursor
+        )
+        return AnalysisPage(items=[to_analysis(i) for i in window.items], **window.envelope())
 
 
 class ModelAnalysesController(Controller):
@@ -213,13 +229,14 @@ class ModelAnalysesController(Controller):
         operation_id="createModelAnalysis",
         summary="Explain a model",
         status_code=202,
-        responses={202: _ACCEPTED, **problem_responses(400, 404, *AUTHENTICATED)},
+        responses={202: _ACCEPTED, **problem_responses(400, 404, 422, *AUTHENTICATED)},
     )
     async def create(
         self,
         request: UserRequest,
         model_id: FromPath[ModelIdParam],
         analyses: NamedDependency[AnalysisService],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[Analysis]:
         """Start a plain-language narrative of a trained model: a job, answered 202 with `Location`.
 
@@ -228,7 +245,11 @@ class ModelAnalysesController(Controller):
         features that drive it, where it is weak (confused classes, biased or uneven errors) and
         what to try next. Same provider, provenance and limits as dataset analyses.
         """
-        return accepted(await analyses.start_model_analysis(owner(request), model_id))
+
+        async def start() -> Response[Analysis]:
+            return accepted(await analyses.start_model_analysis(owner(request), model_id))
+
+        return await respond_once(owner(request), idempotency_key, request.url.path, fingerprint(""), start)
 
     @get(
         "/",
@@ -243,10 +264,13 @@ class ModelAnalysesController(Controller):
         analyses: NamedDependency[AnalysisService],
         limit: FromQuery[Limit] = 20,
         offset: FromQuery[Offset] = 0,
+        cursor: FromQuery[Cursor] = None,
     ) -> AnalysisPage:
         """The model's narratives, newest first."""
-        items, total = await analyses.list_for_model(owner(request), model_id, limit=limit, offset=offset)
-        return AnalysisPage(items=[to_analysis(i) for i in items], total=total, limit=limit, offset=offset)
+        window = await analyses.list_for_model(
+            owner(request), model_id, limit=limit, offset=offset, cursor=cursor
+        )
+        return AnalysisPage(items=[to_analysis(i) for i in window.items], **window.envelope())
 
 
 class AnalysesController(Controller):

@@ -38,7 +38,7 @@ from modelyard.lib.clock import utcnow
 from modelyard.lib.db import find_owned
 from modelyard.lib.errors import AppError, ConflictError, FieldError, ValidationFailedError
 from modelyard.lib.jobs import FINAL_STATUSES, JobContext, JobRunner
-from modelyard.lib.pagination import newest_first
+from modelyard.lib.pagination import Window, newest_first
 from modelyard.lib.storage import ObjectStore, download, scratch_dir
 from modelyard.settings import AnalysisSettings, Settings
 
@@ -239,25 +239,24 @@ class AnalysisService:
         return await find_owned(AnalysisJobDocument, owner_id, analysis_id, "analysis")
 
     async def list_for_dataset(
-        self, owner_id: PydanticObjectId, dataset_id: str, *, limit: int, offset: int
-    ) -> tuple[list[AnalysisJobDocument], int]:
+        self,
+        owner_id: PydanticObjectId,
+        dataset_id: str,
+        *,
+        limit: int,
+        offset: int,
+        cursor: str | None = None,
+    ) -> Window[AnalysisJobDocument]:
         dataset = await self.datasets.get_owned(owner_id, dataset_id)
-        return await self._page(
-            {"owner_id": owner_id, "dataset_id": dataset.id, "kind": "dataset"}, limit, offset
-        )
+        query = {"owner_id": owner_id, "dataset_id": dataset.id, "kind": "dataset"}
+        return await newest_first(AnalysisJobDocument, query, limit=limit, offset=offset, cursor=cursor)
 
     async def list_for_model(
-        self, owner_id: PydanticObjectId, model_id: str, *, limit: int, offset: int
-    ) -> tuple[list[AnalysisJobDocument], int]:
+        self, owner_id: PydanticObjectId, model_id: str, *, limit: int, offset: int, cursor: str | None = None
+    ) -> Window[AnalysisJobDocument]:
         await owned_model_dataset(self.engine.store, owner_id, model_id)
-        return await self._page(
-            {"owner_id": owner_id, "model_id": PydanticObjectId(model_id), "kind": "model"}, limit, offset
-        )
-
-    async def _page(
-        self, query: dict[str, Any], limit: int, offset: int
-    ) -> tuple[list[AnalysisJobDocument], int]:
-        return await newest_first(AnalysisJobDocument, query, limit, offset)
+        query = {"owner_id": owner_id, "model_id": PydanticObjectId(model_id), "kind": "model"}
+        return await newest_first(AnalysisJobDocument, query, limit=limit, offset=offset, cursor=cursor)
 
     # -- deletion (called by DeletionService) ------------------------------------------------------
     # Analyses store no objects, so removing the records is the whole job. One still running

@@ -26,9 +26,11 @@ from modelyard.domain.datasets.schemas import (
     PreviewPage,
 )
 from modelyard.domain.datasets.services import DatasetService
+from modelyard.lib.conditional import NOT_MODIFIED, IfMatch, IfNoneMatch, etag, tagged
 from modelyard.lib.errors import FieldError, ValidationFailedError
+from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
 from modelyard.lib.openapi import AUTHENTICATED, multipart_upload, problem_responses
-from modelyard.lib.pagination import Limit, Offset
+from modelyard.lib.pagination import Cursor, Limit, Offset
 from modelyard.lib.uploads import receive_upload
 from modelyard.settings import Settings
 from modelyard.tabular.intake import ingest_limits, sniff_head
@@ -102,6 +104,7 @@ class DatasetController(Controller):
         request: UserRequest,
         datasets: NamedDependency[DatasetService],
         settings: NamedDependency[Settings],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[Dataset]:
         """Upload a table as `multipart/form-data`: a `file` part, optional `name` and `description`.
 
@@ -133,14 +136,19 @@ class DatasetController(Controller):
         try:
             name = _text_field(upload.fields, "name", NAME_MAX)
             description = _text_field(upload.fields, "description", DESCRIPTION_MAX)
-            document = await datasets.create(owner(request), upload, name, description)
+
+            async def store() -> Response[Dataset]:
+                document = await datasets.create(owner(request), upload, name, description)
+                return Response(
+                    to_dataset(document),
+                    status_code=HTTP_201_CREATED,
+                    headers={"Location": f"/api/v1/datasets/{document.id}"},
+                )
+
+            body = fingerprint(upload.sha256, upload.filename or "", name or "", description or "")
+            return await respond_once(owner(request), idempotency_key, request.url.path, body, store)
         finally:
             await upload.discard()
-        return Response(
-            to_dataset(document),
-            status_code=HTTP_201_CREATED,
-            headers={"Location": f"/api/v1/datasets/{document.id}"},
-        )
 
     @get(
         "/",
@@ -154,6 +162,7 @@ class DatasetController(Controller):
         datasets: NamedDependency[DatasetService],
         limit: FromQuery[Limit] = 20,
         offset: FromQuery[Offset] = 0,
+        cursor: FromQuery[Cursor] = None,
         name: FromQuery[
             Annotated[
                 str | None,
@@ -164,34 +173,34 @@ class DatasetController(Controller):
         ] = None,
     ) -> DatasetPage:
         """Your datasets, newest first. `name` filters by a case-insensitive substring."""
-        items, total = await datasets.list_owned(
-            owner(request),
-            name_contains=name,
-            limit=limit,
-            offset=offset,
+        window = await datasets.list_owned(
+            owner(request), name_contains=name, limit=limit, offset=offset, cursor=cursor
         )
-        return DatasetPage(total=total, limit=limit, offset=offset, items=[to_dataset(d) for d in items])
+        return DatasetPage(items=[to_dataset(d) for d in window.items], **window.envelope())
 
     @get(
         "/{dataset_id:str}",
         operation_id="getDataset",
         summary="Get a dataset",
-        responses=problem_responses(404, *AUTHENTICATED),
+        responses={**NOT_MODIFIED, **problem_responses(404, *AUTHENTICATED)},
     )
     async def get_dataset(
         self,
         request: UserRequest,
         datasets: NamedDependency[DatasetService],
         dataset_id: FromPath[DatasetIdParam],
-    ) -> Dataset:
-        """One of your datasets. Another user's dataset id is a 404."""
-        return to_dataset(await datasets.get_owned(owner(request), dataset_id))
+        if_none_match: IfNoneMatch = None,
+    ) -> Response[Dataset]:
+        """One of your datasets. Another user's dataset id is a 404. Carries an `ETag`;
+        `If-None-Match` with it answers 304 while the dataset is unchanged."""
+        document = await datasets.get_owned(owner(request), dataset_id)
+        return tagged(to_dataset(document), etag(document.id, document.updated_at), if_none_match)
 
     @patch(
         "/{dataset_id:str}",
         operation_id="updateDataset",
         summary="Rename or describe a dataset",
-        responses=problem_responses(400, 404, 422, *AUTHENTICATED),
+        responses=problem_responses(400, 404, 412, 422, *AUTHENTICATED),
     )
     async def update_dataset(
         self,
@@ -199,15 +208,16 @@ class DatasetController(Controller):
         datasets: NamedDependency[DatasetService],
         dataset_id: FromPath[DatasetIdParam],
         data: JSONBody[DatasetUpdate],
-    ) -> Dataset:
-        """Change `name` and/or `description`; nothing else about a dataset is editable."""
+        if_match: IfMatch = None,
+    ) -> Response[Dataset]:
+        """Change `name` and/or `description`; nothing else about a dataset is editable.
+
+        With `If-Match` (the `ETag` of your last GET) a dataset changed meanwhile is a 412 and
+        nothing changes. The response carries the new `ETag`."""
         document = await datasets.update(
-            owner(request),
-            dataset_id,
-            name=data.name,
-            description=data.description,
+            owner(request), dataset_id, name=data.name, description=data.description, if_match=if_match
         )
-        return to_dataset(document)
+        return tagged(to_dataset(document), etag(document.id, document.updated_at))
 
     @get(
         "/{dataset_id:str}/profile",
@@ -272,7 +282,7 @@ class DatasetController(Controller):
         document = await datasets.get_owned(owner(request), dataset_id)
         filename = (document.filename or f"{document.name}.{document.format}").replace('"', "")
         return Stream(
-            datasets.stream_original(document),
+            await datasets.stream_original(document),
             media_type="application/octet-stream",
             headers={
                 "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(filename)}",

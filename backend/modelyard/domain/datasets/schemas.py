@@ -158,8 +158,14 @@ class DatasetProfile(Schema):
     ]
 
 
-class PreviewPage(Page):
+class PreviewPage(Schema, kw_only=True):
     """Rows of the dataset, as JSON values (datetimes as RFC 3339 strings)."""
+
+    total: Annotated[int, msgspec.Meta(ge=0, description="Rows in the dataset.", examples=[891])]
+    limit: Annotated[
+        int, msgspec.Meta(ge=1, le=1000, description="Rows per page, as requested.", examples=[50])
+    ]
+    offset: Annotated[int, msgspec.Meta(ge=0, description="Rows skipped before this page.", examples=[0])]
 
     columns: list[str]
     rows: list[list[Any]]

@@ -26,11 +26,13 @@ from beanie import PydanticObjectId
 from modelyard.domain.datasets.documents import DatasetDocument, dataset_prefix
 from modelyard.domain.datasets.profiling import analyse_upload
 from modelyard.lib.clock import utcnow
+from modelyard.lib.conditional import PreconditionFailedError, etag, next_version, require_match
 from modelyard.lib.db import find_owned
 from modelyard.lib.errors import (
     NotFoundError,
 )
-from modelyard.lib.storage import ObjectStore, RangeReader, file_chunks, scratch_dir
+from modelyard.lib.pagination import Window, newest_first
+from modelyard.lib.storage import FileObjectStore, ObjectStore, RangeReader, file_chunks, opened, scratch_dir
 from modelyard.lib.tally import DATASETS_CREATED, UsageTally
 from modelyard.lib.uploads import ReceivedUpload
 from modelyard.lib.workers import run_in_process
@@ -148,17 +150,18 @@ class DatasetService:
     # ------------------------------------------------------------------ read, edit, delete
 
     async def list_owned(
-        self, owner_id: PydanticObjectId, *, name_contains: str | None, limit: int, offset: int
-    ) -> tuple[list[DatasetDocument], int]:
+        self,
+        owner_id: PydanticObjectId,
+        *,
+        name_contains: str | None,
+        limit: int,
+        offset: int,
+        cursor: str | None = None,
+    ) -> Window[DatasetDocument]:
         query: dict[str, Any] = {"owner_id": owner_id, "status": "ready"}
         if name_contains:
             query["name"] = {"$regex": re.escape(name_contains), "$options": "i"}
-        found = DatasetDocument.find(query)
-        total = await found.count()
-        items = (
-            await DatasetDocument.find(query).sort("-created_at", "-_id").skip(offset).limit(limit).to_list()
-        )
-        return items, total
+        return await newest_first(DatasetDocument, query, limit=limit, offset=offset, cursor=cursor)
 
     async def get_owned(self, owner_id: PydanticObjectId, dataset_id: str) -> DatasetDocument:
         """The owner's ready dataset, or NotFoundError (unknown id, another user's, or being deleted)."""
@@ -171,17 +174,34 @@ class DatasetService:
         return document
 
     async def update(
-        self, owner_id: PydanticObjectId, dataset_id: str, *, name: str | None, description: str | None
+        self,
+        owner_id: PydanticObjectId,
+        dataset_id: str,
+        *,
+        name: str | None,
+        description: str | None,
+        if_match: str | None = None,
     ) -> DatasetDocument:
+        """Rename or describe; with `if_match`, only the version that tag names (412 otherwise),
+        checked in the update itself so a concurrent change is never overwritten."""
         document = await self.get_owned(owner_id, dataset_id)
+        require_match(if_match, etag(document.id, document.updated_at))
         changes: dict[str, Any] = {}
         if name is not None:
             changes["name"] = name
         if description is not None:
             changes["description"] = description
         if changes:
-            changes["updated_at"] = utcnow()
-            await document.set(changes)
+            changes["updated_at"] = next_version(document.updated_at)
+            guard: dict[str, Any] = {"_id": document.id, "status": "ready"}
+            if if_match is not None:
+                guard["updated_at"] = document.updated_at
+            done = await DatasetDocument.get_pymongo_collection().update_one(guard, {"$set": changes})
+            if not done.matched_count:
+                current = await self.get_owned(owner_id, dataset_id)
+                raise PreconditionFailedError(etag(current.id, current.updated_at))
+            for key, value in changes.items():
+                setattr(document, key, value)
         return document
 
     async def delete(self, owner_id: PydanticObjectId, dataset_id: str) -> None:
@@ -217,12 +237,16 @@ class DatasetService:
             await self._finish_delete(document)
         if abandoned:
             log.warning("abandoned datasets removed", count=len(abandoned))
+        if isinstance(self.store, FileObjectStore):  # S3 never shows a partial object
+            partial = await self.store.remove_stale_partial(older_than.total_seconds())
+            if partial:
+                log.warning("partial objects of killed writes removed", count=partial)
         return len(abandoned)
 
     # ------------------------------------------------------------------ content
 
-    def stream_original(self, document: DatasetDocument) -> AsyncIterator[bytes]:
-        return self.store.stream(document.original_key)
+    async def stream_original(self, document: DatasetDocument) -> AsyncIterator[bytes]:
+        return await opened(self.store.stream(document.original_key))
 
     async def preview(self, document: DatasetDocument, *, offset: int, limit: int) -> list[list[Any]]:
         """Rows offset..offset+limit, fetching only the Parquet footer and the row groups holding

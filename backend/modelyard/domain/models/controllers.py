@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, get, patch
+from litestar import Controller, Response, get, patch
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
@@ -23,8 +23,9 @@ from modelyard.domain.models.schemas import (
     TrainingSchema,
 )
 from modelyard.domain.models.services import ModelService
+from modelyard.lib.conditional import NOT_MODIFIED, IfMatch, IfNoneMatch, etag, tagged
 from modelyard.lib.openapi import AUTHENTICATED, problem_responses
-from modelyard.lib.pagination import Limit, Offset
+from modelyard.lib.pagination import Cursor, Limit, Offset
 
 
 def to_model(doc: ModelDocument) -> Model:
@@ -94,6 +95,7 @@ class ModelController(Controller):
         models: NamedDependency[ModelService],
         limit: FromQuery[Limit] = 20,
         offset: FromQuery[Offset] = 0,
+        cursor: FromQuery[Cursor] = None,
         dataset_id: Annotated[
             str | None,
             Parameter(max_length=64, description="Only models trained on this dataset (24-hex id)."),
@@ -101,31 +103,37 @@ class ModelController(Controller):
         stage: Annotated[Stage | None, Parameter(description="Only models in this stage.")] = None,
     ) -> ModelPage:
         """Your models, newest first; filter by the `dataset_id` they were trained on and by `stage`."""
-        items, total = await models.list(
-            owner(request), dataset_id=dataset_id, stage=stage, limit=limit, offset=offset
+        window = await models.list(
+            owner(request), dataset_id=dataset_id, stage=stage, limit=limit, offset=offset, cursor=cursor
         )
-        return ModelPage(items=[to_summary(m) for m in items], total=total, limit=limit, offset=offset)
+        return ModelPage(items=[to_summary(m) for m in window.items], **window.envelope())
 
     @get(
         "/{model_id:str}",
         operation_id="getModel",
         summary="Get a model",
-        responses=problem_responses(404, *AUTHENTICATED),
+        responses={**NOT_MODIFIED, **problem_responses(404, *AUTHENTICATED)},
     )
     async def get_model(
-        self, request: UserRequest, model_id: FromPath[str], models: NamedDependency[ModelService]
-    ) -> Model:
+        self,
+        request: UserRequest,
+        model_id: FromPath[str],
+        models: NamedDependency[ModelService],
+        if_none_match: IfNoneMatch = None,
+    ) -> Response[Model]:
         """Everything about a model: held-out metrics, confusion matrix or residual summary,
         permutation feature importance, the input schema (columns, kinds, categories seen, dropped
         columns), the search leaderboard, its training job and dataset, artifact size and the
-        inference path serving it."""
-        return to_model(await models.get_owned(owner(request), model_id))
+        inference path serving it. Carries an `ETag`; `If-None-Match` with it answers 304 while
+        the model is unchanged."""
+        document = await models.get_owned(owner(request), model_id)
+        return tagged(to_model(document), etag(document.id, document.updated_at), if_none_match)
 
     @patch(
         "/{model_id:str}",
         operation_id="updateModel",
         summary="Rename, describe or promote a model",
-        responses=problem_responses(400, 404, 422, *AUTHENTICATED),
+        responses=problem_responses(400, 404, 412, 422, *AUTHENTICATED),
     )
     async def update_model(
         self,
@@ -133,8 +141,14 @@ class ModelController(Controller):
         model_id: FromPath[str],
         data: JSONBody[ModelUpdate],
         models: NamedDependency[ModelService],
-    ) -> Model:
+        if_match: IfMatch = None,
+    ) -> Response[Model]:
         """Change `name`, `description` (null clears it) or `stage` (`none`, `staging`,
-        `production`, `archived`). Absent fields are left unchanged."""
+        `production`, `archived`). Absent fields are left unchanged.
+
+        Send the `ETag` of your last GET as `If-Match` so that two people promoting or archiving
+        the same model cannot overwrite each other: if it changed meanwhile the answer is 412
+        and nothing changes. The response carries the new `ETag`."""
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
-        return to_model(await models.update(owner(request), model_id, changes))
+        document = await models.update(owner(request), model_id, changes, if_match)
+        return tagged(to_model(document), etag(document.id, document.updated_at))

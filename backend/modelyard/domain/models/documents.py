@@ -53,6 +53,9 @@ class ModelDocument(Document):
             IndexModel([("owner_id", ASCENDING), ("created_at", DESCENDING)], name="owner_newest"),
             IndexModel([("owner_id", ASCENDING), ("dataset_id", ASCENDING)], name="owner_dataset"),
             IndexModel([("owner_id", ASCENDING), ("stage", ASCENDING)], name="owner_stage"),
+            # One model per training job: a job retried after a crash that followed the insert
+            # reuses the model instead of recording a second one.
+            IndexModel([("training_job_id", ASCENDING)], name="one_model_per_job", unique=True),
         ]
 
 

@@ -6,13 +6,17 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
+import structlog
 from beanie import PydanticObjectId
+from pymongo.errors import DuplicateKeyError
 
 from modelyard.domain.models.documents import ModelDocument, model_prefix
-from modelyard.lib.clock import utcnow
+from modelyard.lib.conditional import PreconditionFailedError, etag, next_version, require_match
 from modelyard.lib.db import find_owned
-from modelyard.lib.pagination import newest_first
+from modelyard.lib.pagination import Window, newest_first
 from modelyard.lib.storage import ObjectStore
+
+log = structlog.get_logger("modelyard.models")
 
 ModelRecord = ModelDocument
 """What `ModelService` returns: other areas read a model's fields through it, never query it."""
@@ -56,7 +60,11 @@ class ModelService:
         artifact: bytes,
     ) -> ModelDocument:
         """Store a trained model: the artifact, then its record. A failure half-way takes the
-        artifact back, so no object is left that no record names."""
+        artifact back, so no object is left that no record names.
+
+        Idempotent per training job: when the job already recorded a model (it was retried after
+        a crash that followed the insert), that model is returned and the new artifact dropped.
+        """
         model_id = PydanticObjectId()
         key = model_prefix(model_id) + "pipeline.skops"
         model = ModelDocument(
@@ -74,6 +82,13 @@ class ModelService:
         await self.store.put_bytes(key, artifact)
         try:
             await self.create(model)
+        except DuplicateKeyError:
+            await asyncio.shield(self.discard(model))
+            existing = await ModelDocument.find_one({"training_job_id": training_job_id})
+            if existing is None:  # removed in between: nothing to reuse
+                raise
+            log.info("training job retried: reusing its model", model_id=str(existing.id))
+            return existing
         except BaseException:
             await asyncio.shield(self.discard(model))
             raise
@@ -92,15 +107,16 @@ class ModelService:
         stage: str | None,
         limit: int,
         offset: int,
-    ) -> tuple[list[ModelDocument], int]:
+        cursor: str | None = None,
+    ) -> Window[ModelDocument]:
         query: dict[str, Any] = {"owner_id": owner_id}
         if dataset_id is not None:
             if not PydanticObjectId.is_valid(dataset_id):
-                return [], 0
+                return Window.empty(limit, offset)
             query["dataset_id"] = PydanticObjectId(dataset_id)
         if stage is not None:
             query["stage"] = stage
-        return await newest_first(ModelDocument, query, limit, offset)
+        return await newest_first(ModelDocument, query, limit=limit, offset=offset, cursor=cursor)
 
     async def get_owned(self, owner_id: PydanticObjectId, model_id: str) -> ModelDocument:
         """The owner's model, or NotFoundError (unknown id or another user's)."""
@@ -113,12 +129,21 @@ class ModelService:
         return found is not None
 
     async def update(
-        self, owner_id: PydanticObjectId, model_id: str, changes: dict[str, Any]
+        self, owner_id: PydanticObjectId, model_id: str, changes: dict[str, Any], if_match: str | None = None
     ) -> ModelDocument:
+        """Apply `changes`; with `if_match`, only to the version that tag names (412 otherwise),
+        checked in the update itself so a concurrent change is never overwritten."""
         document = await self.get_owned(owner_id, model_id)
+        require_match(if_match, etag(document.id, document.updated_at))
         if changes:
-            changes["updated_at"] = utcnow()
-            await ModelDocument.find_one({"_id": document.id}).update({"$set": changes})
+            changes["updated_at"] = next_version(document.updated_at)
+            guard: dict[str, Any] = {"_id": document.id}
+            if if_match is not None:
+                guard["updated_at"] = document.updated_at
+            done = await ModelDocument.get_pymongo_collection().update_one(guard, {"$set": changes})
+            if not done.matched_count:
+                current = await self.get_owned(owner_id, model_id)
+                raise PreconditionFailedError(etag(current.id, current.updated_at))
             for key, value in changes.items():
                 setattr(document, key, value)
         return document
@@ -166,8 +191,9 @@ class ModelService:
         return found
 
     async def production_scores(self, limit: int) -> dict[tuple[str, str], float]:
-        """Held-out scores of up to `limit` production models: {(model id, metric): value}."""
-        cursor = ModelDocument.get_pymongo_collection().find({"stage": "production"}, {"test_metrics": 1})
+        """Held-out scores of the `limit` newest production models: {(model id, metric): value}."""
+        collection = ModelDocument.get_pymongo_collection()
+        cursor = collection.find({"stage": "production"}, {"test_metrics": 1}).sort("_id", -1)
         found: dict[tuple[str, str], float] = {}
         async for doc in cursor.limit(limit):
             scores = doc.get("test_metrics")

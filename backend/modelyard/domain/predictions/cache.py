@@ -12,6 +12,7 @@ from beanie import PydanticObjectId
 from modelyard.lib.schema import ProblemType
 from modelyard.ml.batching import MicroBatcher
 from modelyard.ml.scoring import LoadedModel
+from modelyard.observability.metrics import observe_model_cache
 
 
 @dataclass
@@ -20,8 +21,13 @@ class CachedModel:
     owner_id: PydanticObjectId
     problem_type: ProblemType
     checked_at: float
-    """Monotonic time the model was last confirmed to exist."""
+    """Monotonic time the model's existence was last checked (or a check was last attempted)."""
+    confirmed_at: float = 0.0
+    """Monotonic time the database last confirmed the model exists (set from `checked_at`)."""
     batcher: MicroBatcher | None = None
+
+    def __post_init__(self) -> None:
+        self.confirmed_at = self.confirmed_at or self.checked_at
 
 
 class ModelCache:
@@ -39,10 +45,13 @@ class ModelCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, model_id: str) -> CachedModel | None:
+    def get(self, model_id: str, *, count: bool = True) -> CachedModel | None:
+        """The cached model; `count`: record the lookup as a hit or a miss (once per request)."""
         entry = self._entries.get(model_id)
         if entry is not None:
             self._entries.move_to_end(model_id)
+        if count:
+            observe_model_cache(hit=entry is not None, entries=len(self._entries), size_bytes=self.bytes)
         return entry
 
     def put(self, model_id: str, entry: CachedModel) -> None:
@@ -55,11 +64,13 @@ class ModelCache:
             self.bytes -= old.model.nbytes
         self._entries[model_id] = entry
         self.bytes += size
+        observe_model_cache(hit=None, entries=len(self._entries), size_bytes=self.bytes)
 
     def evict(self, model_id: str) -> None:
         old = self._entries.pop(model_id, None)
         if old is not None:
             self.bytes -= old.model.nbytes
+            observe_model_cache(hit=None, entries=len(self._entries), size_bytes=self.bytes)
 
     def lock(self, model_id: str) -> asyncio.Lock:
         """One loader per model: concurrent first requests wait for one load instead of each loading."""

@@ -20,8 +20,9 @@ from modelyard.domain.predictions.schemas import (
 )
 from modelyard.domain.predictions.services import PredictionService
 from modelyard.lib.errors import Problem
+from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
 from modelyard.lib.openapi import AUTHENTICATED, multipart_upload, problem_responses
-from modelyard.lib.pagination import Limit, Offset
+from modelyard.lib.pagination import Cursor, Limit, Offset
 from modelyard.lib.uploads import receive_upload
 from modelyard.settings import Settings
 from modelyard.tabular.intake import ingest_limits, sniff_head
@@ -100,6 +101,7 @@ class ModelPredictionsController(Controller):
         model_id: FromPath[str],
         predictions: NamedDependency[PredictionService],
         settings: NamedDependency[Settings],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[BatchPredictionJob]:
         """Upload a file of rows to score (`multipart/form-data`, field `file`); 202 with the
         job's `Location`.
@@ -121,15 +123,20 @@ class ModelPredictionsController(Controller):
             head_bytes=SNIFF_BYTES,
             check_head=functools.partial(sniff_head, limits=ingest_limits(settings.app)),
         )
-        try:
+
+        async def queue() -> Response[BatchPredictionJob]:
             job = await predictions.create_batch(owner(request), model, upload)
+            return Response(
+                to_batch_job(job),
+                status_code=HTTP_202_ACCEPTED,
+                headers={"Location": f"/api/v1/batch-predictions/{job.id}"},
+            )
+
+        try:
+            body = fingerprint(upload.sha256, upload.filename or "")
+            return await respond_once(owner(request), idempotency_key, request.url.path, body, queue)
         finally:
             await upload.discard()
-        return Response(
-            to_batch_job(job),
-            status_code=HTTP_202_ACCEPTED,
-            headers={"Location": f"/api/v1/batch-predictions/{job.id}"},
-        )
 
     @get(
         "/batch-predictions",
@@ -144,12 +151,11 @@ class ModelPredictionsController(Controller):
         predictions: NamedDependency[PredictionService],
         limit: FromQuery[Limit] = 20,
         offset: FromQuery[Offset] = 0,
+        cursor: FromQuery[Cursor] = None,
     ) -> BatchPredictionJobPage:
         """The model's batch prediction jobs, newest first."""
-        items, total = await predictions.list_batches(owner(request), model_id, limit, offset)
-        return BatchPredictionJobPage(
-            items=[to_batch_job(j) for j in items], total=total, limit=limit, offset=offset
-        )
+        window = await predictions.list_batches(owner(request), model_id, limit, offset, cursor)
+        return BatchPredictionJobPage(items=[to_batch_job(j) for j in window.items], **window.envelope())
 
 
 class BatchPredictionController(Controller):

@@ -20,12 +20,19 @@ from modelyard.domain.predictions.cache import CachedModel, ModelCache
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument, batch_prefix
 from modelyard.domain.predictions.schemas import PredictionResponse, RecordPrediction
 from modelyard.lib.db import find_owned
-from modelyard.lib.errors import ConflictError, FieldError, NotFoundError, ValidationFailedError
+from modelyard.lib.errors import (
+    ConflictError,
+    FieldError,
+    NotFoundError,
+    ValidationFailedError,
+    unavailable_dependency,
+)
 from modelyard.lib.jobs import JobRunner, request_cancel
-from modelyard.lib.pagination import newest_first
+from modelyard.lib.pagination import Window, newest_first
 from modelyard.lib.storage import (
     ObjectStore,
     file_chunks,
+    opened,
     scratch_dir,
     storage_unavailable_while_deleting,
 )
@@ -41,6 +48,7 @@ from modelyard.ml.scoring import (
     coerce_records,
     labels_of,
     predict_records,
+    without_non_finite,
 )
 from modelyard.observability.metrics import observe_prediction
 from modelyard.settings import Settings
@@ -94,15 +102,21 @@ class PredictionService:
             previous, entry.checked_at = entry.checked_at, now
             try:
                 exists = await self.models.exists(owner_id, model_id)
+            except Exception as exc:
+                if self._serve_through_outage(entry, now, exc):
+                    return entry
+                entry.checked_at = previous
+                raise
             except BaseException:
                 entry.checked_at = previous
                 raise
             if exists:
+                entry.confirmed_at = now
                 return entry
             self.cache.evict(model_id)
             raise NotFoundError(f"No model with id {model_id}.")
         async with self.cache.lock(model_id):
-            entry = self.cache.get(model_id)
+            entry = self.cache.get(model_id, count=False)  # the lookup above counted the miss
             if entry is not None and entry.owner_id == owner_id:
                 return entry
             document = await self.models.get_owned(owner_id, model_id)
@@ -113,6 +127,15 @@ class PredictionService:
                 entry.batcher = MicroBatcher(loaded.estimator, document.problem_type != "regression")
             self.cache.put(model_id, entry)
             return entry
+
+    def _serve_through_outage(self, entry: CachedModel, now: float, exc: Exception) -> bool:
+        """Keep a cached model in service while the database cannot be asked, for the grace the
+        settings allow after it was last confirmed (then the caller's 503 stands)."""
+        grace = self.settings.database.outage_grace_s
+        if unavailable_dependency(exc) is None or now - entry.confirmed_at >= grace:
+            return False
+        log.warning("database unavailable; serving the cached model", error=type(exc).__name__)
+        return True
 
     async def predict(
         self, owner_id: PydanticObjectId, model_id: str, records: list[dict[str, Any]]
@@ -185,11 +208,13 @@ class PredictionService:
         return await find_owned(BatchPredictionJobDocument, owner_id, job_id, "batch prediction job")
 
     async def list_batches(
-        self, owner_id: PydanticObjectId, model_id: str, limit: int, offset: int
-    ) -> tuple[list[BatchPredictionJobDocument], int]:
+        self, owner_id: PydanticObjectId, model_id: str, limit: int, offset: int, cursor: str | None = None
+    ) -> Window[BatchPredictionJobDocument]:
         model = await self.models.get_owned(owner_id, model_id)
         query = {"owner_id": owner_id, "model_id": model.id}
-        return await newest_first(BatchPredictionJobDocument, query, limit, offset)
+        return await newest_first(
+            BatchPredictionJobDocument, query, limit=limit, offset=offset, cursor=cursor
+        )
 
     async def result_stream(
         self, owner_id: PydanticObjectId, job_id: str
@@ -199,7 +224,7 @@ class PredictionService:
             raise ConflictError(
                 f"The batch prediction job is {job.status}; its result exists once it succeeded."
             )
-        return job, self.store.stream(job.result_key)
+        return job, await opened(self.store.stream(job.result_key))
 
     # -- deletion ----------------------------------------------------------------------------
 
@@ -245,7 +270,7 @@ async def _score_batched(entry: CachedModel, records: list[dict[str, Any]]) -> S
     if valid:
         out = await entry.batcher.submit(model.compiled.transform(columns, len(valid)))
         labels, proba = labels_of(model, out)
-    return Scored(labels, proba, valid, errors, warnings, ignored)
+    return without_non_finite(Scored(labels, proba, valid, errors, warnings, ignored))
 
 
 def _nothing_scored(scored: Scored) -> ValidationFailedError:

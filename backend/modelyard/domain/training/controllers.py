@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import msgspec
 from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
@@ -15,8 +16,9 @@ from modelyard.domain.training.documents import TrainingJobDocument
 from modelyard.domain.training.schemas import TrainingJob, TrainingJobCreate, TrainingJobPage, TrainingOptions
 from modelyard.domain.training.services import TrainingService
 from modelyard.lib.errors import Problem
+from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
 from modelyard.lib.openapi import AUTHENTICATED, problem_responses
-from modelyard.lib.pagination import Limit, Offset
+from modelyard.lib.pagination import Cursor, Limit, Offset
 from modelyard.lib.schema import JobStatus
 
 
@@ -69,6 +71,7 @@ class TrainingJobController(Controller):
         request: UserRequest,
         data: JSONBody[TrainingJobCreate],
         training: NamedDependency[TrainingService],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[TrainingJob]:
         """Queue an AutoML search on one of your datasets; 202 with `Location` of the job to poll.
 
@@ -85,12 +88,17 @@ class TrainingJobController(Controller):
         `GET /api/v1/training-jobs/{id}`: `progress`, a live `candidates` leaderboard, and
         `model_id` once `succeeded`.
         """
-        job = await training.create(owner(request), data)
-        return Response(
-            to_training_job(job),
-            status_code=HTTP_202_ACCEPTED,
-            headers={"Location": f"/api/v1/training-jobs/{job.id}"},
-        )
+
+        async def queue() -> Response[TrainingJob]:
+            job = await training.create(owner(request), data)
+            return Response(
+                to_training_job(job),
+                status_code=HTTP_202_ACCEPTED,
+                headers={"Location": f"/api/v1/training-jobs/{job.id}"},
+            )
+
+        body = fingerprint(msgspec.json.encode(data))
+        return await respond_once(owner(request), idempotency_key, request.url.path, body, queue)
 
     @get(
         "/",
@@ -104,18 +112,17 @@ class TrainingJobController(Controller):
         training: NamedDependency[TrainingService],
         limit: FromQuery[Limit] = 20,
         offset: FromQuery[Offset] = 0,
+        cursor: FromQuery[Cursor] = None,
         dataset_id: Annotated[
             str | None, Parameter(max_length=64, description="Only jobs on this dataset (24-hex id).")
         ] = None,
         status: Annotated[JobStatus | None, Parameter(description="Only jobs in this status.")] = None,
     ) -> TrainingJobPage:
         """Your training jobs, newest first; filter by `dataset_id` and `status`."""
-        items, total = await training.list(
-            owner(request), dataset_id=dataset_id, status=status, limit=limit, offset=offset
+        window = await training.list(
+            owner(request), dataset_id=dataset_id, status=status, limit=limit, offset=offset, cursor=cursor
         )
-        return TrainingJobPage(
-            items=[to_training_job(j) for j in items], total=total, limit=limit, offset=offset
-        )
+        return TrainingJobPage(items=[to_training_job(j) for j in window.items], **window.envelope())
 
     @get(
         "/{job_id:str}",

@@ -19,7 +19,7 @@ from modelyard.domain.training.schemas import TrainingJobCreate
 from modelyard.lib.db import find_owned
 from modelyard.lib.errors import ConflictError, FieldError, NotFoundError, ValidationFailedError
 from modelyard.lib.jobs import FINAL_STATUSES, JobRunner, request_cancel
-from modelyard.lib.pagination import newest_first
+from modelyard.lib.pagination import Window, newest_first
 from modelyard.lib.schema import JOB_STATUSES, ProblemType
 from modelyard.lib.storage import ObjectStore
 from modelyard.ml.features import TrainingDataError, check_target
@@ -75,6 +75,9 @@ class TrainingService:
             raise invalid(f"The dataset has no column {unknown[0]!r}.", "body.exclude_columns")
         if data.target in data.exclude_columns:
             raise invalid("The target cannot be excluded.", "body.exclude_columns")
+        if all(c == data.target or c in data.exclude_columns for c in dataset.columns):
+            message = "Every feature column is excluded; keep at least one column besides the target."
+            raise invalid(message, "body.exclude_columns")
         table = await load_dataset_columns(self.store, dataset, [data.target])
         problem = await asyncio.to_thread(
             _check_target_column, table, data.target, data.problem_type, data.metric
@@ -111,15 +114,16 @@ class TrainingService:
         status: str | None,
         limit: int,
         offset: int,
-    ) -> tuple[list[TrainingJobDocument], int]:
+        cursor: str | None = None,
+    ) -> Window[TrainingJobDocument]:
         query: dict[str, Any] = {"owner_id": owner_id}
         if dataset_id is not None:
             if not PydanticObjectId.is_valid(dataset_id):
-                return [], 0
+                return Window.empty(limit, offset)
             query["dataset_id"] = PydanticObjectId(dataset_id)
         if status is not None:
             query["status"] = status
-        return await newest_first(TrainingJobDocument, query, limit, offset)
+        return await newest_first(TrainingJobDocument, query, limit=limit, offset=offset, cursor=cursor)
 
     async def get_owned(self, owner_id: PydanticObjectId, job_id: str) -> TrainingJobDocument:
         return await find_owned(TrainingJobDocument, owner_id, job_id, "training job")

@@ -28,6 +28,12 @@ class JobDocument(Document):
     """An RFC 9457 problem object when failed."""
     attempts: int = 0
     """Times the job was started (a restart that interrupts a job costs one attempt)."""
+    outage_retries: int = 0
+    """Times the job was requeued because the database or object store was unreachable; these
+    are counted in `attempts` but never make the job fail."""
+    not_before: datetime | None = None
+    """A job requeued after an outage waits until then, so a dependency that is down is not
+    hammered."""
     cancel_requested: bool = False
     claimed_by: str | None = None
     lease_expires_at: datetime | None = None

@@ -17,6 +17,11 @@ nothing to leak, and they survive a pool worker crash.
 
 A job left `running` by a dead process (its lease ran out, or its pid on this host
 is gone) is requeued, or failed with a clear error once it used `max_attempts`.
+
+Outages (see `outages`): a job that meets an unreachable database or object store is requeued
+with a delay, never failed; an outcome that cannot be written is retried until it is; a runner
+that cannot renew a job's lease for a whole lease period stops the job's work and gives it
+back, since another process may already have taken it over.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from modelyard.lib.clock import utcnow
 from modelyard.lib.errors import AppError
 from modelyard.lib.jobs.control import JobCancelledError, JobControl, read_progress
 from modelyard.lib.jobs.documents import JobDocument, problem_dict
+from modelyard.lib.jobs.outages import OutageLog, give_back, outage_of, write_until_done
 
 log = structlog.get_logger("modelyard.jobs")
 
@@ -125,6 +131,9 @@ class JobRunner:
         self._stopping = False
         self._next_kind = 0
         self._sweep_now = False
+        self._outages = OutageLog()
+        self._lost: set[str] = set()
+        """Jobs whose lease this runner could not renew: their work is stopped and they go back."""
 
     def register(self, document: type[JobDocument], handler: JobHandler) -> None:
         self._registrations[document.get_collection_name()] = _Registration(document, handler)
@@ -179,7 +188,7 @@ class JobRunner:
             collection = registration.document.get_pymongo_collection()
             async for raw in collection.find({"status": "running"}):
                 claimed_by = raw.get("claimed_by")
-                if claimed_by == self.worker_id or not self._is_dead(
+                if str(raw["_id"]) in self._active or not self._is_dead(
                     claimed_by, raw.get("lease_expires_at"), now
                 ):
                     continue
@@ -188,7 +197,7 @@ class JobRunner:
                 update: dict[str, Any]
                 if raw.get("cancel_requested"):
                     update = {"status": "cancelled", "finished_at": now, "message": "Cancelled."}
-                elif attempts >= self.max_attempts:
+                elif attempts - int(raw.get("outage_retries", 0)) >= self.max_attempts:
                     update = {
                         "status": "failed",
                         "finished_at": now,
@@ -229,10 +238,12 @@ class JobRunner:
                     task = asyncio.create_task(self._run(registration, job), name=f"job-{job.id}")
                     self._active[str(job.id)] = task
                     task.add_done_callback(self._forget)
+                self._outages.ok()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the database may be briefly away; keep the runner alive
-                log.exception("job runner iteration failed")
+            except Exception as exc:  # keep the runner alive whatever happens
+                if not self._outages.failed("claim", exc):
+                    log.exception("job runner iteration failed")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
@@ -248,7 +259,7 @@ class JobRunner:
             registration = registrations[(self._next_kind + i) % len(registrations)]
             now = utcnow()
             raw = await registration.document.get_pymongo_collection().find_one_and_update(
-                {"status": "queued"},
+                {"status": "queued", "$or": [{"not_before": None}, {"not_before": {"$lte": now}}]},
                 {
                     "$set": {
                         "status": "running",
@@ -280,57 +291,75 @@ class JobRunner:
         context = JobContext(self, job, directory)
         collection = registration.document.get_pymongo_collection()
         guard = {"_id": job.id, "claimed_by": self.worker_id, "status": "running"}
-        pump = asyncio.create_task(self._pump(collection, guard, directory))
-        outcome: dict[str, Any]
+        pump = asyncio.create_task(self._pump(collection, guard, directory, key))
         try:
-            if job.cancel_requested:
-                raise JobCancelledError
-            fields = await registration.handler(job, context)
-            outcome = {"status": "succeeded", "progress": 1.0, "message": "Done.", **(fields or {})}
-        except JobCancelledError:
-            outcome = {"status": "cancelled", "message": "Cancelled."}
-        except asyncio.CancelledError:
-            # This server is stopping: hand the job back without charging an attempt.
-            pump.cancel()
-            with contextlib.suppress(Exception):
-                await asyncio.shield(
-                    collection.update_one(
-                        guard,
-                        {
-                            "$set": {"status": "queued", "claimed_by": None, "lease_expires_at": None},
-                            "$inc": {"attempts": -1},
-                        },
-                    )
-                )
-            raise
-        except AppError as exc:
-            outcome = {
-                "status": "failed",
-                "message": "Failed.",
-                "error": problem_dict(exc.kind, exc.detail, exc.errors),
-            }
-        except Exception as exc:
-            log.exception("job failed", job_id=key, kind=registration.document.get_collection_name())
-            outcome = {
-                "status": "failed",
-                "message": "Failed.",
-                "error": problem_dict(
-                    "internal-error", f"The job failed unexpectedly: {type(exc).__name__}: {exc}"
-                ),
-            }
+            update = await self._outcome(registration, job, context, collection, guard, pump)
         finally:
             pump.cancel()
             await asyncio.gather(pump, return_exceptions=True)
             self._directories.pop(key, None)
+            self._lost.discard(key)
             shutil.rmtree(directory, ignore_errors=True)
-        outcome.update({"finished_at": utcnow(), "claimed_by": None, "lease_expires_at": None})
-        if outcome["status"] == "cancelled":
-            outcome.pop("progress", None)
-        await collection.update_one(guard, {"$set": outcome})
+        update["$set"].update({"claimed_by": None, "lease_expires_at": None})
+        if update["$set"]["status"] != "queued":
+            update["$set"]["finished_at"] = utcnow()
+        if not await write_until_done(collection, guard, update, self._outages, key):
+            log.warning(
+                "job taken over before its outcome was recorded", job_id=key, outcome=update["$set"]["status"]
+            )
 
-    async def _pump(self, collection: Any, guard: dict[str, Any], directory: Path) -> None:
-        """Heartbeat the lease, copy progress to the document, pass cancellation to the worker."""
+    async def _outcome(
+        self,
+        registration: _Registration,
+        job: JobDocument,
+        context: JobContext,
+        collection: Any,
+        guard: dict[str, Any],
+        pump: asyncio.Task[None],
+    ) -> dict[str, Any]:
+        """Run the handler; return the update that records how the job ended (or hands it back)."""
+        key = str(job.id)
+        try:
+            if job.cancel_requested:
+                raise JobCancelledError
+            fields = await registration.handler(job, context)
+        except JobCancelledError:
+            if key in self._lost:
+                return give_back(job.id, job.outage_retries, "database", "lost its lease")
+            return {"$set": {"status": "cancelled", "message": "Cancelled."}}
+        except asyncio.CancelledError:
+            # This server is stopping: hand the job back without charging an attempt.
+            pump.cancel()
+            handback = {"status": "queued", "claimed_by": None, "lease_expires_at": None}
+            with contextlib.suppress(Exception):
+                await asyncio.shield(
+                    collection.update_one(guard, {"$set": handback, "$inc": {"attempts": -1}})
+                )
+            raise
+        except Exception as exc:
+            dependency = outage_of(exc)
+            if dependency is not None:  # not the job's fault: it runs again when the dependency is back
+                self._outages.failed("job", exc)
+                return give_back(job.id, job.outage_retries, dependency, f"{type(exc).__name__}")
+            if isinstance(exc, AppError):
+                error = problem_dict(exc.kind, exc.detail, exc.errors)
+            else:
+                log.exception("job failed", job_id=key, kind=registration.document.get_collection_name())
+                error = problem_dict(
+                    "internal-error", f"The job failed unexpectedly: {type(exc).__name__}: {exc}"
+                )
+            return {"$set": {"status": "failed", "message": "Failed.", "error": error}}
+        return {"$set": {"status": "succeeded", "progress": 1.0, "message": "Done.", **(fields or {})}}
+
+    async def _pump(self, collection: Any, guard: dict[str, Any], directory: Path, key: str) -> None:
+        """Heartbeat the lease, copy progress to the document, pass cancellation to the worker.
+
+        A lease not renewed for a whole lease period may already belong to another runner:
+        the work is stopped and the job handed back.
+        """
         last: dict[str, Any] | None = None
+        clock = asyncio.get_running_loop().time
+        renewed = clock()
         while True:
             await asyncio.sleep(self.poll_interval)
             try:
@@ -338,16 +367,23 @@ class JobRunner:
                 update: dict[str, Any] = {"heartbeat_at": now, "lease_expires_at": now + self.lease}
                 report = await asyncio.to_thread(read_progress, directory)
                 if report is not None and report != last:
-                    last = report
                     update["progress"] = report["progress"]
                     update.update(report.get("fields") or {})
                 raw = await collection.find_one_and_update(
                     guard, {"$set": update}, projection={"cancel_requested": 1}
                 )
+                last, renewed = report if "progress" in update else last, clock()
+                self._outages.ok()
+                if raw is None:  # no longer ours (deleted, or taken over): stop the work
+                    self._lost.add(key)
                 if raw is None or raw.get("cancel_requested"):
-                    # Cancelled by a user, or the job is no longer ours (deleted, lease taken over).
                     (directory / "cancel").touch()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("job heartbeat failed")
+            except Exception as exc:
+                if not self._outages.failed("heartbeat", exc):
+                    log.exception("job heartbeat failed")
+                if clock() - renewed >= self.lease.total_seconds() and key not in self._lost:
+                    log.warning("job lease could not be renewed; giving the job up", job_id=key)
+                    self._lost.add(key)
+                    (directory / "cancel").touch()

@@ -19,7 +19,7 @@ from modelyard.lib.storage.base import (
     storage_unavailable_while_deleting,
 )
 from modelyard.lib.storage.file import FileObjectStore
-from modelyard.lib.storage.io import RangeReader, download, file_chunks, scratch_dir
+from modelyard.lib.storage.io import RangeReader, download, file_chunks, opened, scratch_dir
 from modelyard.lib.storage.s3 import S3ObjectStore
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "create_object_store",
     "download",
     "file_chunks",
+    "opened",
     "scratch_dir",
     "storage_unavailable_while_deleting",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
@@ -95,24 +96,40 @@ class FileObjectStore:
             await asyncio.to_thread(path.unlink)
 
     async def delete_prefix(self, prefix: str) -> int:
-        keys = await self.list(prefix)
+        """Delete every object under `prefix`, and the partial writes (`.part`) a crash left there."""
+        keys = await asyncio.to_thread(self._walk, prefix, True)
         for key in keys:
             await self.delete(key)
         return len(keys)
 
-    async def list(self, prefix: str = "") -> list[str]:
-        def walk() -> list[str]:
-            if not self.root.exists():
-                return []
-            found = []
-            for path in self.root.rglob("*"):
-                if path.is_file() and not path.name.endswith(".part"):
-                    key = path.relative_to(self.root).as_posix()
-                    if key.startswith(prefix):
-                        found.append(key)
-            return sorted(found)
+    def _walk(self, prefix: str, partial: bool) -> list[str]:
+        if not self.root.exists():
+            return []
+        found = []
+        for path in self.root.rglob("*"):
+            if path.is_file() and (partial or not path.name.endswith(".part")):
+                key = path.relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    found.append(key)
+        return sorted(found)
 
-        return await asyncio.to_thread(walk)
+    async def list(self, prefix: str = "") -> list[str]:
+        return await asyncio.to_thread(self._walk, prefix, False)
+
+    async def remove_stale_partial(self, older_than_s: float) -> int:
+        """Remove partial writes (`.part`) untouched for `older_than_s`: what killed writers left."""
+
+        def sweep() -> int:
+            cutoff = time.time() - older_than_s
+            removed = 0
+            for path in self.root.rglob("*.part") if self.root.exists() else ():
+                with contextlib.suppress(FileNotFoundError):
+                    if path.is_file() and path.stat().st_mtime < cutoff:
+                        path.unlink()
+                        removed += 1
+            return removed
+
+        return await asyncio.to_thread(sweep)
 
     async def ping(self) -> None:
         def probe() -> None:

@@ -24,6 +24,23 @@ async def scratch_dir(prefix: str) -> AsyncIterator[Path]:
         await asyncio.to_thread(shutil.rmtree, path, True)
 
 
+async def opened(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """`chunks` with its first chunk already read: an absent object or an unreachable store fails
+    here, while an error response can still be sent, not after the 200 headers went out."""
+    try:
+        first = await anext(chunks)
+    except StopAsyncIteration:
+        first = b""
+
+    async def rest() -> AsyncIterator[bytes]:
+        if first:
+            yield first
+        async for chunk in chunks:
+            yield chunk
+
+    return rest()
+
+
 async def download(store: ObjectStore, key: str, path: Path) -> None:
     """Stream an object into a local file, chunk by chunk (file writes off the event loop)."""
     handle = await asyncio.to_thread(path.open, "wb")

@@ -1,7 +1,7 @@
 """Every API operation the client uses, as a `Call` (method, path, body, result type).
 
-Both clients send these; the operation lives here once. Paging is offset-based today
-(`limit`/`offset`/`total`); `next_page` is the one place that knows it.
+Both clients send these; the operation lives here once. Paging follows the server's opaque
+`next_cursor` (stable under inserts and deletes); `next_page` is the one place that knows it.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ P = TypeVar("P", m.DatasetPage, m.ModelPage, m.TrainingJobPage, m.AnalysisPage, 
 
 def next_page(call: Call[P], page: P) -> Call[P] | None:
     """The call for the page after `page`, or None when it was the last."""
-    offset = page.offset + len(page.items)
-    if not page.items or offset >= page.total:
+    if page.next_cursor is None:
         return None
-    return Call(call.method, call.path, call.result, params={**(call.params or {}), "offset": offset})
+    params = {key: value for key, value in (call.params or {}).items() if key != "offset"}
+    return Call(call.method, call.path, call.result, params={**params, "cursor": page.next_cursor})
 
 
 # auth

@@ -99,8 +99,10 @@ class AnalysisCreate(msgspec.Struct, kw_only=True):
 
 class AnalysisPage(msgspec.Struct, kw_only=True):
     "Response body."
+    has_more: bool
     items: list[Analysis]
     limit: int
+    next_cursor: str | None
     offset: int
     total: int
 
@@ -126,8 +128,10 @@ class BatchPredictionJob(msgspec.Struct, kw_only=True):
 
 class BatchPredictionJobPage(msgspec.Struct, kw_only=True):
     "Response body."
+    has_more: bool
     items: list[BatchPredictionJob]
     limit: int
+    next_cursor: str | None
     offset: int
     total: int
 
@@ -222,8 +226,10 @@ class DatasetAnalysisResult(msgspec.Struct, kw_only=True):
 
 class DatasetPage(msgspec.Struct, kw_only=True):
     "Response body."
+    has_more: bool
     items: list[Dataset]
     limit: int
+    next_cursor: str | None
     offset: int
     total: int
 
@@ -339,8 +345,10 @@ class ModelNarrative(msgspec.Struct, kw_only=True):
 
 class ModelPage(msgspec.Struct, kw_only=True):
     "Response body."
+    has_more: bool
     items: list[ModelSummary]
     limit: int
+    next_cursor: str | None
     offset: int
     total: int
 
@@ -537,8 +545,10 @@ class TrainingJobCreate(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 class TrainingJobPage(msgspec.Struct, kw_only=True):
     "Response body."
+    has_more: bool
     items: list[TrainingJob]
     limit: int
+    next_cursor: str | None
     offset: int
     total: int
 

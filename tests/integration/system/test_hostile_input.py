@@ -1,0 +1,156 @@
+"""Odd and hostile requests get a 4xx problem that says what is wrong and where, never a 500."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.integration
+
+PROBLEM = "application/problem+json"
+
+
+def nested(depth: int) -> bytes:
+    return ("[" * depth + "]" * depth).encode()
+
+
+def nested_object(depth: int) -> bytes:
+    return ('{"a":' * depth + "1" + "}" * depth).encode()
+
+
+@pytest.mark.parametrize("body", [nested(1000), nested_object(1000)], ids=["arrays", "objects"])
+async def test_deeply_nested_json_is_a_400_on_public_and_private_endpoints(
+    client: httpx.AsyncClient, auth_headers: dict[str, str], body: bytes
+) -> None:
+    json_headers = {"Content-Type": "application/json"}
+    for path, headers in (
+        ("/api/v1/auth/register", json_headers),
+        ("/api/v1/training-jobs", {**json_headers, **auth_headers}),
+        (f"/api/v1/models/{'a' * 24}/predictions", {**json_headers, **auth_headers}),
+    ):
+        response = await client.post(path, content=body, headers=headers)
+        assert response.status_code == 400, (path, response.status_code, response.text)
+        assert response.headers["content-type"].startswith(PROBLEM)
+        assert "nest" in response.json()["detail"], response.text
+
+
+async def test_moderately_nested_json_is_still_read(client: httpx.AsyncClient) -> None:
+    # 30 levels is far from the limit: the request reaches validation (422, not 400).
+    response = await client.post(
+        "/api/v1/auth/register", content=nested_object(30), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+
+
+async def test_string_where_an_integer_is_expected_is_a_422(
+    client: httpx.AsyncClient, auth_headers: dict[str, str]
+) -> None:
+    body = {"dataset_id": "a" * 24, "target": "y", "time_budget_s": "10"}
+    response = await client.post("/api/v1/training-jobs", json=body, headers=auth_headers)
+    assert response.status_code == 422, response.text
+    assert any(e["location"] == "body.time_budget_s" for e in response.json()["errors"]), response.text
+
+
+async def test_text_plain_body_is_a_415(client: httpx.AsyncClient, auth_headers: dict[str, str]) -> None:
+    body = json.dumps({"email": "x@example.com", "password": "a-long-password"})
+    response = await client.post(
+        "/api/v1/auth/register", content=body, headers={"Content-Type": "text/plain"}
+    )
+    assert response.status_code == 415, response.text
+    assert response.json()["type"].endswith("/unsupported-media-type")
+
+
+async def test_json_body_to_the_token_endpoint_never_echoes_the_password(client: httpx.AsyncClient) -> None:
+    secret = "my-secret-password-123"
+    response = await client.post("/api/v1/auth/token", json={"username": "a@example.com", "password": secret})
+    assert response.status_code in (415, 422), response.text
+    assert secret not in response.text
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["evil\u0000@example.com", "ev\u200bil@example.com", "\u202eevil@example.com", "ev\u2066il@example.com"],
+    ids=["nul", "zero-width", "bidi-override", "bidi-isolate"],
+)
+async def test_control_and_format_characters_in_emails_are_refused(
+    client: httpx.AsyncClient, email: str
+) -> None:
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": email, "password": "a-long-password"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["location"] == "body.email"
+
+
+async def test_emails_are_normalised_to_nfkc(client: httpx.AsyncClient) -> None:
+    fullwidth = "\uff41lice-nfkc@example.com"  # fullwidth "a"
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": fullwidth, "password": "a-long-password"}
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["email"] == "alice-nfkc@example.com"
+    again = await client.post(
+        "/api/v1/auth/register", json={"email": "alice-nfkc@example.com", "password": "a-long-password"}
+    )
+    assert again.status_code == 409, again.text
+
+
+async def test_a_pdf_renamed_to_csv_is_refused(
+    client: httpx.AsyncClient, auth_headers: dict[str, str]
+) -> None:
+    pdf = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+    response = await client.post(
+        "/api/v1/datasets", headers=auth_headers, files={"file": ("report.csv", io.BytesIO(pdf), "text/csv")}
+    )
+    assert response.status_code in (415, 422), response.text
+    assert "PDF" in response.json()["detail"], response.text
+
+
+async def test_error_locations_name_what_the_client_sent(
+    client: httpx.AsyncClient, auth_headers: dict[str, str]
+) -> None:
+    listed = await client.get("/api/v1/datasets?limit=0", headers=auth_headers)
+    assert listed.status_code == 422, listed.text
+    assert [e["location"] for e in listed.json()["errors"]] == ["query.limit"], listed.text
+    unknown = await client.post(
+        "/api/v1/auth/register",
+        json={"email": "u@example.com", "password": "a-long-password", "nickname": "x"},
+    )
+    assert unknown.status_code == 422, unknown.text
+    assert "nickname" in json.dumps(unknown.json()["errors"]), unknown.text
+
+
+async def test_excluding_every_feature_column_is_a_422_up_front(
+    client: httpx.AsyncClient, auth_headers: dict[str, str]
+) -> None:
+    csv = ("a,b,y\n" + "\n".join(f"{i},{i * 2},{i % 2}" for i in range(40))).encode()
+    uploaded = await client.post(
+        "/api/v1/datasets", headers=auth_headers, files={"file": ("d.csv", io.BytesIO(csv), "text/csv")}
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    body = {"dataset_id": uploaded.json()["id"], "target": "y", "exclude_columns": ["a", "b"]}
+    response = await client.post("/api/v1/training-jobs", json=body, headers=auth_headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["location"] == "body.exclude_columns"
+
+
+@pytest.mark.parametrize(
+    ("path", "methods"),
+    [
+        ("/api/v1/datasets", "GET, OPTIONS, POST"),
+        ("/api/v1/datasets/" + "a" * 24, "DELETE, GET, OPTIONS, PATCH"),
+        ("/api/v1/models/" + "a" * 24, "DELETE, GET, OPTIONS, PATCH"),
+        ("/api/v1/auth/me", "DELETE, GET, OPTIONS"),
+        ("/api/v1/training-jobs", "GET, OPTIONS, POST"),
+        ("/api/v1/batch-predictions/" + "a" * 24, "DELETE, GET, OPTIONS"),
+    ],
+)
+async def test_options_lists_every_method_of_the_path(
+    client: httpx.AsyncClient, path: str, methods: str
+) -> None:
+    response = await client.options(path)
+    assert response.status_code == 204
+    assert response.headers["allow"] == methods
