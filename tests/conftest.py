@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -121,7 +122,22 @@ async def running(application: Litestar) -> AsyncIterator[Litestar]:
         yield application
     finally:
         finish.set()
+        done, _ = await asyncio.wait({task}, timeout=LIFESPAN_EXIT_S)
+        if not done:  # a hang becomes a failure that says where every task waits
+            pytest.fail(f"the app's lifespan did not end within {LIFESPAN_EXIT_S:.0f} s:\n{task_stacks()}")
         await task
+
+
+LIFESPAN_EXIT_S = 60.0
+
+
+def task_stacks() -> str:
+    """Where each asyncio task of the running loop is waiting."""
+    out = io.StringIO()
+    for each in asyncio.all_tasks():
+        out.write(f"--- {each.get_name()}\n")
+        each.print_stack(file=out)
+    return out.getvalue()
 
 
 @pytest.fixture

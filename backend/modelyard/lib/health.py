@@ -42,7 +42,8 @@ Probe = Callable[[], Awaitable[object]]
 async def _run(name: str, probe: Probe) -> CheckResult:
     started = time.perf_counter()
     try:
-        outcome = await asyncio.wait_for(probe(), PROBE_TIMEOUT_S)
+        async with asyncio.timeout(PROBE_TIMEOUT_S):  # not wait_for: it can drop a cancellation on 3.11
+            outcome = await probe()
     except TimeoutError:
         ok, detail = False, f"no answer within {PROBE_TIMEOUT_S:.0f} s"
     except Exception as exc:

@@ -59,7 +59,8 @@ class UsageFlusher:
                     log.warning("usage flush failed; counts kept for the next round", exc_info=True)
         finally:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.shield(self.flush()), 2.0)
+                async with asyncio.timeout(2.0):
+                    await self.flush()
 
     async def totals(self) -> dict[str, int]:
         """Every counter written so far."""

@@ -44,6 +44,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import structlog
 from pymongo import ASCENDING, ReturnDocument
 
+from modelyard.lib.background import stop_task
 from modelyard.lib.clock import utcnow
 from modelyard.lib.errors import AppError
 from modelyard.lib.jobs.control import JobCancelledError, JobControl, read_progress
@@ -158,12 +159,8 @@ class JobRunner:
             with contextlib.suppress(OSError):
                 (directory / "cancel").touch()
         if self._loop_task is not None:
-            self._loop_task.cancel()
-            await asyncio.gather(self._loop_task, return_exceptions=True)
-        tasks = list(self._active.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+            await stop_task(self._loop_task)
+        await asyncio.gather(*(stop_task(task) for task in list(self._active.values())))
         shutil.rmtree(self._work_root, ignore_errors=True)
 
     # -- recovery ----------------------------------------------------------------------------
@@ -246,7 +243,8 @@ class JobRunner:
                     log.exception("job runner iteration failed")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                async with asyncio.timeout(self.poll_interval):
+                    await self._wake.wait()
 
     def _forget(self, task: asyncio.Task[None]) -> None:
         for key, active in list(self._active.items()):
