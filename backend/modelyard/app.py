@@ -23,6 +23,10 @@ from modelyard.domain.analysis.controllers import (
     ModelAnalysesController,
 )
 from modelyard.domain.analysis.deps import provide_analysis_service
+from modelyard.domain.api_keys.cache import ApiKeyCache
+from modelyard.domain.api_keys.controllers import ApiKeyController
+from modelyard.domain.api_keys.deps import provide_api_key_service
+from modelyard.domain.api_keys.services import ApiKeyService
 from modelyard.domain.datasets.deps import provide_dataset_service
 from modelyard.domain.models.deps import provide_model_service
 from modelyard.domain.predictions.controllers import BatchPredictionController, ModelPredictionsController
@@ -33,15 +37,18 @@ from modelyard.domain.training.deps import provide_training_service
 from modelyard.lib.allow import CompleteAllowHeader, allowed_methods
 from modelyard.lib.bodies import check_request_body
 from modelyard.lib.errors import EXCEPTION_HANDLERS
+from modelyard.lib.key_access import ApiKeyGrant, api_key_guard, document_key_access
 from modelyard.lib.openapi import finalize_spec
 from modelyard.lib.response_headers import document_response_headers
-from modelyard.lifespan import app_providers, build_lifespan
+from modelyard.lib.tally import UsageTally
+from modelyard.lifespan import Credentials, app_providers, build_lifespan
 from modelyard.observability.controllers import MetricsController
 from modelyard.observability.logging import RequestIdMiddleware, configure_logging
 from modelyard.observability.middleware import HTTPMetricsMiddleware
 from modelyard.settings import Settings, get_settings
 from modelyard.workflows.controllers import AccountRoutes, DatasetRoutes, ModelRoutes
 from modelyard.workflows.deletion import provide_deletion_service
+from modelyard.workflows.key_models import provide_owned_models
 
 API_DESCRIPTION = """\
 Modelyard turns tabular data into trained, documented models.
@@ -50,7 +57,8 @@ Upload a dataset, read its profile and an AI-written analysis, start an AutoML
 training job and call the best model for online or batch predictions.
 
 **Authentication**: register, then exchange email and password for a bearer token at
-`POST /api/v1/auth/token` and send it as `Authorization: Bearer {token}`.
+`POST /api/v1/auth/token` and send it as `Authorization: Bearer {token}`. Machines use API
+keys (`POST /api/v1/api-keys`), sent the same way and limited to their scopes.
 
 **Errors** are RFC 9457 problem details (`application/problem+json`) with a stable
 `type` URI per kind of error.
@@ -58,6 +66,11 @@ training job and call the best model for online or batch predictions.
 
 TAGS = [
     Tag(name="auth", description="Accounts and bearer tokens."),
+    Tag(
+        name="api-keys",
+        description="Credentials for machines: keys scoped to reading and to predicting (with all or "
+        "listed models), optionally expiring; the secret is shown once and stored as a hash.",
+    ),
     Tag(name="system", description="Health probes for orchestrators and load balancers."),
     Tag(
         name="datasets",
@@ -105,6 +118,7 @@ def create_openapi_config() -> OpenAPIConfig:
 
 ROUTES: list[ControllerRouterHandler] = [
     AccountRoutes,
+    ApiKeyController,
     HealthController,
     DocsController,
     MetricsController,
@@ -135,6 +149,8 @@ def _dependencies(settings: Settings, tokens: TokenIssuer) -> dict[str, Provide]
         "models": Provide(provide_model_service, sync_to_thread=False),
         "predictions": Provide(provide_prediction_service, sync_to_thread=False),
         "analyses": Provide(provide_analysis_service, sync_to_thread=False),
+        "api_keys": Provide(provide_api_key_service, sync_to_thread=False),
+        "owned_models": Provide(provide_owned_models, sync_to_thread=False),
         "deletion": Provide(provide_deletion_service, sync_to_thread=False),
     }
 
@@ -177,18 +193,29 @@ def create_app(settings: Settings | None = None) -> Litestar:
         json_output=settings.app.log_format == "json"
         or (settings.app.log_format == "auto" and settings.app.is_production),
     )
-    users = UserCache(outage_grace=settings.database.outage_grace_s)
-    token_auth = build_token_auth(settings.jwt_secret(), settings.auth.expire_minutes, users)
+    credentials = Credentials(
+        users=UserCache(outage_grace=settings.database.outage_grace_s),
+        api_keys=ApiKeyCache(ApiKeyService(settings.api_keys.max_per_user), settings.api_keys.cache_s),
+        tally=UsageTally(),
+    )
+    token_auth = build_token_auth(
+        settings.jwt_secret(), settings.auth.expire_minutes, credentials.users, credentials.api_keys
+    )
     tokens = TokenIssuer(token_auth, settings.auth.expire_minutes)
+
+    def count_key_use(grant: ApiKeyGrant, scope: str, allowed: bool) -> None:
+        credentials.tally.key_used(grant.key_id, scope, allowed)
+
     app = Litestar(
         route_handlers=ROUTES,
         on_app_init=[token_auth.on_app_init, _rate_limit_first(settings)],
+        guards=[api_key_guard(count_key_use)],
         dependencies=_dependencies(settings, tokens),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_request=check_request_body,
         openapi_config=create_openapi_config(),
         cors_config=_cors(settings),
-        lifespan=[build_lifespan(settings, users)],
+        lifespan=[build_lifespan(settings, credentials)],
         logging_config=None,
         debug=False,
     )
@@ -198,5 +225,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Outermost of all: HTTP metrics see every response with its real status (401, 404, 413, 429...).
     app.asgi_handler = HTTPMetricsMiddleware(app.asgi_handler)
     finalize_spec(app.openapi_schema)
+    document_key_access(app.openapi_schema, app.routes, token_auth.openapi_security_scheme_name)
     document_response_headers(app.openapi_schema)
     return app

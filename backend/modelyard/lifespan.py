@@ -25,6 +25,8 @@ from modelyard.domain.accounts.services import AccountService
 from modelyard.domain.analysis.documents import AnalysisJobDocument
 from modelyard.domain.analysis.jobs import register_analysis_jobs
 from modelyard.domain.analysis.services import AnalysisEngine
+from modelyard.domain.api_keys.cache import ApiKeyCache
+from modelyard.domain.api_keys.documents import ApiKeyDocument
 from modelyard.domain.datasets.documents import DatasetDocument
 from modelyard.domain.datasets.services import DatasetService, sweep_forever
 from modelyard.domain.models.documents import ModelDocument
@@ -54,6 +56,7 @@ from modelyard.workflows.usage import UsageFlusher
 
 DOCUMENTS = [UserDocument, DatasetDocument, AnalysisJobDocument]
 DOCUMENTS += [TrainingJobDocument, ModelDocument, BatchPredictionJobDocument, IdempotencyRecord]
+DOCUMENTS += [ApiKeyDocument]
 WORKER_MODULES = (
     # What the process pool runs: profiling, training, batch scoring, analysis signals.
     "modelyard.domain.datasets.profiling",
@@ -74,6 +77,7 @@ class AppState:
     pool: ProcessPoolExecutor
     runner: JobRunner
     users: UserCache
+    api_keys: ApiKeyCache
     tally: UsageTally
     model_cache: ModelCache
     analysis: AnalysisEngine
@@ -105,6 +109,7 @@ def app_providers() -> dict[str, Provide]:
         "process_pool": "pool",
         "job_runner": "runner",
         "user_cache": "users",
+        "api_key_cache": "api_keys",
         "usage_tally": "tally",
         "model_cache": "model_cache",
         "analysis_engine": "analysis",
@@ -125,7 +130,17 @@ def _job_runner(settings: Settings, pool: ProcessPoolExecutor) -> JobRunner:
     )
 
 
-async def _open(settings: Settings, users: UserCache, stack: AsyncExitStack) -> AppState:
+@dataclass(frozen=True)
+class Credentials:
+    """What authentication and the app-wide key guard hold before the lifespan starts (create_app
+    builds them), shared with the state: the user and key caches, and the usage tally key uses go to."""
+
+    users: UserCache
+    api_keys: ApiKeyCache
+    tally: UsageTally
+
+
+async def _open(settings: Settings, credentials: Credentials, stack: AsyncExitStack) -> AppState:
     """Connect the dependencies and build the areas' long-lived objects; `stack` undoes it."""
     store = create_object_store(
         settings.storage.url,
@@ -147,7 +162,7 @@ async def _open(settings: Settings, users: UserCache, stack: AsyncExitStack) -> 
         settings.app.process_workers or None, preload=WORKER_MODULES, warm=settings.app.warm_workers
     )
     stack.callback(pool.shutdown, wait=False, cancel_futures=True)
-    runner, tally = _job_runner(settings, pool), UsageTally()
+    runner, tally = _job_runner(settings, pool), credentials.tally
     datasets, models = DatasetService(store, pool, settings, tally), ModelService(store)
     engine = AnalysisEngine(settings, store, datasets)
     stack.push_async_callback(engine.close)
@@ -160,17 +175,19 @@ async def _open(settings: Settings, users: UserCache, stack: AsyncExitStack) -> 
         "object_store": store.ping,
         "analysis": engine.probe,
     }
-    usage = UsageFlusher(tally, models, client[settings.database.database])
+    key_service = credentials.api_keys.service
+    usage = UsageFlusher(tally, models, client[settings.database.database], key_service)
     training = TrainingService(store, settings, datasets, runner)
-    sources = MetricSources(AccountService(), datasets, models, training, usage)
+    sources = MetricSources(AccountService(), datasets, models, training, usage, key_service)
     business = BusinessMetrics(sources, probes, interval_seconds=settings.metrics.refresh_seconds)
     model_cache = ModelCache(settings.predictions.model_cache_bytes)
+    users, keys = credentials.users, credentials.api_keys
     return AppState(
-        settings, store, client, pool, runner, users, tally, model_cache, engine, probes, business
+        settings, store, client, pool, runner, users, keys, tally, model_cache, engine, probes, business
     )
 
 
-def build_lifespan(settings: Settings, users: UserCache) -> Any:
+def build_lifespan(settings: Settings, credentials: Credentials) -> Any:
     """The app's lifespan: open everything, start the runner and the background loops, yield."""
 
     @asynccontextmanager
@@ -180,7 +197,7 @@ def build_lifespan(settings: Settings, users: UserCache) -> Any:
         threadpool_limits(1)
         async with AsyncExitStack() as stack:
             stack.callback(mark_this_process_dead)
-            state = await _open(settings, users, stack)
+            state = await _open(settings, credentials, stack)
             app.state[STATE_KEY] = state
             engine = state.analysis
             precreate_series(  # in every worker: each one's series start at 0

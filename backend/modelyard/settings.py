@@ -160,6 +160,24 @@ class AuthSettings(BaseSettings):
     expire_minutes: int = Field(60, ge=1, le=60 * 24 * 30, description="Access token lifetime, in minutes.")
 
 
+class ApiKeySettings(BaseSettings):
+    """API keys for machines: how long a server process trusts a key it checked, how many a user holds."""
+
+    model_config = SettingsConfigDict(env_prefix="MODELYARD_API_KEYS_", extra="ignore")
+
+    cache_s: float = Field(
+        10.0,
+        ge=0,
+        le=300,
+        description="How long a server process trusts an API key it looked up, in seconds. A revoked "
+        "(deleted) key is refused at once by the process that revoked it and by every other process "
+        "within this bound; 0 looks the key up on every request.",
+    )
+    max_per_user: int = Field(
+        100, ge=1, le=10_000, description="API keys one account may hold at once (creating more is a 409)."
+    )
+
+
 class TrainingSettings(BaseSettings):
     """Training jobs: their search budgets."""
 
@@ -238,7 +256,8 @@ class PredictionSettings(BaseSettings):
         gt=0,
         validation_alias=_formerly("MODELYARD_PREDICTIONS_", "prediction_count_flush_s"),
         description="How often aggregated usage counts (predictions per model, datasets created, models "
-        "trained) are written to the database, in seconds; a killed process loses at most this much.",
+        "trained, API key uses and last-use times) are written to the database, in seconds; a killed "
+        "process loses at most this much.",
     )
     batch_chunk_rows: int = Field(
         10_000,
@@ -338,6 +357,7 @@ class Settings:
         database: DatabaseSettings | None = None,
         storage: StorageSettings | None = None,
         auth: AuthSettings | None = None,
+        api_keys: ApiKeySettings | None = None,
         training: TrainingSettings | None = None,
         jobs: JobSettings | None = None,
         predictions: PredictionSettings | None = None,
@@ -348,6 +368,7 @@ class Settings:
         self.database = database or DatabaseSettings()
         self.storage = storage or StorageSettings()
         self.auth = auth or AuthSettings()
+        self.api_keys = api_keys or ApiKeySettings()
         self.training = training or TrainingSettings()
         self.jobs = jobs or JobSettings()
         self.predictions = predictions or PredictionSettings()
@@ -384,6 +405,7 @@ class Settings:
             "Database": DatabaseSettings,
             "Object storage": StorageSettings,
             "Authentication": AuthSettings,
+            "API keys": ApiKeySettings,
             "Training": TrainingSettings,
             "Jobs": JobSettings,
             "Predictions": PredictionSettings,

@@ -1,4 +1,5 @@
-"""The quickstart's curl and Python examples run, in order, against a real server.
+"""The quickstart's curl and Python examples run, in order, against a real server, followed by
+those of the guides that continue it (their examples use the quickstart's variables).
 
 Each example is a fenced block preceded by `<!-- run: curl|python METHOD /path ... -->` naming
 the operations it calls. Examples run while every operation they name is in the server's
@@ -25,6 +26,8 @@ from tests.services.server import start_server
 pytestmark = pytest.mark.e2e
 
 QUICKSTART = REPO / "docs" / "quickstart.md"
+PAGES = [QUICKSTART, REPO / "docs" / "guides" / "api-keys.md"]
+"""Run in this order, as one script per client: each guide continues the pages before it."""
 DOCS_BASE = "http://127.0.0.1:8000"
 MARKER = re.compile(
     r"^(?P<indent>[ \t]*)<!-- run: (?P<lang>curl|python) (?P<ops>[^>]*?) -->\n"
@@ -39,16 +42,19 @@ class Example:
     operations: list[tuple[str, str]]
     code: str
     line: int
+    page: str = "quickstart.md"
 
 
-def examples() -> list[Example]:
-    text = QUICKSTART.read_text(encoding="utf-8")
+def examples(pages: list[Path] | None = None) -> list[Example]:
     found = []
-    for match in MARKER.finditer(text):
-        tokens = match["ops"].split()
-        ops = [(tokens[i].lower(), tokens[i + 1]) for i in range(0, len(tokens), 2)]
-        code = textwrap.dedent("\n".join(line for line in match["code"].splitlines()))
-        found.append(Example(match["lang"], ops, code, text[: match.start()].count("\n") + 1))
+    for page in pages or [QUICKSTART]:
+        text = page.read_text(encoding="utf-8")
+        name = str(page.relative_to(REPO / "docs"))
+        for match in MARKER.finditer(text):
+            tokens = match["ops"].split()
+            ops = [(tokens[i].lower(), tokens[i + 1]) for i in range(0, len(tokens), 2)]
+            code = textwrap.dedent("\n".join(line for line in match["code"].splitlines()))
+            found.append(Example(match["lang"], ops, code, text[: match.start()].count("\n") + 1, name))
     return found
 
 
@@ -82,17 +88,17 @@ def server(mongodb_url: str, tmp_path_factory: pytest.TempPathFactory):  # type:
 @pytest.mark.parametrize("lang", ["curl", "python"])
 def test_quickstart_examples_run(lang: str, server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     spec = httpx.get(server.base_url + "/schema/openapi.json").json()
-    runnable, pending = split_runnable([e for e in examples() if e.lang == lang], spec)
+    runnable, pending = split_runnable([e for e in examples(PAGES) if e.lang == lang], spec)
     assert runnable, "the auth examples must always run"
     if lang == "curl":
         for tool in ("curl", "jq"):
             assert shutil.which(tool), f"{tool} is needed to run the curl examples (.ci/run installs it)"
-        steps = [f'echo "@@ example at quickstart.md:{e.line}" >&2\n{e.code}' for e in runnable]
+        steps = [f'echo "@@ example at {e.page}:{e.line}" >&2\n{e.code}' for e in runnable]
         script = "set -euo pipefail\n" + "\n".join(steps).replace(DOCS_BASE, server.base_url)
         command = ["bash", "-c", script]
     else:
         steps = [
-            f'print("@@ example at quickstart.md:{e.line}", file=__import__("sys").stderr)\n{e.code}'
+            f'print("@@ example at {e.page}:{e.line}", file=__import__("sys").stderr)\n{e.code}'
             for e in runnable
         ]
         script = "\n".join(steps).replace(DOCS_BASE, server.base_url)

@@ -84,6 +84,7 @@ PROBLEM_KINDS: dict[str, tuple[int, str]] = {
     "bad-request": (400, "Bad request"),
     "malformed-body": (400, "Malformed request body"),
     "unauthenticated": (401, "Authentication required"),
+    "forbidden": (403, "Forbidden"),
     "not-found": (404, "Resource not found"),
     "method-not-allowed": (405, "Method not allowed"),
     "conflict": (409, "Conflict"),
@@ -134,6 +135,12 @@ class AuthenticationError(AppError):
 
     def __init__(self, detail: str = "Missing or invalid credentials.") -> None:
         super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class ForbiddenError(AppError):
+    """The credentials are valid but do not reach this operation (an API key outside its scopes)."""
+
+    kind = "forbidden"
 
 
 class NotFoundError(AppError):
@@ -324,6 +331,8 @@ def _malformed_detail(detail: str) -> str:
 
 def _auth_detail(detail: str) -> str:
     lowered = detail.lower()
+    if "api key" in lowered:
+        return detail.strip()  # already written for the caller (see the API-key authenticator)
     if "expired" in lowered:
         return "The access token has expired; request a new one from /api/v1/auth/token."
     if "no jwt token found" in lowered or ("authorization" in lowered and "header" in lowered):
@@ -357,6 +366,7 @@ __all__ = [
     "BadRequestError",
     "ConflictError",
     "FieldError",
+    "ForbiddenError",
     "NotFoundError",
     "PayloadTooLargeError",
     "Problem",

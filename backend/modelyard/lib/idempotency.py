@@ -102,8 +102,12 @@ async def respond_once(
     operation: str,
     print_: str,
     create: Callable[[], Awaitable[Response[Any]]],
+    kept: Callable[[Any], Any] | None = None,
 ) -> Response[Any]:
-    """Run `create` once per key: store its response, or replay the stored one."""
+    """Run `create` once per key: store its response, or replay the stored one.
+
+    `kept` maps the response body to what is stored for replays, when part of it must never be
+    stored (an API key's secret): a replay then answers with that part left out."""
     if key is None:
         return await create()
     done = await _begin(owner_id, key, operation, print_)
@@ -117,7 +121,7 @@ async def respond_once(
     except BaseException:
         await IdempotencyRecord.get_pymongo_collection().delete_one({"owner_id": owner_id, "key": key})
         raise
-    body = msgspec.json.encode(response.content)
+    body = msgspec.json.encode(kept(response.content) if kept is not None else response.content)
     headers = {name: value for name, value in response.headers.items() if name.lower() == "location"}
     await IdempotencyRecord.get_pymongo_collection().update_one(
         {"owner_id": owner_id, "key": key},

@@ -32,6 +32,7 @@ from modelyard.lib.schema import Schema
 _STATUS_KIND = {
     400: "malformed-body",
     401: "unauthenticated",
+    403: "forbidden",
     404: "not-found",
     409: "conflict",
     412: "precondition-failed",
@@ -45,6 +46,7 @@ _STATUS_KIND = {
 _EXAMPLE_DETAIL = {
     "malformed-body": "The request body could not be read: Malformed JSON",
     "unauthenticated": "This operation needs a bearer token: send `Authorization: Bearer {token}`.",
+    "forbidden": "This API key lacks the `read` scope this operation needs.",
     "not-found": "No dataset with id 665f1c2a9b1e8a3d4c5b6a79.",
     "conflict": "An account with this email already exists.",
     "precondition-failed": "The resource changed since you read it (its ETag is no longer the one in "
@@ -60,6 +62,8 @@ _EXAMPLE_DETAIL = {
 _DESCRIPTION = {
     400: "The request could not be parsed (malformed JSON, form or multipart body).",
     401: "Missing, expired or invalid bearer token.",
+    403: "Called with an API key whose scopes do not include this operation (or this model); "
+    "`detail` names the scope it needs.",
     404: "No such resource, or it belongs to another user.",
     409: "The request conflicts with existing state.",
     412: "`If-Match` named an ETag that is no longer current: someone changed the resource since "
@@ -237,7 +241,12 @@ def _mark_optional_body(body: RequestBody | Reference | None) -> None:
         body.required = False
 
 
-def _problem_response(spec: OpenAPI, response_spec: ResponseSpec) -> OpenAPIResponse:
+def problem_response_object(status: int) -> OpenAPIResponse:
+    """The documented problem response of `status` as a spec object, for spec post-processing."""
+    return _problem_response(None, problem_responses(status)[status])
+
+
+def _problem_response(spec: OpenAPI | None, response_spec: ResponseSpec) -> OpenAPIResponse:
     examples = {
         f"problem-example-{i}": example for i, example in enumerate(response_spec.examples or [], start=1)
     }

@@ -99,6 +99,8 @@ STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
 LLM_TOKEN_KINDS = ("prompt", "completion")
 GC_GENERATIONS = ("0", "1", "2")
 CACHE_RESULTS = ("hit", "miss")
+API_KEY_STATES = ("active", "expired")
+API_KEY_REQUEST_SERIES = (("read", "allowed"), ("predict", "allowed"), ("none", "forbidden"))
 
 METRICS: list[MetricSpec] = [
     # HTTP (the outermost ASGI middleware; /metrics and /health/* are not counted)
@@ -341,6 +343,31 @@ METRICS: list[MetricSpec] = [
         ("model_id", "metric"),
         source="mongodb",
         example_promql='min by (model_id) (modelyard_production_model_score{metric="roc_auc"})',
+    ),
+    MetricSpec(
+        "modelyard_api_key_requests_total",
+        "counter",
+        "Requests made with an API key, by the key scope that let them through (`read`, `predict`) and "
+        "outcome: `allowed`, or `forbidden` (scope `none`: a 403). Per-key counts: `use_count` in the API.",
+        ("scope", "outcome"),
+        source="mongodb",
+        example_promql='sum by (scope) (rate(modelyard_api_key_requests_total{outcome="allowed"}[5m]))',
+    ),
+    MetricSpec(
+        "modelyard_api_keys",
+        "gauge",
+        "API keys stored, by state (`active`, `expired`); revoked keys are deleted.",
+        ("state",),
+        source="mongodb",
+        example_promql='max(modelyard_api_keys{state="active"})',
+    ),
+    MetricSpec(
+        "modelyard_api_keys_used",
+        "gauge",
+        "API keys that authenticated a request within the window (1d, 7d, 30d).",
+        ("window",),
+        source="mongodb",
+        example_promql='max(modelyard_api_keys_used{window="1d"})',
     ),
     MetricSpec(
         "modelyard_dependency_up",

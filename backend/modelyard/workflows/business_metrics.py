@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -26,6 +26,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from modelyard.domain.accounts.services import AccountService
+from modelyard.domain.api_keys.services import ApiKeyService
 from modelyard.domain.datasets.services import DatasetService
 from modelyard.domain.models.services import ModelService
 from modelyard.domain.training.services import TrainingService
@@ -33,6 +34,7 @@ from modelyard.lib import tally
 from modelyard.lib.health import Probe, check_readiness
 from modelyard.lib.schema import JOB_STATUSES, PROBLEM_TYPES
 from modelyard.observability import metrics as m
+from modelyard.observability.definitions import API_KEY_REQUEST_SERIES, API_KEY_STATES
 from modelyard.workflows.usage import UsageFlusher
 
 log = structlog.get_logger("modelyard.metrics")
@@ -56,6 +58,7 @@ class MetricSources:
     models: ModelService
     training: TrainingService
     usage: UsageFlusher
+    api_keys: ApiKeyService
 
 
 class _Snapshot:
@@ -69,6 +72,8 @@ class _Snapshot:
         self.jobs: dict[str, int] = {}
         self.usage: dict[str, int] = {}
         self.scores: dict[tuple[str, str], float] = {}
+        self.keys: dict[str, int] = {}
+        self.keys_used: dict[str, int] = {}
         self.dependencies: dict[str, bool] = {}
         self.refreshed_at: float | None = None
         self.refresh_seconds: float | None = None
@@ -118,6 +123,7 @@ class BusinessMetrics:
         scores_task = asyncio.ensure_future(
             attempt(self.areas.models.production_scores(MAX_PRODUCTION_MODELS))
         )
+        keys_task = asyncio.ensure_future(attempt(self._keys(now)))
         readiness = await check_readiness(self.probes) if self.probes else None
         if (users := await users_task) is not None:
             snap.users = users
@@ -133,6 +139,8 @@ class BusinessMetrics:
             snap.usage = usage
         if (scores := await scores_task) is not None:
             snap.scores = scores
+        if (keys := await keys_task) is not None:
+            snap.keys, snap.keys_used = keys
         if readiness is not None:
             snap.dependencies = {check.name: check.ok for check in readiness.checks}
         if failures:
@@ -156,6 +164,13 @@ class BusinessMetrics:
             *(self.areas.accounts.count_active_since(now - span) for span in WINDOWS.values())
         )
         return dict(zip(WINDOWS, counts, strict=True))
+
+    async def _keys(self, now: datetime) -> tuple[dict[str, int], dict[str, int]]:
+        by_state = await self.areas.api_keys.count_by_state(now)
+        used = await asyncio.gather(
+            *(self.areas.api_keys.count_used_since(now - span) for span in WINDOWS.values())
+        )
+        return by_state, dict(zip(WINDOWS, used, strict=True))
 
     def _families(self) -> list[Metric]:
         snap, spec = self._snapshot, m.SPECS
@@ -206,7 +221,25 @@ class BusinessMetrics:
         scores = gauge("modelyard_production_model_score", ("model_id", "metric"))
         for (model_id, metric), value in sorted(snap.scores.items()):
             scores.add_metric([model_id, metric], value)
+        self._key_families(gauge, counter)
         return families
+
+    def _key_families(
+        self,
+        gauge: Callable[[str, tuple[str, ...]], GaugeMetricFamily],
+        counter: Callable[[str, tuple[str, ...]], CounterMetricFamily],
+    ) -> None:
+        snap = self._snapshot
+        requests = counter("modelyard_api_key_requests_total", ("scope", "outcome"))
+        for scope, outcome in API_KEY_REQUEST_SERIES:
+            key = f"{tally.API_KEY_REQUESTS}{scope}:{outcome}"
+            requests.add_metric([scope, outcome], snap.usage.get(key, 0))
+        keys = gauge("modelyard_api_keys", ("state",))
+        for state in API_KEY_STATES:
+            keys.add_metric([state], snap.keys.get(state, 0))
+        used = gauge("modelyard_api_keys_used", ("window",))
+        for window, count in snap.keys_used.items():
+            used.add_metric([window], count)
 
     def _render(self) -> bytes:
         registry = CollectorRegistry(auto_describe=False)

@@ -20,6 +20,8 @@ from litestar.di import NamedDependency
 from modelyard.domain.accounts.auth import UserCache
 from modelyard.domain.accounts.services import AccountService
 from modelyard.domain.analysis.services import AnalysisService
+from modelyard.domain.api_keys.cache import ApiKeyCache
+from modelyard.domain.api_keys.services import ApiKeyService
 from modelyard.domain.datasets.services import DatasetService
 from modelyard.domain.models.services import ModelService
 from modelyard.domain.predictions.services import PredictionService
@@ -40,7 +42,9 @@ class DeletionService:
         models: ModelService,
         predictions: PredictionService,
         analyses: AnalysisService,
+        api_keys: ApiKeyService | None = None,
         users: UserCache | None = None,
+        key_cache: ApiKeyCache | None = None,
     ) -> None:
         self.accounts = accounts
         self.datasets = datasets
@@ -48,7 +52,9 @@ class DeletionService:
         self.models = models
         self.predictions = predictions
         self.analyses = analyses
+        self.api_keys = api_keys or ApiKeyService()
         self.users = users
+        self.key_cache = key_cache
 
     async def dataset(self, owner_id: PydanticObjectId, dataset_id: str, if_match: str | None = None) -> None:
         """Cancel the dataset's queued and running training jobs, remove its analyses, then the
@@ -77,11 +83,15 @@ class DeletionService:
     async def account(self, user_id: PydanticObjectId) -> None:
         """Remove everything the account owns, then the account.
 
-        Training jobs go first (cancelled, then their records), so no job still running can
-        add a model after the models were removed; then batch predictions, analyses, models
-        and datasets with their objects; the account record last, so a retry (with the same
-        token) can always finish what a failure interrupted.
+        API keys go first, so no machine acts for the account while it is taken apart. Training
+        jobs next (cancelled, then their records), so no job still running can add a model
+        after the models were removed; then batch predictions, analyses, models and datasets
+        with their objects; the account record last, so a retry (with the same token) can
+        always finish what a failure interrupted.
         """
+        await self.api_keys.delete_all_owned(user_id)
+        if self.key_cache is not None:
+            self.key_cache.evict_owner(str(user_id))
         with storage_unavailable_while_deleting("your account's data"):
             await self.training.delete_all_owned(user_id)
             await self.predictions.delete_batches(user_id)
@@ -102,7 +112,9 @@ def provide_deletion_service(
     models: NamedDependency[ModelService],
     predictions: NamedDependency[PredictionService],
     analyses: NamedDependency[AnalysisService],
+    api_keys: NamedDependency[ApiKeyService],
     user_cache: NamedDependency[UserCache],
+    api_key_cache: NamedDependency[ApiKeyCache],
 ) -> DeletionService:
     """Dependency provider (`deletion`): every area's service of this request."""
     return DeletionService(
@@ -112,5 +124,7 @@ def provide_deletion_service(
         models=models,
         predictions=predictions,
         analyses=analyses,
+        api_keys=api_keys,
         users=user_cache,
+        key_cache=api_key_cache,
     )

@@ -1,4 +1,5 @@
-"""Writing the usage tally: rows predicted to each model's record, totals to `usage_counters`.
+"""Writing the usage tally: rows predicted to each model's record, uses (and the last one) to each
+API key's record, totals to `usage_counters`.
 
 The one flusher of the one tally (`lib.tally.UsageTally`): every `interval` seconds, once
 more on shutdown, and before each business-metrics refresh. A failed write puts its counts
@@ -14,6 +15,7 @@ from typing import Any
 import structlog
 from pymongo.asynchronous.database import AsyncDatabase
 
+from modelyard.domain.api_keys.services import ApiKeyService
 from modelyard.domain.models.services import ModelService
 from modelyard.lib.tally import PendingUsage, UsageTally
 
@@ -26,9 +28,16 @@ USAGE_COLLECTION = "usage_counters"
 class UsageFlusher:
     """Writes what the tally collected since the last flush."""
 
-    def __init__(self, tally: UsageTally, models: ModelService, database: AsyncDatabase[Any]) -> None:
+    def __init__(
+        self,
+        tally: UsageTally,
+        models: ModelService,
+        database: AsyncDatabase[Any],
+        api_keys: ApiKeyService | None = None,
+    ) -> None:
         self.tally = tally
         self.models = models
+        self.api_keys = api_keys or ApiKeyService()
         self.counters = database[USAGE_COLLECTION]
 
     async def flush(self) -> None:
@@ -39,6 +48,11 @@ class UsageFlusher:
             await self.models.add_predictions(pending.model_rows)
         except BaseException:
             self.tally.restore(pending)
+            raise
+        try:
+            await self.api_keys.record_uses(pending.key_uses)  # removes what it wrote
+        except BaseException:
+            self.tally.restore(PendingUsage(counters=pending.counters, key_uses=pending.key_uses))
             raise
         try:
             for key, count in list(pending.counters.items()):

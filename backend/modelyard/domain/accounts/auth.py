@@ -6,17 +6,20 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from beanie import PydanticObjectId
 from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.middleware.authentication import AuthenticationResult
 from litestar.openapi.spec import Components, OAuthFlow, OAuthFlows, SecurityScheme
-from litestar.security.jwt import OAuth2PasswordBearerAuth, Token
+from litestar.security.jwt import JWTCookieAuthenticationMiddleware, OAuth2PasswordBearerAuth, Token
 
 from modelyard.domain.accounts.documents import UserDocument
 from modelyard.domain.accounts.services import AccountService
 from modelyard.lib.errors import unavailable_dependency
+from modelyard.lib.key_access import API_KEY_PREFIX, ApiKeyVerifier
 
 TOKEN_URL = "/api/v1/auth/token"
 SECURITY_SCHEME = "BearerToken"
@@ -92,27 +95,23 @@ class UserCache:
         self._entries.pop(user_id, None)
 
 
-def user_retriever(
-    cache: UserCache,
-) -> Callable[[Token, ASGIConnection[Any, Any, Any, Any]], Awaitable[UserDocument | None]]:
-    """The token's user: from the cache, else from MongoDB (then cached). `touch` writes at most
+def user_loader(cache: UserCache) -> Callable[[str], Awaitable[UserDocument | None]]:
+    """The user with an id: from the cache, else from MongoDB (then cached). `touch` writes at most
     once per ACTIVITY_RESOLUTION per user, so authenticated requests stay read-free and write-free."""
     service = AccountService()
 
-    async def retrieve_user(
-        token: Token, connection: ASGIConnection[Any, Any, Any, Any]
-    ) -> UserDocument | None:
-        user = cache.get(token.sub)
+    async def load(user_id: str) -> UserDocument | None:
+        user = cache.get(user_id)
         if user is None:
             try:
-                user = await service.get(token.sub)
+                user = await service.get(user_id)
             except Exception as exc:
-                if unavailable_dependency(exc) is None or (user := cache.last_known(token.sub)) is None:
+                if unavailable_dependency(exc) is None or (user := cache.last_known(user_id)) is None:
                     raise
                 return user  # the database is down: the user as last read, within the grace
             if user is None:
                 return None
-            cache.put(token.sub, user)
+            cache.put(user_id, user)
         try:
             await service.touch(user)
         except Exception as exc:
@@ -121,7 +120,49 @@ def user_retriever(
                 raise
         return user
 
+    return load
+
+
+def user_retriever(
+    cache: UserCache,
+) -> Callable[[Token, ASGIConnection[Any, Any, Any, Any]], Awaitable[UserDocument | None]]:
+    """The token's user (see `user_loader`)."""
+    load = user_loader(cache)
+
+    async def retrieve_user(
+        token: Token, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> UserDocument | None:
+        return await load(token.sub)
+
     return retrieve_user
+
+
+INVALID_KEY = "The API key is unknown or was revoked; create a new one at /api/v1/api-keys."
+EXPIRED_KEY = "The API key has expired; create a new one at /api/v1/api-keys."
+
+
+class TokenOrKeyMiddleware(JWTCookieAuthenticationMiddleware):
+    """Litestar's JWT middleware, plus API keys: a bearer value starting with `myk_` is looked up
+    as a key (its grant becomes `request.auth`, its owner `request.user`), anything else is a JWT."""
+
+    api_keys: ClassVar[ApiKeyVerifier | None] = None
+    load_user: ClassVar[Callable[[str], Awaitable[UserDocument | None]] | None] = None
+
+    async def authenticate_token(
+        self, encoded_token: str, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        keys, load = type(self).api_keys, type(self).load_user
+        if keys is None or load is None or not encoded_token.startswith(API_KEY_PREFIX):
+            return await super().authenticate_token(encoded_token, connection)
+        grant = await keys.authenticate(encoded_token)
+        if grant is None:
+            raise NotAuthorizedException(INVALID_KEY)
+        if grant.expired():
+            raise NotAuthorizedException(EXPIRED_KEY)
+        user = await load(grant.owner_id)
+        if user is None:  # the account was deleted (its keys with it)
+            raise NotAuthorizedException(INVALID_KEY)
+        return AuthenticationResult(user=user, auth=grant)
 
 
 class BearerTokenAuth(OAuth2PasswordBearerAuth[UserDocument, Token]):
@@ -136,12 +177,24 @@ class BearerTokenAuth(OAuth2PasswordBearerAuth[UserDocument, Token]):
 
 
 def build_token_auth(
-    secret: str, expire_minutes: int, users: UserCache | None = None
+    secret: str,
+    expire_minutes: int,
+    users: UserCache | None = None,
+    api_keys: ApiKeyVerifier | None = None,
 ) -> OAuth2PasswordBearerAuth[UserDocument, Token]:
+    """Bearer authentication of every protected route: access tokens, and API keys when `api_keys`
+    is given (see `TokenOrKeyMiddleware`)."""
+    users = users if users is not None else UserCache()
+    middleware = type(
+        "AppTokenOrKeyMiddleware",
+        (TokenOrKeyMiddleware,),
+        {"api_keys": api_keys, "load_user": staticmethod(user_loader(users))},
+    )
     return BearerTokenAuth(
+        authentication_middleware_class=middleware,
         token_secret=secret,
         token_url=TOKEN_URL,
-        retrieve_user_handler=user_retriever(users if users is not None else UserCache()),
+        retrieve_user_handler=user_retriever(users),
         exclude=PUBLIC_PATHS,
         default_token_expiration=timedelta(minutes=expire_minutes),
         openapi_security_scheme_name=SECURITY_SCHEME,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -127,6 +128,14 @@ class ModelService:
             {"_id": PydanticObjectId(model_id), "owner_id": owner_id}, projection={"_id": 1}
         )
         return found is not None
+
+    async def owned_ids(self, owner_id: PydanticObjectId, model_ids: Sequence[str]) -> set[str]:
+        """Those of `model_ids` (24-hex) that are models of the owner."""
+        wanted = [PydanticObjectId(m) for m in model_ids if PydanticObjectId.is_valid(m)]
+        cursor = ModelDocument.get_pymongo_collection().find(
+            {"_id": {"$in": wanted}, "owner_id": owner_id}, projection={"_id": 1}
+        )
+        return {str(row["_id"]) async for row in cursor}
 
     async def update(
         self, owner_id: PydanticObjectId, model_id: str, changes: dict[str, Any], if_match: str | None = None

@@ -21,12 +21,16 @@ from modelyard.domain.predictions.schemas import (
 from modelyard.domain.predictions.services import PredictionService
 from modelyard.lib.errors import Problem
 from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
+from modelyard.lib.key_access import KEY_SCOPES, require_model_access
 from modelyard.lib.openapi import AUTHENTICATED, multipart_upload, problem_responses
 from modelyard.lib.pagination import Cursor, Limit, Offset
 from modelyard.lib.uploads import receive_upload
 from modelyard.settings import Settings
 from modelyard.tabular.intake import ingest_limits, sniff_head
 from modelyard.tabular.sniffing import ACCEPTED_FORMATS, SNIFF_BYTES
+
+READ_OR_PREDICT = ("read", "predict")
+"""A key's `read` scope, or its `predict` scope on the job's model (checked once the job is read)."""
 
 BatchUploadOperation = multipart_upload(
     f"The rows to score: {ACCEPTED_FORMATS}, detected from the content; every feature column of the "
@@ -64,6 +68,7 @@ class ModelPredictionsController(Controller):
         operation_id="predict",
         summary="Predict (online)",
         status_code=200,
+        opt={KEY_SCOPES: ("predict",)},
         responses=problem_responses(400, 404, 422, *AUTHENTICATED),
     )
     async def predict(
@@ -91,6 +96,7 @@ class ModelPredictionsController(Controller):
         operation_id="createBatchPrediction",
         summary="Start a batch prediction",
         status_code=HTTP_202_ACCEPTED,
+        opt={KEY_SCOPES: ("predict",)},
         request_max_body_size=None,  # enforced while streaming, against MODELYARD_MAX_UPLOAD_BYTES
         operation_class=BatchUploadOperation,
         responses=problem_responses(400, 404, 413, 415, 422, *AUTHENTICATED),
@@ -142,6 +148,7 @@ class ModelPredictionsController(Controller):
         "/batch-predictions",
         operation_id="listBatchPredictions",
         summary="List a model's batch predictions",
+        opt={KEY_SCOPES: READ_OR_PREDICT},
         responses=problem_responses(404, 422, *AUTHENTICATED),
     )
     async def list_batches(
@@ -166,13 +173,16 @@ class BatchPredictionController(Controller):
         "/{job_id:str}",
         operation_id="getBatchPrediction",
         summary="Get a batch prediction job",
+        opt={KEY_SCOPES: READ_OR_PREDICT},
         responses=problem_responses(404, *AUTHENTICATED),
     )
     async def get_batch(
         self, request: UserRequest, job_id: FromPath[str], predictions: NamedDependency[PredictionService]
     ) -> BatchPredictionJob:
         """Status and progress; `result_url` once `succeeded`, `error` (problem details) if failed."""
-        return to_batch_job(await predictions.get_batch(owner(request), job_id))
+        job = await predictions.get_batch(owner(request), job_id)
+        require_model_access(request, str(job.model_id))
+        return to_batch_job(job)
 
     @delete(
         "/{job_id:str}",
@@ -195,6 +205,7 @@ class BatchPredictionController(Controller):
         "/{job_id:str}/result",
         operation_id="getBatchPredictionResult",
         summary="Download a batch prediction result",
+        opt={KEY_SCOPES: READ_OR_PREDICT},
         media_type="text/csv",
         responses=problem_responses(404, 409, *AUTHENTICATED),
     )
@@ -203,7 +214,9 @@ class BatchPredictionController(Controller):
     ) -> Stream:
         """The result as CSV (streamed): the input columns, then `prediction` and, for
         classifiers, `probability_<class>` per class. 409 until the job succeeded."""
-        job, chunks = await predictions.result_stream(owner(request), job_id)
+        job = await predictions.get_batch(owner(request), job_id)
+        require_model_access(request, str(job.model_id))
+        chunks = await predictions.result_stream(job)
         return Stream(
             chunks,
             media_type="text/csv",

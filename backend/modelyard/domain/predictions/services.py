@@ -216,15 +216,13 @@ class PredictionService:
             BatchPredictionJobDocument, query, limit=limit, offset=offset, cursor=cursor
         )
 
-    async def result_stream(
-        self, owner_id: PydanticObjectId, job_id: str
-    ) -> tuple[BatchPredictionJobDocument, AsyncIterator[bytes]]:
-        job = await self.get_batch(owner_id, job_id)
+    async def result_stream(self, job: BatchPredictionJobDocument) -> AsyncIterator[bytes]:
+        """The result file of one of the caller's jobs (from `get_batch`); 409 until it succeeded."""
         if job.status != "succeeded" or job.result_key is None:
             raise ConflictError(
                 f"The batch prediction job is {job.status}; its result exists once it succeeded."
             )
-        return job, await opened(self.store.stream(job.result_key))
+        return await opened(self.store.stream(job.result_key))
 
     # -- deletion ----------------------------------------------------------------------------
 

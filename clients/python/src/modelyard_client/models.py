@@ -16,6 +16,10 @@ __all__ = [
     "Analysis",
     "AnalysisCreate",
     "AnalysisPage",
+    "ApiKey",
+    "ApiKeyCreate",
+    "ApiKeyCreated",
+    "ApiKeyPage",
     "BatchPredictionJob",
     "BatchPredictionJobPage",
     "Candidate",
@@ -101,6 +105,53 @@ class AnalysisPage(msgspec.Struct, kw_only=True):
     "Response body."
     has_more: bool
     items: list[Analysis]
+    limit: int
+    next_cursor: str | None
+    offset: int
+    total: int
+
+
+class ApiKey(msgspec.Struct, kw_only=True):
+    "Response body."
+    created_at: datetime
+    expired: bool
+    expires_at: datetime | None
+    id: str
+    last_used_at: datetime | None
+    model_ids: list[str] | None
+    name: str
+    prefix: str
+    scopes: list[Literal["read", "predict"]]
+    use_count: int
+
+
+class ApiKeyCreate(msgspec.Struct, kw_only=True, omit_defaults=True):
+    "Request body."
+    name: str
+    scopes: list[Literal["read", "predict"]]
+    expires_at: datetime | None | UnsetType = UNSET
+    model_ids: list[str] | UnsetType = UNSET
+
+
+class ApiKeyCreated(msgspec.Struct, kw_only=True):
+    "Response body."
+    created_at: datetime
+    expired: bool
+    expires_at: datetime | None
+    id: str
+    last_used_at: datetime | None
+    model_ids: list[str] | None
+    name: str
+    prefix: str
+    scopes: list[Literal["read", "predict"]]
+    secret: str | None
+    use_count: int
+
+
+class ApiKeyPage(msgspec.Struct, kw_only=True):
+    "Response body."
+    has_more: bool
+    items: list[ApiKey]
     limit: int
     next_cursor: str | None
     offset: int

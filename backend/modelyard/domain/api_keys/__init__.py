@@ -1,0 +1,1 @@
+"""API keys: scoped, hashed credentials for machines (prediction services, dashboards)."""
