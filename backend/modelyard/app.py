@@ -37,6 +37,7 @@ from modelyard.domain.training.deps import provide_training_service
 from modelyard.lib.allow import CompleteAllowHeader, allowed_methods
 from modelyard.lib.bodies import check_request_body
 from modelyard.lib.errors import EXCEPTION_HANDLERS
+from modelyard.lib.events import document_event_streams
 from modelyard.lib.key_access import ApiKeyGrant, api_key_guard, document_key_access
 from modelyard.lib.openapi import finalize_spec
 from modelyard.lib.response_headers import document_response_headers
@@ -226,5 +227,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.asgi_handler = HTTPMetricsMiddleware(app.asgi_handler)
     finalize_spec(app.openapi_schema)
     document_key_access(app.openapi_schema, app.routes, token_auth.openapi_security_scheme_name)
+    document_event_streams(app.openapi_schema)
     document_response_headers(app.openapi_schema)
     return app

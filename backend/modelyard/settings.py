@@ -178,6 +178,34 @@ class ApiKeySettings(BaseSettings):
     )
 
 
+class EventSettings(BaseSettings):
+    """Job event streams (`/events`, Server-Sent Events) and polling hints."""
+
+    model_config = SettingsConfigDict(env_prefix="MODELYARD_EVENTS_", extra="ignore")
+
+    poll_interval_s: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description="How often an open event stream reads its job from the database, in seconds: the "
+        "most an event lags behind the job (one indexed read per open stream per interval).",
+    )
+    max_stream_s: float = Field(
+        600.0,
+        ge=1,
+        le=86_400,
+        description="Longest a single event stream stays open, in seconds; then it ends and the client "
+        "reconnects with `Last-Event-ID`.",
+    )
+    retry_after_s: int = Field(
+        2,
+        ge=1,
+        le=600,
+        description="`Retry-After` sent with a job's GET while the job is queued or running: when a "
+        "polling client should ask again, in seconds.",
+    )
+
+
 class TrainingSettings(BaseSettings):
     """Training jobs: their search budgets."""
 
@@ -358,6 +386,7 @@ class Settings:
         storage: StorageSettings | None = None,
         auth: AuthSettings | None = None,
         api_keys: ApiKeySettings | None = None,
+        events: EventSettings | None = None,
         training: TrainingSettings | None = None,
         jobs: JobSettings | None = None,
         predictions: PredictionSettings | None = None,
@@ -369,6 +398,7 @@ class Settings:
         self.storage = storage or StorageSettings()
         self.auth = auth or AuthSettings()
         self.api_keys = api_keys or ApiKeySettings()
+        self.events = events or EventSettings()
         self.training = training or TrainingSettings()
         self.jobs = jobs or JobSettings()
         self.predictions = predictions or PredictionSettings()
@@ -406,6 +436,7 @@ class Settings:
             "Object storage": StorageSettings,
             "Authentication": AuthSettings,
             "API keys": ApiKeySettings,
+            "Job events": EventSettings,
             "Training": TrainingSettings,
             "Jobs": JobSettings,
             "Predictions": PredictionSettings,

@@ -26,7 +26,7 @@ from tests.services.server import start_server
 pytestmark = pytest.mark.e2e
 
 QUICKSTART = REPO / "docs" / "quickstart.md"
-PAGES = [QUICKSTART, REPO / "docs" / "guides" / "api-keys.md"]
+PAGES = [QUICKSTART, *(REPO / "docs" / "guides" / name for name in ("api-keys.md", "job-events.md"))]
 """Run in this order, as one script per client: each guide continues the pages before it."""
 DOCS_BASE = "http://127.0.0.1:8000"
 MARKER = re.compile(

@@ -25,7 +25,12 @@ pytestmark = pytest.mark.e2e
 
 PUBLIC = {"registerUser", "createAccessToken"}
 PREDICT_ONLY = {"predict", "createBatchPrediction"}
-READ_OR_PREDICT = {"listBatchPredictions", "getBatchPrediction", "getBatchPredictionResult"}
+READ_OR_PREDICT = {
+    "listBatchPredictions",
+    "getBatchPrediction",
+    "getBatchPredictionResult",
+    "streamBatchPredictionEvents",
+}
 NEVER_FOR_KEYS = {"listApiKeys", "getApiKey"}
 
 

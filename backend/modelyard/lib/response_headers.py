@@ -50,6 +50,15 @@ RULES = (
         statuses=frozenset({"429", "503"}),
     ),
     HeaderRule(
+        "Retry-After",
+        "While the job is queued or running: seconds to wait before polling again (absent once it is "
+        "final). Or follow the job's `/events` stream instead of polling.",
+        "2",
+        integer=True,
+        statuses=frozenset({"200"}),
+        operations=frozenset({"getTrainingJob", "getAnalysis", "getBatchPrediction"}),
+    ),
+    HeaderRule(
         "ETag",
         "The version of the resource: send it back as `If-Match` to change only this version, or "
         "as `If-None-Match` to get a 304 while it is current.",

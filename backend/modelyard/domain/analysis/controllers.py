@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.response import ServerSentEvent
 
 from modelyard.domain.accounts.auth import UserRequest, owner
 from modelyard.domain.analysis.documents import AnalysisJobDocument
@@ -29,9 +30,18 @@ from modelyard.domain.analysis.schemas import (
 )
 from modelyard.domain.analysis.services import AnalysisService
 from modelyard.lib.errors import Problem
+from modelyard.lib.events import (
+    NOTHING_NEWER,
+    STREAM_DESCRIPTION,
+    JobSnapshot,
+    LastEventId,
+    job_events_response,
+    poll_headers,
+)
 from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
 from modelyard.lib.openapi import AUTHENTICATED, ExactExample, problem_responses
 from modelyard.lib.pagination import Cursor, Limit, Offset
+from modelyard.settings import Settings
 
 DatasetIdParam = Annotated[str, Parameter(description="The dataset's 24-hex id.")]
 ModelIdParam = Annotated[str, Parameter(description="The model's 24-hex id.")]
@@ -288,12 +298,40 @@ class AnalysesController(Controller):
         request: UserRequest,
         analysis_id: FromPath[AnalysisIdParam],
         analyses: NamedDependency[AnalysisService],
-    ) -> Analysis:
+        settings: NamedDependency[Settings],
+    ) -> Response[Analysis]:
         """An analysis job: `status` (`queued`, `running`, `succeeded`, `failed`), `progress` 0..1,
         and the `result` (dataset) or `narrative` (model) with its `provenance` once succeeded, or
         an `error` problem when failed (for example the language model failed and the heuristic
-        fallback is disabled: `service-unavailable`)."""
-        return to_analysis(await analyses.get(owner(request), analysis_id))
+        fallback is disabled: `service-unavailable`). While it is queued or running the answer
+        carries `Retry-After`: when to poll again (or stream `/events` instead)."""
+        job = await analyses.get(owner(request), analysis_id)
+        return Response(to_analysis(job), headers=poll_headers(job.status, settings.events.retry_after_s))
+
+    @get(
+        "/{analysis_id:str}/events",
+        operation_id="streamAnalysisEvents",
+        summary="Stream an analysis' events",
+        media_type="text/event-stream",
+        description="Follow the analysis without polling: its status and progress as they change, then "
+        "a final event with the result." + STREAM_DESCRIPTION,
+        responses={204: NOTHING_NEWER, **problem_responses(404, 422, *AUTHENTICATED)},
+    )
+    async def events(
+        self,
+        request: UserRequest,
+        analysis_id: FromPath[AnalysisIdParam],
+        analyses: NamedDependency[AnalysisService],
+        settings: NamedDependency[Settings],
+        last_event_id: LastEventId = None,
+    ) -> ServerSentEvent:
+        return await job_events_response(  # type: ignore[return-value]
+            lambda: analyses.get(owner(request), analysis_id),
+            lambda job: JobSnapshot(job.revision, job.status, to_analysis(job)),
+            last_event_id=last_event_id,
+            poll_interval=settings.events.poll_interval_s,
+            max_duration=settings.events.max_stream_s,
+        )
 
     @delete(
         "/{analysis_id:str}",

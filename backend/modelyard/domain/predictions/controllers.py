@@ -7,7 +7,7 @@ import functools
 from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
-from litestar.response import Stream
+from litestar.response import ServerSentEvent, Stream
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from modelyard.domain.accounts.auth import UserRequest, owner
@@ -20,6 +20,14 @@ from modelyard.domain.predictions.schemas import (
 )
 from modelyard.domain.predictions.services import PredictionService
 from modelyard.lib.errors import Problem
+from modelyard.lib.events import (
+    NOTHING_NEWER,
+    STREAM_DESCRIPTION,
+    JobSnapshot,
+    LastEventId,
+    job_events_response,
+    poll_headers,
+)
 from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
 from modelyard.lib.key_access import KEY_SCOPES, require_model_access
 from modelyard.lib.openapi import AUTHENTICATED, multipart_upload, problem_responses
@@ -177,12 +185,49 @@ class BatchPredictionController(Controller):
         responses=problem_responses(404, *AUTHENTICATED),
     )
     async def get_batch(
-        self, request: UserRequest, job_id: FromPath[str], predictions: NamedDependency[PredictionService]
-    ) -> BatchPredictionJob:
-        """Status and progress; `result_url` once `succeeded`, `error` (problem details) if failed."""
+        self,
+        request: UserRequest,
+        job_id: FromPath[str],
+        predictions: NamedDependency[PredictionService],
+        settings: NamedDependency[Settings],
+    ) -> Response[BatchPredictionJob]:
+        """Status and progress; `result_url` once `succeeded`, `error` (problem details) if failed.
+        While the job is queued or running the answer carries `Retry-After`: when to poll again
+        (or stream `/events` instead)."""
         job = await predictions.get_batch(owner(request), job_id)
         require_model_access(request, str(job.model_id))
-        return to_batch_job(job)
+        return Response(to_batch_job(job), headers=poll_headers(job.status, settings.events.retry_after_s))
+
+    @get(
+        "/{job_id:str}/events",
+        operation_id="streamBatchPredictionEvents",
+        summary="Stream a batch prediction's events",
+        media_type="text/event-stream",
+        opt={KEY_SCOPES: READ_OR_PREDICT},
+        description="Follow the job without polling: its status and progress (rows scored) as they "
+        "change, then a final event with `result_url`." + STREAM_DESCRIPTION,
+        responses={204: NOTHING_NEWER, **problem_responses(404, 422, *AUTHENTICATED)},
+    )
+    async def events(
+        self,
+        request: UserRequest,
+        job_id: FromPath[str],
+        predictions: NamedDependency[PredictionService],
+        settings: NamedDependency[Settings],
+        last_event_id: LastEventId = None,
+    ) -> ServerSentEvent:
+        async def load() -> BatchPredictionJobDocument:
+            job = await predictions.get_batch(owner(request), job_id)
+            require_model_access(request, str(job.model_id))
+            return job
+
+        return await job_events_response(  # type: ignore[return-value]
+            load,
+            lambda job: JobSnapshot(job.revision, job.status, to_batch_job(job)),
+            last_event_id=last_event_id,
+            poll_interval=settings.events.poll_interval_s,
+            max_duration=settings.events.max_stream_s,
+        )
 
     @delete(
         "/{job_id:str}",

@@ -8,6 +8,7 @@ import msgspec
 from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.response import ServerSentEvent
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from modelyard.domain.accounts.auth import UserRequest, owner
@@ -16,10 +17,19 @@ from modelyard.domain.training.documents import TrainingJobDocument
 from modelyard.domain.training.schemas import TrainingJob, TrainingJobCreate, TrainingJobPage, TrainingOptions
 from modelyard.domain.training.services import TrainingService
 from modelyard.lib.errors import Problem
+from modelyard.lib.events import (
+    NOTHING_NEWER,
+    STREAM_DESCRIPTION,
+    JobSnapshot,
+    LastEventId,
+    job_events_response,
+    poll_headers,
+)
 from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
 from modelyard.lib.openapi import AUTHENTICATED, problem_responses
 from modelyard.lib.pagination import Cursor, Limit, Offset
 from modelyard.lib.schema import JobStatus
+from modelyard.settings import Settings
 
 
 def to_training_job(job: TrainingJobDocument) -> TrainingJob:
@@ -53,6 +63,10 @@ def to_training_job(job: TrainingJobDocument) -> TrainingJob:
         started_at=job.started_at,
         finished_at=job.finished_at,
     )
+
+
+def training_snapshot(job: TrainingJobDocument) -> JobSnapshot:
+    return JobSnapshot(job.revision, job.status, to_training_job(job), live=job.candidates)
 
 
 class TrainingJobController(Controller):
@@ -131,11 +145,44 @@ class TrainingJobController(Controller):
         responses=problem_responses(404, *AUTHENTICATED),
     )
     async def get_job(
-        self, request: UserRequest, job_id: FromPath[str], training: NamedDependency[TrainingService]
-    ) -> TrainingJob:
+        self,
+        request: UserRequest,
+        job_id: FromPath[str],
+        training: NamedDependency[TrainingService],
+        settings: NamedDependency[Settings],
+    ) -> Response[TrainingJob]:
         """Status, progress (0..1), the leaderboard so far, dropped columns, and the model id or
-        the `error` (problem details) once finished."""
-        return to_training_job(await training.get_owned(owner(request), job_id))
+        the `error` (problem details) once finished. While the job is queued or running the
+        answer carries `Retry-After`: when to poll again (or stream `/events` instead)."""
+        job = await training.get_owned(owner(request), job_id)
+        return Response(to_training_job(job), headers=poll_headers(job.status, settings.events.retry_after_s))
+
+    @get(
+        "/{job_id:str}/events",
+        operation_id="streamTrainingJobEvents",
+        summary="Stream a training job's events",
+        media_type="text/event-stream",
+        description=(
+            "Follow the job without polling: its status, progress and live leaderboard as they change, "
+            "then a final event." + STREAM_DESCRIPTION
+        ),
+        responses={204: NOTHING_NEWER, **problem_responses(404, 422, *AUTHENTICATED)},
+    )
+    async def events(
+        self,
+        request: UserRequest,
+        job_id: FromPath[str],
+        training: NamedDependency[TrainingService],
+        settings: NamedDependency[Settings],
+        last_event_id: LastEventId = None,
+    ) -> ServerSentEvent:
+        return await job_events_response(  # type: ignore[return-value]
+            lambda: training.get_owned(owner(request), job_id),
+            training_snapshot,
+            last_event_id=last_event_id,
+            poll_interval=settings.events.poll_interval_s,
+            max_duration=settings.events.max_stream_s,
+        )
 
     @delete(
         "/{job_id:str}",

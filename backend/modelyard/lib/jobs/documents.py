@@ -22,6 +22,9 @@ class JobDocument(Document):
     status: JobStatus = "queued"
     progress: float = 0.0
     """0..1, monotone while running; 1 when succeeded."""
+    revision: int = 0
+    """Grows with every change a client can see (status, progress, message, live fields): the id
+    of the job's events (`lib.events`). Every write of those fields bumps it (`BUMP`)."""
     message: str | None = None
     """What the job is doing now, for people."""
     error: dict[str, Any] | None = None
@@ -42,6 +45,9 @@ class JobDocument(Document):
     started_at: datetime | None = None
     finished_at: datetime | None = None
 
+
+BUMP = {"revision": 1}
+"""`$inc` this with every update that changes what a client sees of a job."""
 
 JOB_INDEXES = [
     IndexModel([("status", ASCENDING), ("created_at", ASCENDING)], name="status_created"),
@@ -67,9 +73,12 @@ async def request_cancel(document: type[JobDocument], job_id: PydanticObjectId) 
                 "cancel_requested": True,
                 "finished_at": now,
                 "message": "Cancelled.",
-            }
+            },
+            "$inc": BUMP,
         },
     )
     if result.modified_count:
         return
-    await collection.update_one({"_id": job_id, "status": "running"}, {"$set": {"cancel_requested": True}})
+    await collection.update_one(
+        {"_id": job_id, "status": "running"}, {"$set": {"cancel_requested": True}, "$inc": BUMP}
+    )

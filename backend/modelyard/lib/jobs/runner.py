@@ -48,7 +48,7 @@ from modelyard.lib.background import stop_task
 from modelyard.lib.clock import utcnow
 from modelyard.lib.errors import AppError
 from modelyard.lib.jobs.control import JobCancelledError, JobControl, read_progress
-from modelyard.lib.jobs.documents import JobDocument, problem_dict
+from modelyard.lib.jobs.documents import BUMP, JobDocument, problem_dict
 from modelyard.lib.jobs.outages import OutageLog, give_back, outage_of, write_until_done
 
 log = structlog.get_logger("modelyard.jobs")
@@ -208,7 +208,7 @@ class JobRunner:
                 else:
                     update = {"status": "queued", "progress": 0.0, "message": "Requeued after a restart."}
                 update.update({"claimed_by": None, "lease_expires_at": None})
-                result = await collection.update_one(guard, {"$set": update})
+                result = await collection.update_one(guard, {"$set": update, "$inc": BUMP})
                 if result.modified_count:
                     recovered += 1
                     log.warning(
@@ -267,7 +267,7 @@ class JobRunner:
                         "started_at": now,
                         "message": "Started.",
                     },
-                    "$inc": {"attempts": 1},
+                    "$inc": {"attempts": 1, **BUMP},
                 },
                 sort=[("created_at", ASCENDING)],
                 return_document=ReturnDocument.AFTER,
@@ -299,6 +299,7 @@ class JobRunner:
             self._lost.discard(key)
             shutil.rmtree(directory, ignore_errors=True)
         update["$set"].update({"claimed_by": None, "lease_expires_at": None})
+        update["$inc"] = {**update.get("$inc", {}), **BUMP}
         if update["$set"]["status"] != "queued":
             update["$set"]["finished_at"] = utcnow()
         if not await write_until_done(collection, guard, update, self._outages, key):
@@ -331,7 +332,7 @@ class JobRunner:
             handback = {"status": "queued", "claimed_by": None, "lease_expires_at": None}
             with contextlib.suppress(Exception):
                 await asyncio.shield(
-                    collection.update_one(guard, {"$set": handback, "$inc": {"attempts": -1}})
+                    collection.update_one(guard, {"$set": handback, "$inc": {"attempts": -1, **BUMP}})
                 )
             raise
         except Exception as exc:
@@ -367,9 +368,10 @@ class JobRunner:
                 if report is not None and report != last:
                     update["progress"] = report["progress"]
                     update.update(report.get("fields") or {})
-                raw = await collection.find_one_and_update(
-                    guard, {"$set": update}, projection={"cancel_requested": 1}
-                )
+                changes: dict[str, Any] = {"$set": update}
+                if "progress" in update:  # something a client sees changed
+                    changes["$inc"] = BUMP
+                raw = await collection.find_one_and_update(guard, changes, projection={"cancel_requested": 1})
                 last, renewed = report if "progress" in update else last, clock()
                 self._outages.ok()
                 if raw is None:  # no longer ours (deleted, or taken over): stop the work
