@@ -186,18 +186,44 @@ async def job_events_response(
 
 
 MEDIA_TYPE = "text/event-stream"
-_JOB = '{"id": "665f1c2a9b1e8a3d4c5b6a79", "status": "%s", "progress": %s}'
-_EXAMPLE = (
-    ": job events\nretry: 2000\n\n"
-    f"id: 4\nevent: status\ndata: {_JOB % ('running', 0.1)}\n\n"
-    f"id: 9\nevent: progress\ndata: {_JOB % ('running', 0.6)}\n\n"
-    f"id: 12\nevent: final\ndata: {_JOB % ('succeeded', 1.0)}\n\n"
-)
+_EVENT_EXAMPLE = {
+    "id": "12",
+    "event": "final",
+    "data": '{"id": "665f1c2a9b1e8a3d4c5b6a79", "status": "succeeded", "progress": 1.0, "...": "..."}',
+}
+
+
+def _event_schema() -> OpenAPISchema:
+    """One event of the stream (OpenAPI before 3.2 documents a stream by its items)."""
+    return OpenAPISchema(
+        type=OpenAPIType.OBJECT,
+        required=["event", "data"],
+        description="One Server-Sent Event: the `id:`, `event:` and `data:` lines of a block.",
+        properties={
+            "event": OpenAPISchema(
+                type=OpenAPIType.STRING, enum=list(EVENT_TYPES), description="What changed (see above)."
+            ),
+            "data": OpenAPISchema(
+                type=OpenAPIType.STRING,
+                content_media_type="application/json",
+                description='The job as its `GET` shows it; `{"id": ...}` for `deleted`.',
+            ),
+            "id": OpenAPISchema(
+                type=OpenAPIType.STRING,
+                pattern=r"^[0-9]+$",
+                description="The job's revision: send it back as `Last-Event-ID` to resume.",
+            ),
+            "retry": OpenAPISchema(
+                type=OpenAPIType.INTEGER, minimum=0, description="Reconnection delay, in milliseconds."
+            ),
+        },
+        examples=[_EVENT_EXAMPLE],
+    )
 
 
 def document_event_streams(spec: OpenAPI) -> None:
-    """Litestar leaves a stream's schema empty: say it is text in the Server-Sent Events format,
-    with an example (each `data` is the job as its GET shows it, shortened here)."""
+    """Litestar leaves a stream's schema empty: describe its events (OpenAPI 3.1 and Schemathesis
+    read the `schema` of `text/event-stream` as the schema of each event)."""
     for item in (spec.paths or {}).values():
         operation = item.get if isinstance(item, PathItem) else None
         if not isinstance(operation, Operation):
@@ -205,12 +231,7 @@ def document_event_streams(spec: OpenAPI) -> None:
         response = (operation.responses or {}).get("200")
         content = response.content if isinstance(response, OpenAPIResponse) else None
         if content and MEDIA_TYPE in content:
-            content[MEDIA_TYPE].schema = OpenAPISchema(
-                type=OpenAPIType.STRING,
-                description="Server-Sent Events: blocks of `id:`, `event:` and `data:` lines, each "
-                "block ending with an empty line; `data` is the job as JSON.",
-                examples=[_EXAMPLE],
-            )
+            content[MEDIA_TYPE].schema = _event_schema()
 
 
 __all__ = [
