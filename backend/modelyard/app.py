@@ -34,6 +34,8 @@ from modelyard.domain.predictions.deps import provide_prediction_service
 from modelyard.domain.system.controllers import DocsController, HealthController
 from modelyard.domain.training.controllers import TrainingJobController
 from modelyard.domain.training.deps import provide_training_service
+from modelyard.domain.webhooks.controllers import WebhookController
+from modelyard.domain.webhooks.deps import provide_webhook_service
 from modelyard.lib.allow import CompleteAllowHeader, allowed_methods
 from modelyard.lib.bodies import check_request_body
 from modelyard.lib.errors import EXCEPTION_HANDLERS
@@ -50,6 +52,7 @@ from modelyard.settings import Settings, get_settings
 from modelyard.workflows.controllers import AccountRoutes, DatasetRoutes, ModelRoutes
 from modelyard.workflows.deletion import provide_deletion_service
 from modelyard.workflows.key_models import provide_owned_models
+from modelyard.workflows.webhook_events import provide_stage_change_hook
 
 API_DESCRIPTION = """\
 Modelyard turns tabular data into trained, documented models.
@@ -71,6 +74,11 @@ TAGS = [
         name="api-keys",
         description="Credentials for machines: keys scoped to reading and to predicting (with all or "
         "listed models), optionally expiring; the secret is shown once and stored as a hash.",
+    ),
+    Tag(
+        name="webhooks",
+        description="Endpoints of yours told when a job finishes or a model changes stage: signed "
+        "(Standard Webhooks), retried for 24 hours, every delivery attempt logged.",
     ),
     Tag(name="system", description="Health probes for orchestrators and load balancers."),
     Tag(
@@ -120,6 +128,7 @@ def create_openapi_config() -> OpenAPIConfig:
 ROUTES: list[ControllerRouterHandler] = [
     AccountRoutes,
     ApiKeyController,
+    WebhookController,
     HealthController,
     DocsController,
     MetricsController,
@@ -152,6 +161,8 @@ def _dependencies(settings: Settings, tokens: TokenIssuer) -> dict[str, Provide]
         "analyses": Provide(provide_analysis_service, sync_to_thread=False),
         "api_keys": Provide(provide_api_key_service, sync_to_thread=False),
         "owned_models": Provide(provide_owned_models, sync_to_thread=False),
+        "webhooks": Provide(provide_webhook_service, sync_to_thread=False),
+        "stage_changed": Provide(provide_stage_change_hook, sync_to_thread=False),
         "deletion": Provide(provide_deletion_service, sync_to_thread=False),
     }
 

@@ -13,6 +13,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -24,7 +25,7 @@ from modelyard.domain.accounts.documents import UserDocument
 from modelyard.domain.accounts.services import AccountService
 from modelyard.domain.analysis.documents import AnalysisJobDocument
 from modelyard.domain.analysis.jobs import register_analysis_jobs
-from modelyard.domain.analysis.services import AnalysisEngine
+from modelyard.domain.analysis.services import AnalysisEngine, AnalysisService
 from modelyard.domain.api_keys.cache import ApiKeyCache
 from modelyard.domain.api_keys.documents import ApiKeyDocument
 from modelyard.domain.datasets.documents import DatasetDocument
@@ -34,15 +35,20 @@ from modelyard.domain.models.services import ModelService
 from modelyard.domain.predictions.cache import ModelCache
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument
 from modelyard.domain.predictions.jobs import BatchPredictionJobs, register_batch_prediction_jobs
+from modelyard.domain.predictions.services import PredictionService
 from modelyard.domain.training.automl import ALGORITHMS
 from modelyard.domain.training.documents import TrainingJobDocument
 from modelyard.domain.training.jobs import TrainingJobs, register_training_jobs
 from modelyard.domain.training.services import TrainingService
+from modelyard.domain.webhooks.delivery import WebhookSender, register_webhook_jobs
+from modelyard.domain.webhooks.documents import WebhookDeliveryDocument, WebhookDocument
+from modelyard.domain.webhooks.services import WebhookService
 from modelyard.lib.background import in_background
 from modelyard.lib.db import connect_database, ping_database
 from modelyard.lib.health import Probe
 from modelyard.lib.idempotency import IdempotencyRecord
 from modelyard.lib.jobs import JobRunner
+from modelyard.lib.outbound import parse_networks
 from modelyard.lib.storage import ObjectStore, create_object_store
 from modelyard.lib.tally import UsageTally
 from modelyard.lib.workers import create_process_pool, default_worker_count
@@ -53,10 +59,11 @@ from modelyard.observability.runtime import sample_runtime_forever
 from modelyard.settings import Settings
 from modelyard.workflows.business_metrics import BusinessMetrics, MetricSources
 from modelyard.workflows.usage import UsageFlusher
+from modelyard.workflows.webhook_events import JobFinishedEvents
 
 DOCUMENTS = [UserDocument, DatasetDocument, AnalysisJobDocument]
 DOCUMENTS += [TrainingJobDocument, ModelDocument, BatchPredictionJobDocument, IdempotencyRecord]
-DOCUMENTS += [ApiKeyDocument]
+DOCUMENTS += [ApiKeyDocument, WebhookDocument, WebhookDeliveryDocument]
 WORKER_MODULES = (
     # What the process pool runs: profiling, training, batch scoring, analysis signals.
     "modelyard.domain.datasets.profiling",
@@ -65,6 +72,8 @@ WORKER_MODULES = (
     "modelyard.domain.analysis.signals",
 )
 STATE_KEY = "modelyard"
+DELIVERY_CONCURRENCY = 8
+"""Webhook deliveries one server process sends at once (each waits on the network, not a core)."""
 
 
 @dataclass
@@ -83,6 +92,7 @@ class AppState:
     analysis: AnalysisEngine
     probes: dict[str, Probe]
     business: BusinessMetrics
+    webhooks: Webhooks
 
     @property
     def database_name(self) -> str:
@@ -97,7 +107,10 @@ def app_state(app_or_state: Litestar | State) -> AppState:
 
 def _from_state(attribute: str) -> Provide:
     def provide(state: State) -> Any:
-        return getattr(app_state(state), attribute)
+        found: Any = app_state(state)
+        for name in attribute.split("."):
+            found = getattr(found, name)
+        return found
 
     return Provide(provide, sync_to_thread=False)
 
@@ -115,6 +128,7 @@ def app_providers() -> dict[str, Provide]:
         "analysis_engine": "analysis",
         "readiness_probes": "probes",
         "business_metrics": "business",
+        "webhook_service": "webhooks.service",
     }
     return {name: _from_state(attribute) for name, attribute in names.items()}
 
@@ -128,6 +142,43 @@ def _job_runner(settings: Settings, pool: ProcessPoolExecutor) -> JobRunner:
         poll_interval=jobs.poll_interval_s,
         max_attempts=jobs.max_attempts,
     )
+
+
+@dataclass(frozen=True)
+class Webhooks:
+    """Webhook deliveries: a job runner of their own (a long training never holds them up; they
+    only wait on the network), the service that records events, and the scan for finished jobs."""
+
+    runner: JobRunner
+    service: WebhookService
+    job_events: JobFinishedEvents
+
+
+async def _webhooks(
+    settings: Settings, pool: ProcessPoolExecutor, stack: AsyncExitStack, sources: dict[str, Any]
+) -> Webhooks:
+    config = settings.webhooks
+    allowed = parse_networks(config.allowed_networks)
+    runner = JobRunner(
+        pool,
+        concurrency=DELIVERY_CONCURRENCY,
+        lease_seconds=settings.jobs.lease_seconds,
+        poll_interval=settings.jobs.poll_interval_s,
+        max_attempts=settings.jobs.max_attempts,
+    )
+    client = httpx.AsyncClient(headers={"Accept": "*/*"})
+    stack.push_async_callback(client.aclose)
+    sender = WebhookSender(
+        client,
+        allowed=allowed,
+        timeout_s=config.timeout_s,
+        first_retry_s=config.first_retry_s,
+        max_retry_delay_s=config.max_retry_delay_s,
+        retry_window_s=config.retry_window_s,
+    )
+    register_webhook_jobs(runner, sender)
+    service = WebhookService(allowed, config.max_per_user, runner)
+    return Webhooks(runner, service, JobFinishedEvents(service, **sources))
 
 
 @dataclass(frozen=True)
@@ -181,10 +232,12 @@ async def _open(settings: Settings, credentials: Credentials, stack: AsyncExitSt
     sources = MetricSources(AccountService(), datasets, models, training, usage, key_service)
     business = BusinessMetrics(sources, probes, interval_seconds=settings.metrics.refresh_seconds)
     model_cache = ModelCache(settings.predictions.model_cache_bytes)
+    predictions = PredictionService(store, settings, model_cache, tally, pool, runner)
+    finished = {"training": training, "analyses": AnalysisService(datasets, engine, runner)}
+    webhooks = await _webhooks(settings, pool, stack, {**finished, "predictions": predictions})
     users, keys = credentials.users, credentials.api_keys
-    return AppState(
-        settings, store, client, pool, runner, users, keys, tally, model_cache, engine, probes, business
-    )
+    parts = (pool, runner, users, keys, tally, model_cache, engine, probes, business, webhooks)
+    return AppState(settings, store, client, *parts)
 
 
 def build_lifespan(settings: Settings, credentials: Credentials) -> Any:
@@ -207,6 +260,10 @@ def build_lifespan(settings: Settings, credentials: Credentials) -> Any:
             )
             await state.runner.start()  # recovers jobs a dead process left running
             stack.push_async_callback(state.runner.stop)
+            await state.webhooks.runner.start()
+            stack.push_async_callback(state.webhooks.runner.stop)
+            events = state.webhooks.job_events.run()
+            await stack.enter_async_context(in_background(events, name="webhook-job-events"))
             usage = state.business.areas.usage
             flush_every = settings.predictions.prediction_count_flush_s
             await stack.enter_async_context(in_background(usage.run(flush_every), name="usage-flusher"))

@@ -7,11 +7,12 @@ field carries a description.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from modelyard.lib.security import read_or_create_secret
@@ -206,6 +207,48 @@ class EventSettings(BaseSettings):
     )
 
 
+class WebhookSettings(BaseSettings):
+    """Webhook deliveries: where they may go, how long one may take, how long failures are retried."""
+
+    model_config = SettingsConfigDict(env_prefix="MODELYARD_WEBHOOKS_", extra="ignore")
+
+    allowed_networks: str = Field(
+        "",
+        description="Comma-separated networks (CIDR, e.g. `10.1.0.0/16,127.0.0.1/32`) that deliveries may "
+        "reach although they are not public; empty, the default, allows public addresses only (no "
+        "loopback, private, link-local or reserved ones: SSRF).",
+    )
+    timeout_s: float = Field(10.0, gt=0, le=60, description="Time one delivery attempt may take, in seconds.")
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            ipaddress.ip_network(part, strict=False)  # a ValueError names the malformed network
+        return value
+
+    first_retry_s: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="Wait before the first retry of a failed delivery, in seconds; each later wait is 4 "
+        "times longer, up to `MODELYARD_WEBHOOKS_MAX_RETRY_DELAY_S`.",
+    )
+    max_retry_delay_s: float = Field(
+        3600.0, gt=0, le=86_400, description="Longest wait between two attempts of a delivery, in seconds."
+    )
+    retry_window_s: float = Field(
+        86_400.0,
+        gt=0,
+        le=7 * 86_400,
+        description="How long a failing delivery is retried, from its event, in seconds (24 h by default); "
+        "then it is marked failed.",
+    )
+    max_per_user: int = Field(
+        20, ge=1, le=1000, description="Webhooks one account may register (creating more is a 409)."
+    )
+
+
 class TrainingSettings(BaseSettings):
     """Training jobs: their search budgets."""
 
@@ -387,6 +430,7 @@ class Settings:
         auth: AuthSettings | None = None,
         api_keys: ApiKeySettings | None = None,
         events: EventSettings | None = None,
+        webhooks: WebhookSettings | None = None,
         training: TrainingSettings | None = None,
         jobs: JobSettings | None = None,
         predictions: PredictionSettings | None = None,
@@ -399,6 +443,7 @@ class Settings:
         self.auth = auth or AuthSettings()
         self.api_keys = api_keys or ApiKeySettings()
         self.events = events or EventSettings()
+        self.webhooks = webhooks or WebhookSettings()
         self.training = training or TrainingSettings()
         self.jobs = jobs or JobSettings()
         self.predictions = predictions or PredictionSettings()
@@ -437,6 +482,7 @@ class Settings:
             "Authentication": AuthSettings,
             "API keys": ApiKeySettings,
             "Job events": EventSettings,
+            "Webhooks": WebhookSettings,
             "Training": TrainingSettings,
             "Jobs": JobSettings,
             "Predictions": PredictionSettings,

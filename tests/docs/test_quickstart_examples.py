@@ -26,7 +26,8 @@ from tests.services.server import start_server
 pytestmark = pytest.mark.e2e
 
 QUICKSTART = REPO / "docs" / "quickstart.md"
-PAGES = [QUICKSTART, *(REPO / "docs" / "guides" / name for name in ("api-keys.md", "job-events.md"))]
+GUIDES = ("api-keys.md", "job-events.md", "webhooks.md")
+PAGES = [QUICKSTART, *(REPO / "docs" / "guides" / name for name in GUIDES)]
 """Run in this order, as one script per client: each guide continues the pages before it."""
 DOCS_BASE = "http://127.0.0.1:8000"
 MARKER = re.compile(
@@ -81,7 +82,9 @@ def test_quickstart_has_examples_for_both_clients() -> None:
 
 @pytest.fixture(scope="module")
 def server(mongodb_url: str, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    with start_server(mongodb_url, tmp_path_factory.mktemp("quickstart")) as running:
+    # The webhooks guide's Python example runs its receiver on this machine.
+    env = {"MODELYARD_WEBHOOKS_ALLOWED_NETWORKS": "127.0.0.1/32"}
+    with start_server(mongodb_url, tmp_path_factory.mktemp("quickstart"), extra_env=env) as running:
         yield running
 
 

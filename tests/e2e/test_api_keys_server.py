@@ -31,7 +31,8 @@ READ_OR_PREDICT = {
     "getBatchPredictionResult",
     "streamBatchPredictionEvents",
 }
-NEVER_FOR_KEYS = {"listApiKeys", "getApiKey"}
+NEVER_FOR_KEYS = {"listApiKeys", "getApiKey", "listWebhooks", "getWebhook", "listWebhookDeliveries"}
+"""Credentials and integrations are managed with an access token only."""
 
 
 def policy(method: str, operation_id: str) -> tuple[str, ...]:

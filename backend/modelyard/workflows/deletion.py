@@ -26,6 +26,7 @@ from modelyard.domain.datasets.services import DatasetService
 from modelyard.domain.models.services import ModelService
 from modelyard.domain.predictions.services import PredictionService
 from modelyard.domain.training.services import TrainingService
+from modelyard.domain.webhooks.services import WebhookService
 from modelyard.lib.conditional import etag, require_match
 from modelyard.lib.storage import storage_unavailable_while_deleting
 
@@ -43,6 +44,7 @@ class DeletionService:
         predictions: PredictionService,
         analyses: AnalysisService,
         api_keys: ApiKeyService | None = None,
+        webhooks: WebhookService | None = None,
         users: UserCache | None = None,
         key_cache: ApiKeyCache | None = None,
     ) -> None:
@@ -53,6 +55,7 @@ class DeletionService:
         self.predictions = predictions
         self.analyses = analyses
         self.api_keys = api_keys or ApiKeyService()
+        self.webhooks = webhooks or WebhookService()
         self.users = users
         self.key_cache = key_cache
 
@@ -83,13 +86,15 @@ class DeletionService:
     async def account(self, user_id: PydanticObjectId) -> None:
         """Remove everything the account owns, then the account.
 
-        API keys go first, so no machine acts for the account while it is taken apart. Training
+        API keys and webhooks go first, so no machine acts for (or hears from) the account while it
+        is taken apart. Training
         jobs next (cancelled, then their records), so no job still running can add a model
         after the models were removed; then batch predictions, analyses, models and datasets
         with their objects; the account record last, so a retry (with the same token) can
         always finish what a failure interrupted.
         """
         await self.api_keys.delete_all_owned(user_id)
+        await self.webhooks.delete_all_owned(user_id)
         if self.key_cache is not None:
             self.key_cache.evict_owner(str(user_id))
         with storage_unavailable_while_deleting("your account's data"):
@@ -113,6 +118,7 @@ def provide_deletion_service(
     predictions: NamedDependency[PredictionService],
     analyses: NamedDependency[AnalysisService],
     api_keys: NamedDependency[ApiKeyService],
+    webhooks: NamedDependency[WebhookService],
     user_cache: NamedDependency[UserCache],
     api_key_cache: NamedDependency[ApiKeyCache],
 ) -> DeletionService:
@@ -125,6 +131,7 @@ def provide_deletion_service(
         predictions=predictions,
         analyses=analyses,
         api_keys=api_keys,
+        webhooks=webhooks,
         users=user_cache,
         key_cache=api_key_cache,
     )

@@ -12,7 +12,8 @@ retries and one repair attempt, the heuristic analyst answers and the provenance
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from collections.abc import Collection
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -234,6 +235,17 @@ class AnalysisService:
                 f"Retry in {wait} s.",
                 headers={"Retry-After": str(wait)},
             )
+
+    async def finished_since(
+        self, since: datetime, owners: Collection[PydanticObjectId], limit: int = 500
+    ) -> list[AnalysisJobDocument]:
+        """The owners' jobs that reached a final status at or after `since` (oldest first)."""
+        query = {
+            "owner_id": {"$in": list(owners)},
+            "status": {"$in": list(FINAL_STATUSES)},
+            "finished_at": {"$gte": since},
+        }
+        return await AnalysisJobDocument.find(query).sort("finished_at").limit(limit).to_list()
 
     async def get(self, owner_id: PydanticObjectId, analysis_id: str) -> AnalysisJobDocument:
         return await find_owned(AnalysisJobDocument, owner_id, analysis_id, "analysis")

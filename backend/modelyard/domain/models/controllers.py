@@ -22,7 +22,7 @@ from modelyard.domain.models.schemas import (
     Stage,
     TrainingSchema,
 )
-from modelyard.domain.models.services import ModelService
+from modelyard.domain.models.services import ModelService, StageChangeHook
 from modelyard.lib.conditional import NOT_MODIFIED, IfMatch, IfNoneMatch, etag, tagged
 from modelyard.lib.openapi import AUTHENTICATED, problem_responses
 from modelyard.lib.pagination import Cursor, Limit, Offset
@@ -141,14 +141,19 @@ class ModelController(Controller):
         model_id: FromPath[str],
         data: JSONBody[ModelUpdate],
         models: NamedDependency[ModelService],
+        stage_changed: NamedDependency[StageChangeHook],
         if_match: IfMatch = None,
     ) -> Response[Model]:
         """Change `name`, `description` (null clears it) or `stage` (`none`, `staging`,
-        `production`, `archived`). Absent fields are left unchanged.
+        `production`, `archived`). Absent fields are left unchanged. A new stage is a
+        `model.stage_changed` event for your webhooks.
 
         Send the `ETag` of your last GET as `If-Match` so that two people promoting or archiving
         the same model cannot overwrite each other: if it changed meanwhile the answer is 412
         and nothing changes. The response carries the new `ETag`."""
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+        before = (await models.get_owned(owner(request), model_id)).stage if "stage" in changes else None
         document = await models.update(owner(request), model_id, changes, if_match)
+        if before is not None and document.stage != before:
+            await stage_changed(owner(request), document, before)
         return tagged(to_model(document), etag(document.id, document.updated_at))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,10 @@ log = structlog.get_logger("modelyard.models")
 
 ModelRecord = ModelDocument
 """What `ModelService` returns: other areas read a model's fields through it, never query it."""
+
+StageChangeHook = Callable[[PydanticObjectId, ModelDocument, str], Awaitable[None]]
+"""Told of a model whose stage a request changed: (owner, the model as changed, the previous
+stage). Provided by workflows (webhook events), so this area imports none of them."""
 
 TRAINING_RESULT_FIELDS = (
     "problem_type",

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -27,7 +28,7 @@ from modelyard.lib.errors import (
     ValidationFailedError,
     unavailable_dependency,
 )
-from modelyard.lib.jobs import JobRunner, request_cancel
+from modelyard.lib.jobs import FINAL_STATUSES, JobRunner, request_cancel
 from modelyard.lib.pagination import Window, newest_first
 from modelyard.lib.storage import (
     ObjectStore,
@@ -203,6 +204,17 @@ class PredictionService:
         if self.runner is not None:
             self.runner.wake()
         return job
+
+    async def finished_since(
+        self, since: datetime, owners: Collection[PydanticObjectId], limit: int = 500
+    ) -> list[BatchPredictionJobDocument]:
+        """The owners' jobs that reached a final status at or after `since` (oldest first)."""
+        query = {
+            "owner_id": {"$in": list(owners)},
+            "status": {"$in": list(FINAL_STATUSES)},
+            "finished_at": {"$gte": since},
+        }
+        return await BatchPredictionJobDocument.find(query).sort("finished_at").limit(limit).to_list()
 
     async def get_batch(self, owner_id: PydanticObjectId, job_id: str) -> BatchPredictionJobDocument:
         return await find_owned(BatchPredictionJobDocument, owner_id, job_id, "batch prediction job")

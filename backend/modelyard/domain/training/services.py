@@ -6,6 +6,8 @@ With `jobs.py` (which runs a job), the only code that queries `TrainingJobDocume
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
@@ -124,6 +126,17 @@ class TrainingService:
         if status is not None:
             query["status"] = status
         return await newest_first(TrainingJobDocument, query, limit=limit, offset=offset, cursor=cursor)
+
+    async def finished_since(
+        self, since: datetime, owners: Collection[PydanticObjectId], limit: int = 500
+    ) -> Sequence[TrainingJobDocument]:
+        """The owners' jobs that reached a final status at or after `since` (oldest first)."""
+        query = {
+            "owner_id": {"$in": list(owners)},
+            "status": {"$in": list(FINAL_STATUSES)},
+            "finished_at": {"$gte": since},
+        }
+        return await TrainingJobDocument.find(query).sort("finished_at").limit(limit).to_list()
 
     async def get_owned(self, owner_id: PydanticObjectId, job_id: str) -> TrainingJobDocument:
         return await find_owned(TrainingJobDocument, owner_id, job_id, "training job")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modelyard.lib.jobs.control import JobCancelledError, JobControl
+from modelyard.lib.jobs.control import JobCancelledError, JobControl, RetryLaterError
 from modelyard.lib.jobs.documents import JOB_INDEXES, JobDocument, problem_dict, request_cancel
 from modelyard.lib.jobs.runner import JobContext, JobHandler, JobRunner
 from modelyard.lib.schema import FINAL_STATUSES, JobStatus
@@ -17,6 +17,7 @@ __all__ = [
     "JobHandler",
     "JobRunner",
     "JobStatus",
+    "RetryLaterError",
     "problem_dict",
     "request_cancel",
 ]

@@ -19,6 +19,17 @@ class JobCancelledError(Exception):
     """Raised inside job work when the job was cancelled; the runner records `cancelled`."""
 
 
+class RetryLaterError(Exception):
+    """Raised by a handler whose work did not succeed this time but should be tried again (a
+    webhook receiver that answered 500): the runner requeues the job to run after `delay_s`
+    seconds, with `message`, without charging an attempt."""
+
+    def __init__(self, delay_s: float, message: str) -> None:
+        super().__init__(message)
+        self.delay_s = delay_s
+        self.message = message
+
+
 @dataclass(frozen=True)
 class JobControl:
     """The worker's handle on its job: report progress, notice cancellation. Picklable.

@@ -47,7 +47,7 @@ from pymongo import ASCENDING, ReturnDocument
 from modelyard.lib.background import stop_task
 from modelyard.lib.clock import utcnow
 from modelyard.lib.errors import AppError
-from modelyard.lib.jobs.control import JobCancelledError, JobControl, read_progress
+from modelyard.lib.jobs.control import JobCancelledError, JobControl, RetryLaterError, read_progress
 from modelyard.lib.jobs.documents import BUMP, JobDocument, problem_dict
 from modelyard.lib.jobs.outages import OutageLog, give_back, outage_of, write_until_done
 
@@ -322,6 +322,10 @@ class JobRunner:
             if job.cancel_requested:
                 raise JobCancelledError
             fields = await registration.handler(job, context)
+        except RetryLaterError as again:
+            later = utcnow() + timedelta(seconds=again.delay_s)
+            queued = {"status": "queued", "progress": 0.0, "message": again.message, "not_before": later}
+            return {"$set": queued, "$inc": {"attempts": -1}}
         except JobCancelledError:
             if key in self._lost:
                 return give_back(job.id, job.outage_retries, "database", "lost its lease")

@@ -33,6 +33,7 @@ __all__ = [
     "DatasetPage",
     "DatasetProfile",
     "DatasetUpdate",
+    "DeliveryAttempt",
     "DriverExplanation",
     "DroppedColumn",
     "FeatureImportance",
@@ -68,6 +69,13 @@ __all__ = [
     "User",
     "UserCreate",
     "ValueCount",
+    "Webhook",
+    "WebhookCreate",
+    "WebhookCreated",
+    "WebhookDelivery",
+    "WebhookDeliveryPage",
+    "WebhookPage",
+    "WebhookUpdate",
 ]
 
 
@@ -300,6 +308,14 @@ class DatasetUpdate(msgspec.Struct, kw_only=True, omit_defaults=True):
     "Request body."
     description: str | None | UnsetType = UNSET
     name: str | None | UnsetType = UNSET
+
+
+class DeliveryAttempt(msgspec.Struct, kw_only=True):
+    "Response body."
+    at: datetime
+    duration_ms: int
+    error: str | None
+    status_code: int | None
 
 
 class DriverExplanation(msgspec.Struct, kw_only=True):
@@ -642,3 +658,76 @@ class ValueCount(msgspec.Struct, kw_only=True):
     "Response body."
     count: int
     value: str
+
+
+class Webhook(msgspec.Struct, kw_only=True):
+    "Response body."
+    created_at: datetime
+    description: str | None
+    enabled: bool
+    events: list[Literal["job.finished", "model.stage_changed"]]
+    id: str
+    updated_at: datetime
+    url: str
+
+
+class WebhookCreate(msgspec.Struct, kw_only=True, omit_defaults=True):
+    "Request body."
+    events: list[Literal["job.finished", "model.stage_changed"]]
+    url: str
+    description: str | None | UnsetType = UNSET
+
+
+class WebhookCreated(msgspec.Struct, kw_only=True):
+    "Response body."
+    created_at: datetime
+    description: str | None
+    enabled: bool
+    events: list[Literal["job.finished", "model.stage_changed"]]
+    id: str
+    secret: str | None
+    updated_at: datetime
+    url: str
+
+
+class WebhookDelivery(msgspec.Struct, kw_only=True):
+    "Response body."
+    attempts: list[DeliveryAttempt]
+    created_at: datetime
+    event_type: Literal["job.finished", "model.stage_changed"]
+    finished_at: datetime | None
+    id: str
+    message: str | None
+    message_id: str
+    next_attempt_at: datetime | None
+    payload: dict[str, Any]
+    status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    webhook_id: str
+
+
+class WebhookDeliveryPage(msgspec.Struct, kw_only=True):
+    "Response body."
+    has_more: bool
+    items: list[WebhookDelivery]
+    limit: int
+    next_cursor: str | None
+    offset: int
+    total: int
+
+
+class WebhookPage(msgspec.Struct, kw_only=True):
+    "Response body."
+    has_more: bool
+    items: list[Webhook]
+    limit: int
+    next_cursor: str | None
+    offset: int
+    total: int
+
+
+class WebhookUpdate(msgspec.Struct, kw_only=True, omit_defaults=True):
+    "Request body."
+    description: str | None | UnsetType = UNSET
+    enabled: bool | UnsetType = UNSET
+    events: list[Literal["job.finished", "model.stage_changed"]] | UnsetType = UNSET
+    url: str | UnsetType = UNSET
