@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ from modelyard.settings import Settings, WebhookSettings
 from tests.conftest import register_and_login, running
 from tests.integration.training.helpers import churn_frame, to_csv, upload_csv
 from tests.services.jobs import wait_for_job
+from tests.services.receiver import webhook_receiver
 
 pytestmark = pytest.mark.integration
 
@@ -132,3 +134,32 @@ async def test_a_name_that_resolves_to_a_private_address_is_refused_at_delivery_
 
 def _delivery_over(page: dict[str, Any]) -> bool:
     return bool(page["items"]) and page["items"][0]["status"] in ("succeeded", "failed")
+
+
+async def test_a_delivery_that_keeps_failing_is_retried_with_backoff_then_given_up(
+    settings: Settings,
+) -> None:
+    """Retries wait longer each time and stop at the retry window (shortened here from 24 h)."""
+    settings.webhooks = WebhookSettings(
+        allowed_networks="127.0.0.1/32", first_retry_s=0.3, retry_window_s=2.0
+    )
+    with webhook_receiver() as receiver:
+        receiver.statuses = [500] * 10
+        async with (
+            running(create_app(settings)) as app,
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client,
+        ):
+            headers = await register_and_login(client)
+            created = await create(client, headers, url=receiver.url)
+            dataset_id = await upload_csv(client, headers, to_csv(churn_frame(60)))
+            analysis = await client.post(f"/api/v1/datasets/{dataset_id}/analyses", headers=headers, json={})
+            await wait_for_job(client, analysis.headers["location"], headers)
+            log_url = f"{HOOKS}/{created.json()['id']}/deliveries"
+            delivery = (await wait_for_job(client, log_url, headers, until=_delivery_over))["items"][0]
+    # Waits of 0.3 s then 1.2 s; a third (4.8 s) would end past the 6 s window: given up.
+    assert [a["status_code"] for a in delivery["attempts"]] == [500, 500, 500]
+    assert delivery["status"] == "failed" and delivery["next_attempt_at"] is None
+    assert "Gave up after 3 attempts" in delivery["error"]["detail"], delivery
+    at = [datetime.fromisoformat(a["at"]) for a in delivery["attempts"]]
+    assert (at[1] - at[0]).total_seconds() >= 0.3 and (at[2] - at[1]).total_seconds() >= 1.2
+    assert len({r.headers["webhook-id"] for r in receiver.received}) == 1 and len(receiver.received) == 3

@@ -24,6 +24,7 @@ from modelyard.domain.webhooks.schemas import (
     WebhookUpdate,
 )
 from modelyard.domain.webhooks.services import WebhookService
+from modelyard.lib.errors import Problem
 from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
 from modelyard.lib.key_access import KEY_SCOPES
 from modelyard.lib.openapi import AUTHENTICATED, problem_responses
@@ -54,6 +55,7 @@ def to_delivery(doc: WebhookDeliveryDocument) -> WebhookDelivery:
         message_id=doc.message_id,
         status=doc.status,
         message=doc.message,
+        error=Problem(**doc.error) if doc.error else None,
         next_attempt_at=doc.not_before if doc.status == "queued" else None,
         attempts=[DeliveryAttempt(**attempt) for attempt in doc.tries],
         payload=doc.payload,

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal, get_args
 
 import msgspec
 
+from modelyard.lib.errors import Problem
 from modelyard.lib.pagination import Page
 from modelyard.lib.schema import JobStatus, ObjectId, Schema
 
@@ -120,6 +121,9 @@ class WebhookDelivery(Schema):
         ),
     ]
     message: str | None
+    error: Annotated[
+        Problem | None, msgspec.Meta(description="Why it was given up, once `failed` (problem details).")
+    ]
     next_attempt_at: Annotated[
         datetime | None, msgspec.Meta(description="When the next attempt is due, while `queued`.")
     ]

@@ -694,6 +694,7 @@ class WebhookDelivery(msgspec.Struct, kw_only=True):
     "Response body."
     attempts: list[DeliveryAttempt]
     created_at: datetime
+    error: Problem | None
     event_type: Literal["job.finished", "model.stage_changed"]
     finished_at: datetime | None
     id: str
