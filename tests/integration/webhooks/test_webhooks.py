@@ -10,8 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
+from litestar import Litestar
 
 from modelyard.app import create_app
+from modelyard.lifespan import app_state
 from modelyard.settings import Settings, WebhookSettings
 from tests.conftest import register_and_login, running
 from tests.integration.training.helpers import churn_frame, to_csv, upload_csv
@@ -163,3 +165,15 @@ async def test_a_delivery_that_keeps_failing_is_retried_with_backoff_then_given_
     at = [datetime.fromisoformat(a["at"]) for a in delivery["attempts"]]
     assert (at[1] - at[0]).total_seconds() >= 0.3 and (at[2] - at[1]).total_seconds() >= 1.2
     assert len({r.headers["webhook-id"] for r in receiver.received}) == 1 and len(receiver.received) == 3
+
+
+async def test_deleting_the_account_deletes_its_webhooks(
+    app: Litestar, client: httpx.AsyncClient, auth_headers: dict[str, str]
+) -> None:
+    assert (await create(client, auth_headers)).status_code == 201
+    other = await register_and_login(client)
+    assert (await create(client, other)).status_code == 201
+    assert (await client.delete("/api/v1/auth/me", headers=auth_headers)).status_code == 204
+    db = app_state(app).client[app_state(app).database_name]
+    assert await db["webhooks"].count_documents({}) == 1  # the other account's only
+    assert len((await client.get(HOOKS, headers=other)).json()["items"]) == 1
