@@ -21,16 +21,19 @@ from pydantic_core import PydanticUndefined
 
 from modelyard.lib.errors import PROBLEM_KINDS, problem_type
 from modelyard.settings import Settings
+from modelyard.tools import api_reference
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
     from mkdocs.structure.files import Files
+    from mkdocs.structure.pages import Page
 
 REPO = Path(__file__).resolve().parents[3]
 SPEC_PATH = REPO / "docs" / "reference" / "openapi.json"
 MERMAID_JS = REPO / ".tools" / "mermaid" / "mermaid.min.js"
 SWAGGER_ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css")
 
+REFERENCE_INDEX = "reference/index.md"
 CONFIGURATION_PAGE = "operations/configuration.md"
 METRICS_PAGE = "reference/metrics.md"
 PROBLEMS_PAGE = "guides/problem-types.md"
@@ -250,19 +253,25 @@ def swagger_asset_dir() -> Path:
     return root / "static" / "drf_spectacular_sidecar" / "swagger-ui-dist"
 
 
+def load_spec() -> dict[str, Any]:
+    spec: dict[str, Any] = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    return spec
+
+
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     """Add the generated pages, the spec as YAML, and the offline Swagger UI and Mermaid bundles."""
     from mkdocs.exceptions import PluginError
     from mkdocs.structure.files import File
 
+    spec = load_spec()
     pages = {
         CONFIGURATION_PAGE: configuration_reference(),
         METRICS_PAGE: metrics_reference(),
         PROBLEMS_PAGE: problem_types_table(),
+        **api_reference.reference_pages(spec),
     }
     for uri, content in pages.items():
         files.append(File.generated(config, uri, content=content))
-    spec = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
     yaml: Any = importlib.import_module("yaml")  # PyYAML comes with MkDocs; it ships no type stubs
     files.append(
         File.generated(config, "reference/openapi.yaml", content=yaml.safe_dump(spec, sort_keys=False))
@@ -298,11 +307,13 @@ def alert_pages(docs_dir: Path) -> list[tuple[str, str]]:
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    """List every alert page under Runbook > Alerts, so adding an alert's page is enough."""
+    """List every alert page under Runbook > Alerts, so adding an alert's page is enough, and the
+    generated API reference pages (one per tag, then the schemas) after the reference's index."""
     alerts_index = "runbook/alerts/index.md"
-    entries: list[Any] = [alerts_index] + [
+    alert_entries: list[Any] = [alerts_index] + [
         {title: path} for title, path in alert_pages(Path(config.docs_dir))
     ]
+    reference_entries: list[Any] = api_reference.nav_entries(load_spec())
 
     def expand(items: list[Any]) -> list[Any]:
         result: list[Any] = []
@@ -310,17 +321,30 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
             if isinstance(item, dict):
                 ((title, value),) = item.items()
                 if value == alerts_index:
-                    result.append({title: entries})
+                    result.append({title: alert_entries})
                 elif isinstance(value, list):
                     result.append({title: expand(value)})
                 else:
                     result.append(item)
             else:
                 result.append(item)
+                if item == REFERENCE_INDEX:
+                    result += reference_entries
         return result
 
     config.nav = expand(config.nav or [])
     return config
+
+
+def on_page_markdown(markdown: str, page: Page, **_: Any) -> str:
+    """Put the generated overview (tags, authentication, common headers) into the reference index."""
+    if page.file.src_uri == REFERENCE_INDEX:
+        if api_reference.OVERVIEW_MARKER not in markdown:
+            from mkdocs.exceptions import PluginError
+
+            raise PluginError(f"{REFERENCE_INDEX} lost its {api_reference.OVERVIEW_MARKER} line")
+        return markdown.replace(api_reference.OVERVIEW_MARKER, api_reference.overview(load_spec()))
+    return markdown
 
 
 if __name__ == "__main__":
