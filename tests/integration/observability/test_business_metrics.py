@@ -13,9 +13,9 @@ from litestar import Litestar
 from modelyard.lib.storage import StorageError
 from modelyard.lib.tally import DATASETS_CREATED, MODELS_TRAINED
 from modelyard.lifespan import app_state
-from modelyard.workflows.business_metrics import BusinessMetrics
+from modelyard.workflows.business_metrics import MAX_PRODUCTION_MODELS, BusinessMetrics
 from tests.conftest import register_and_login
-from tests.integration.observability.test_http_metrics import scrape, value
+from tests.integration.observability.test_http_metrics import samples, scrape, value
 
 pytestmark = pytest.mark.integration
 
@@ -136,3 +136,32 @@ async def test_background_loop_refreshes_on_its_interval(app: Litestar, client: 
         assert b"modelyard_registered_users 1.0" in business.exposition()
     finally:
         task.cancel()
+
+
+async def test_production_scores_are_bounded_to_the_newest_models(
+    app: Litestar, client: httpx.AsyncClient
+) -> None:
+    """`model_id` is user-controlled: only the newest MAX_PRODUCTION_MODELS production models are exported."""
+    await register_and_login(client)
+    db = app_state(app).client[app_state(app).database_name]
+    ids = [ObjectId() for _ in range(MAX_PRODUCTION_MODELS + 5)]  # ascending: the last are the newest
+    await db["models"].insert_many(
+        [
+            {
+                "_id": model_id,
+                "training_job_id": ObjectId(),
+                "problem_type": "binary",
+                "stage": "production",
+                "test_metrics": {"roc_auc": 0.9},
+            }
+            for model_id in ids
+        ]
+    )
+    await app_state(app).business.refresh()
+    text = await scrape(client)
+    exported = {
+        dict(labels)["model_id"]
+        for name, labels in samples(text)
+        if name == "modelyard_production_model_score"
+    }
+    assert exported == {str(model_id) for model_id in ids[-MAX_PRODUCTION_MODELS:]}
