@@ -43,8 +43,9 @@ from modelyard.lib.idempotency import IdempotencyRecord
 from modelyard.lib.jobs import JobRunner
 from modelyard.lib.storage import ObjectStore, create_object_store
 from modelyard.lib.tally import UsageTally
-from modelyard.lib.workers import create_process_pool, default_worker_count
-from modelyard.observability.metrics import precreate_series
+from modelyard.lib.workers import ProcessPool, create_process_pool, default_worker_count
+from modelyard.observability.dependencies import CommandMetrics, MeteredObjectStore
+from modelyard.observability.metrics import observe_job_finished, precreate_series
 from modelyard.observability.middleware import counted_routes
 from modelyard.observability.multiprocess import mark_this_process_dead
 from modelyard.observability.runtime import sample_runtime_forever
@@ -71,7 +72,7 @@ class AppState:
     settings: Settings
     store: ObjectStore
     client: AsyncMongoClient[dict[str, object]]
-    pool: ProcessPoolExecutor
+    pool: ProcessPool
     runner: JobRunner
     users: UserCache
     tally: UsageTally
@@ -122,16 +123,19 @@ def _job_runner(settings: Settings, pool: ProcessPoolExecutor) -> JobRunner:
         lease_seconds=jobs.lease_seconds,
         poll_interval=jobs.poll_interval_s,
         max_attempts=jobs.max_attempts,
+        on_finished=observe_job_finished,
     )
 
 
 async def _open(settings: Settings, users: UserCache, stack: AsyncExitStack) -> AppState:
     """Connect the dependencies and build the areas' long-lived objects; `stack` undoes it."""
-    store = create_object_store(
-        settings.storage.url,
-        endpoint_url=settings.storage.s3_endpoint_url,
-        region=settings.storage.s3_region,
-        part_size=settings.storage.multipart_chunk_bytes,
+    store = MeteredObjectStore(  # every call timed, by operation
+        create_object_store(
+            settings.storage.url,
+            endpoint_url=settings.storage.s3_endpoint_url,
+            region=settings.storage.s3_region,
+            part_size=settings.storage.multipart_chunk_bytes,
+        )
     )
     stack.push_async_callback(store.close)
     mongodb_url = settings.database.url or f"mongodb://127.0.0.1:{settings.database.embedded_port}"
@@ -141,6 +145,7 @@ async def _open(settings: Settings, users: UserCache, stack: AsyncExitStack) -> 
         DOCUMENTS,
         timeout_ms=settings.database.timeout_ms,
         operation_timeout_ms=settings.database.operation_timeout_ms,
+        event_listeners=[CommandMetrics()],  # every command timed, by operation
     )
     stack.push_async_callback(client.close)
     pool = create_process_pool(
@@ -162,7 +167,7 @@ async def _open(settings: Settings, users: UserCache, stack: AsyncExitStack) -> 
     }
     usage = UsageFlusher(tally, models, client[settings.database.database])
     training = TrainingService(store, settings, datasets, runner)
-    sources = MetricSources(AccountService(), datasets, models, training, usage)
+    sources = MetricSources(AccountService(), datasets, models, training, usage, runner)
     business = BusinessMetrics(sources, probes, interval_seconds=settings.metrics.refresh_seconds)
     model_cache = ModelCache(settings.predictions.model_cache_bytes)
     return AppState(
@@ -187,6 +192,7 @@ def build_lifespan(settings: Settings, users: UserCache) -> Any:
                 routes=counted_routes(app),
                 algorithms=ALGORITHMS,
                 llm_models={(a.name, a.model) for a in (engine.analyst, engine.heuristic)},
+                job_kinds=state.runner.kinds,
             )
             await state.runner.start()  # recovers jobs a dead process left running
             stack.push_async_callback(state.runner.stop)
@@ -194,7 +200,8 @@ def build_lifespan(settings: Settings, users: UserCache) -> Any:
             flush_every = settings.predictions.prediction_count_flush_s
             await stack.enter_async_context(in_background(usage.run(flush_every), name="usage-flusher"))
             await stack.enter_async_context(in_background(state.business.run(), name="business-metrics"))
-            await stack.enter_async_context(in_background(sample_runtime_forever(), name="runtime-metrics"))
+            sampler = sample_runtime_forever(state.pool)
+            await stack.enter_async_context(in_background(sampler, name="runtime-metrics"))
             datasets = state.business.areas.datasets
             await stack.enter_async_context(in_background(sweep_forever(datasets), name="dataset-sweeper"))
             yield

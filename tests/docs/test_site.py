@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from modelyard.lib.errors import PROBLEM_KINDS
+from modelyard.observability.definitions import LABEL_VALUES
 from modelyard.tools import api_reference, docsgen
 from tests.services.docs_site import REPO, built_site
 
@@ -114,6 +115,12 @@ def test_metrics_reference_lists_every_metric() -> None:
     for spec in specs:
         assert spec.name in ids.ids, f"metric {spec.name} has no section in the metrics reference"
         assert spec.kind in html
+    rows = {
+        (name, tuple(re.findall(r"<code>([^<]*)</code>", cells)))
+        for name, cells in re.findall(r"<td><code>([a-z_]+)</code>[^<]*</td>\s*<td>(.*?)</td>", html, re.S)
+    }
+    for label, values in LABEL_VALUES.items():  # every bounded label's values are listed
+        assert (label.partition(" ")[0], values) in rows, label
 
 
 def test_errors_guide_explains_every_problem_type() -> None:

@@ -163,9 +163,11 @@ COUNTING_NOTES = (
     "a series born at its first event hides that event. Every series whose label values are known",
     "up front is therefore created at 0 when each server process starts: every route template x",
     "method with each status class (`modelyard_http_responses_total`, and `4xx` under every method,",
-    "for 405s), the request-duration histogram per route and method, training outcomes and",
-    "durations per problem type and algorithm, prediction kinds, and the configured language-model",
-    "provider's outcomes and token kinds.",
+    "for 405s), the request-duration histogram per route and method, every job kind x final status",
+    "(`modelyard_jobs_finished_total`), training outcomes and durations per problem type and",
+    "algorithm, prediction kinds, the configured language-model provider's outcomes and token kinds,",
+    "and every database and object-store operation's latency and errors. The MongoDB-backed job",
+    "queues export every kind, 0 included.",
     "",
     "Exact status codes are not known up front. `modelyard_http_requests_total` keeps them for",
     "diagnosis, but its series are born at their first response: **ratios, counts and alerts use",
@@ -174,14 +176,42 @@ COUNTING_NOTES = (
     "`job:modelyard_training_jobs_finished:increase1h`) add the current value of any series that did",
     "not exist at the start of the window to the `increase()` of those that did.",
     "",
-    "Dashboard count panels show `round(increase(...))`: with the series at 0 from the start,",
-    "`increase()` is only off by its extrapolation to the window's end (4.03 for 4), which",
-    "rounding removes.",
+    "Dashboard count panels show whole numbers that equal what happened: the counter's difference",
+    "over the window (`x - x offset 24h`), not `increase()`, which extrapolates to the window's",
+    "edges (it read 4.03 for 4 datasets). A series born inside the window counts in full; across a",
+    "restart inside the window, where the difference would be wrong, `round(increase(...))` takes",
+    "over. Each count panel's description says so.",
+    "",
+    "## Bounded labels",
+    "",
+    "No label carries a user, dataset, request or object id, a raw path, a collection name or an",
+    "object key. Routes are the route templates (unknown paths share `<unmatched>`), the `provider`",
+    "and `model` of language-model metrics are the configured ones (trimmed to 32 and 64",
+    "characters), `algorithm` the estimator families training can pick, and `pid` (saturation",
+    "gauges, multiprocess mode only) one per live worker process. `window` (1d, 7d, 30d), `stage`",
+    "(the registry's stages), `dependency` (the readiness probes) and `metric` (a model's test",
+    "metrics) come from the code's own fixed lists. Every other label takes its values from the",
+    "fixed set below; a value outside it is recorded as `other`.",
     "",
     "`modelyard_production_model_score` is bounded: its `model_id` label is user-controlled, so only",
     "the 100 newest models in the `production` stage are exported (at most 100 x their test",
     "metrics, about 1,000 series). Older production models are still served and listed by the API.",
 )
+
+
+def label_values_table() -> list[str]:
+    """The fixed label value sets, from `definitions.LABEL_VALUES`."""
+    try:
+        module = importlib.import_module("modelyard.observability.definitions")
+    except ModuleNotFoundError:
+        return []
+    values: dict[str, tuple[str, ...]] = getattr(module, "LABEL_VALUES", {})
+    lines = ["", "| Label | Values |", "| --- | --- |"]
+    for label, allowed in values.items():
+        name, _, scope = label.partition(" ")
+        title = f"`{name}` {scope}".rstrip()
+        lines.append(f"| {title} | {', '.join(f'`{value}`' for value in allowed)} |")
+    return lines if values else []
 
 
 def metrics_reference() -> str:
@@ -197,6 +227,7 @@ def metrics_reference() -> str:
         "See [interpreting metrics](../runbook/metrics.md) for how to read them during an incident.",
         "",
         *COUNTING_NOTES,
+        *label_values_table(),
         "",
         "| Metric | Type | Labels | Source |",
         "| --- | --- | --- | --- |",

@@ -32,7 +32,7 @@ from modelyard.lib.errors import (
     NotFoundError,
 )
 from modelyard.lib.pagination import Window, newest_first
-from modelyard.lib.storage import FileObjectStore, ObjectStore, RangeReader, file_chunks, opened, scratch_dir
+from modelyard.lib.storage import ObjectStore, RangeReader, file_chunks, opened, scratch_dir
 from modelyard.lib.tally import DATASETS_CREATED, UsageTally
 from modelyard.lib.uploads import ReceivedUpload
 from modelyard.lib.workers import run_in_process
@@ -237,10 +237,9 @@ class DatasetService:
             await self._finish_delete(document)
         if abandoned:
             log.warning("abandoned datasets removed", count=len(abandoned))
-        if isinstance(self.store, FileObjectStore):  # S3 never shows a partial object
-            partial = await self.store.remove_stale_partial(older_than.total_seconds())
-            if partial:
-                log.warning("partial objects of killed writes removed", count=partial)
+        partial = await self.store.remove_stale_partial(older_than.total_seconds())
+        if partial:
+            log.warning("partial objects of killed writes removed", count=partial)
         return len(abandoned)
 
     # ------------------------------------------------------------------ content

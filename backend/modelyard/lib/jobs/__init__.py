@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from modelyard.lib.jobs.control import JobCancelledError, JobControl
 from modelyard.lib.jobs.documents import JOB_INDEXES, JobDocument, problem_dict, request_cancel
-from modelyard.lib.jobs.runner import JobContext, JobHandler, JobRunner
+from modelyard.lib.jobs.queues import QueueStats, job_kind
+from modelyard.lib.jobs.runner import FinishedHook, JobContext, JobHandler, JobRunner
 from modelyard.lib.schema import FINAL_STATUSES, JobStatus
 
 __all__ = [
     "FINAL_STATUSES",
     "JOB_INDEXES",
+    "FinishedHook",
     "JobCancelledError",
     "JobContext",
     "JobControl",
@@ -17,6 +19,8 @@ __all__ = [
     "JobHandler",
     "JobRunner",
     "JobStatus",
+    "QueueStats",
+    "job_kind",
     "problem_dict",
     "request_cancel",
 ]

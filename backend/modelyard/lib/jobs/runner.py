@@ -22,6 +22,9 @@ Outages (see `outages`): a job that meets an unreachable database or object stor
 with a delay, never failed; an outcome that cannot be written is retried until it is; a runner
 that cannot renew a job's lease for a whole lease period stops the job's work and gives it
 back, since another process may already have taken it over.
+
+For the metrics, `on_finished(kind, status)` is called once per job this process brought to a
+final status, and `queue_stats()` reads each registered kind's queue (`queues`).
 """
 
 from __future__ import annotations
@@ -29,15 +32,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import os
 import shutil
-import socket
 import tempfile
-import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -49,7 +49,10 @@ from modelyard.lib.clock import utcnow
 from modelyard.lib.errors import AppError
 from modelyard.lib.jobs.control import JobCancelledError, JobControl, read_progress
 from modelyard.lib.jobs.documents import JobDocument, problem_dict
+from modelyard.lib.jobs.leases import holder_is_dead, new_worker_id
 from modelyard.lib.jobs.outages import OutageLog, give_back, outage_of, write_until_done
+from modelyard.lib.jobs.queues import QueueStats, job_kind, queue_stats
+from modelyard.lib.schema import FINAL_STATUSES
 
 log = structlog.get_logger("modelyard.jobs")
 
@@ -58,6 +61,9 @@ R = TypeVar("R")
 
 JobHandler = Callable[[Any, "JobContext"], Awaitable[dict[str, Any] | None]]
 """Runs one job; returns extra fields to store with `succeeded` (or None)."""
+
+FinishedHook = Callable[[str, str], None]
+"""Called with (kind, final status) when this runner has recorded a job's outcome."""
 
 
 class JobContext:
@@ -89,19 +95,9 @@ class _Registration:
     document: type[JobDocument]
     handler: JobHandler
 
-
-def _worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    @property
+    def kind(self) -> str:
+        return job_kind(self.document)
 
 
 class JobRunner:
@@ -116,13 +112,15 @@ class JobRunner:
         poll_interval: float = 0.5,
         max_attempts: int = 3,
         work_dir: Path | None = None,
+        on_finished: FinishedHook | None = None,
     ) -> None:
         self.pool = pool
+        self.on_finished = on_finished
         self.concurrency = max(1, concurrency)
         self.lease = timedelta(seconds=lease_seconds)
         self.poll_interval = poll_interval
         self.max_attempts = max_attempts
-        self.worker_id = _worker_id()
+        self.worker_id = new_worker_id()
         self._registrations: dict[str, _Registration] = {}
         self._work_root = Path(tempfile.mkdtemp(prefix="modelyard-jobs-", dir=work_dir))
         self._wake = asyncio.Event()
@@ -140,6 +138,22 @@ class JobRunner:
         self._registrations[document.get_collection_name()] = _Registration(document, handler)
         self._sweep_now = True  # recover this kind's interrupted jobs at the next iteration
         self._wake.set()
+
+    @property
+    def kinds(self) -> list[str]:
+        """The registered kinds of jobs (`training`, `analysis`, ...)."""
+        return [registration.kind for registration in self._registrations.values()]
+
+    async def queue_stats(self) -> dict[str, QueueStats]:
+        """Queued jobs of each registered kind and the age of the oldest, from MongoDB."""
+        return await queue_stats(registration.document for registration in self._registrations.values())
+
+    def _finished(self, registration: _Registration, status: str) -> None:
+        if self.on_finished is not None and status in FINAL_STATUSES:
+            try:
+                self.on_finished(registration.kind, status)
+            except Exception:  # a metric must never break the runner
+                log.exception("job outcome hook failed")
 
     def wake(self) -> None:
         """A job was queued here: look now rather than at the next poll."""
@@ -165,18 +179,6 @@ class JobRunner:
 
     # -- recovery ----------------------------------------------------------------------------
 
-    def _is_dead(self, claimed_by: str | None, lease_expires_at: datetime | None, now: datetime) -> bool:
-        if claimed_by is None or lease_expires_at is None:
-            return True
-        if lease_expires_at.replace(tzinfo=lease_expires_at.tzinfo or UTC) < now:
-            return True
-        host, _, rest = claimed_by.partition(":")
-        pid_text = rest.split(":", 1)[0]
-        if claimed_by == self.worker_id or host != socket.gethostname() or not pid_text.isdigit():
-            return False
-        pid = int(pid_text)
-        return pid != os.getpid() and not _pid_alive(pid)
-
     async def recover(self) -> int:
         """Requeue (or fail, after max_attempts) jobs left running by dead processes."""
         now = utcnow()
@@ -185,8 +187,8 @@ class JobRunner:
             collection = registration.document.get_pymongo_collection()
             async for raw in collection.find({"status": "running"}):
                 claimed_by = raw.get("claimed_by")
-                if str(raw["_id"]) in self._active or not self._is_dead(
-                    claimed_by, raw.get("lease_expires_at"), now
+                if str(raw["_id"]) in self._active or not holder_is_dead(
+                    claimed_by, raw.get("lease_expires_at"), now, self.worker_id
                 ):
                     continue
                 guard = {"_id": raw["_id"], "status": "running", "claimed_by": claimed_by}
@@ -211,6 +213,7 @@ class JobRunner:
                 result = await collection.update_one(guard, {"$set": update})
                 if result.modified_count:
                     recovered += 1
+                    self._finished(registration, update["status"])
                     log.warning(
                         "job recovered", job_id=str(raw["_id"]), status=update["status"], attempts=attempts
                     )
@@ -301,7 +304,9 @@ class JobRunner:
         update["$set"].update({"claimed_by": None, "lease_expires_at": None})
         if update["$set"]["status"] != "queued":
             update["$set"]["finished_at"] = utcnow()
-        if not await write_until_done(collection, guard, update, self._outages, key):
+        if await write_until_done(collection, guard, update, self._outages, key):
+            self._finished(registration, update["$set"]["status"])
+        else:
             log.warning(
                 "job taken over before its outcome was recorded", job_id=key, outcome=update["$set"]["status"]
             )

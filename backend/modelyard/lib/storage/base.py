@@ -68,6 +68,11 @@ class ObjectStore(Protocol):
 
     async def list(self, prefix: str = "") -> list[str]: ...
 
+    async def remove_stale_partial(self, older_than_s: float) -> int:
+        """Remove what writers killed mid-write left, untouched for `older_than_s`; return how many
+        (0 for a backend whose writes are atomic)."""
+        ...
+
     async def ping(self) -> None:
         """Raise StorageError unless the store is reachable and usable."""
         ...

@@ -207,6 +207,11 @@ class S3ObjectStore:
             raise StorageError(f"listing {prefix!r} failed: {exc}") from exc
         return sorted(found)
 
+    async def remove_stale_partial(self, older_than_s: float) -> int:
+        """Nothing to remove: S3 shows an object only once its write completed (multipart
+        uploads a killed writer left are the bucket's lifecycle rule's business)."""
+        return 0
+
     async def ping(self) -> None:
         try:
             s3 = await self._s3()
