@@ -33,8 +33,8 @@ from modelyard.domain.training.deps import provide_training_service
 from modelyard.lib.allow import CompleteAllowHeader, allowed_methods
 from modelyard.lib.bodies import check_request_body
 from modelyard.lib.errors import EXCEPTION_HANDLERS
-from modelyard.lib.openapi import finalize_spec
 from modelyard.lib.response_headers import document_response_headers
+from modelyard.lib.spec_rules import finalize_spec
 from modelyard.lifespan import app_providers, build_lifespan
 from modelyard.observability.controllers import MetricsController
 from modelyard.observability.logging import RequestIdMiddleware, configure_logging

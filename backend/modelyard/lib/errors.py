@@ -129,6 +129,12 @@ class BadRequestError(AppError):
     kind = "bad-request"
 
 
+class MalformedBodyError(AppError):
+    """The body cannot be read as the media type it claims (a broken or truncated multipart body)."""
+
+    kind = "malformed-body"
+
+
 class AuthenticationError(AppError):
     kind = "unauthenticated"
 
@@ -228,7 +234,23 @@ _UNKNOWN_FIELD = re.compile(
 _MAX_ECHOED_NAME = 64
 
 
-def _field_errors(extra: Any) -> list[FieldError]:
+_MISSING_FIELD = re.compile(r"^Object missing required field `(?P<name>[^`]*)`$")
+_NO_BODY_METHODS = frozenset({"GET", "HEAD", "DELETE"})
+
+
+def _source(request: Request[Any, Any, Any], source: Any, key: Any) -> Any:
+    """Where a parameter came from. Litestar files every key starting with `data` under the body
+    (its body parameter is named `data`), so `dataset_id` in a path or query would read
+    `body.dataset_id`; the request itself says where such a name really was."""
+    if source == "body" and isinstance(key, str) and key.startswith("data") and "." not in key:
+        if key in request.path_params:
+            return "path"
+        if key in request.query_params and request.method in _NO_BODY_METHODS:
+            return "query"
+    return source
+
+
+def _field_errors(extra: Any, request: Request[Any, Any, Any]) -> list[FieldError]:
     """Litestar's validation `extra` is a list of {message, key, source}; say where each one is,
     in the words the client used (`query.limit`, `body.nickname`), never echoing long input."""
     found: list[FieldError] = []
@@ -237,8 +259,11 @@ def _field_errors(extra: Any) -> list[FieldError]:
             if not isinstance(item, dict):
                 continue
             source, key = item.get("source"), item.get("key")
-            source = getattr(source, "value", source)  # ParamType.QUERY -> "query"
+            source = _source(request, getattr(source, "value", source), key)  # ParamType.QUERY -> "query"
             message = str(item.get("message", "invalid value"))
+            missing = _MISSING_FIELD.match(message)
+            if missing and source == "body" and key == "data":  # a form body: name the field it lacks
+                key = missing["name"]
             unknown = _UNKNOWN_FIELD.match(message)
             if unknown:
                 name = unknown["name"]
@@ -266,7 +291,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         return handle_unexpected(request, exc)
     headers = dict(exc.headers or {})
     if isinstance(exc, ValidationException):
-        errors = _field_errors(exc.extra)
+        errors = _field_errors(exc.extra, request)
         if errors:
             # A well-formed request whose values break the documented constraints.
             return problem_response(request, "validation-error", _validation_summary(errors), errors=errors)
@@ -357,6 +382,7 @@ __all__ = [
     "BadRequestError",
     "ConflictError",
     "FieldError",
+    "MalformedBodyError",
     "NotFoundError",
     "PayloadTooLargeError",
     "Problem",

@@ -21,8 +21,8 @@ from litestar.exceptions import InternalServerException
 from multipart import MultipartError, MultipartSegment, PushMultipartParser
 
 from modelyard.lib.errors import (
-    BadRequestError,
     FieldError,
+    MalformedBodyError,
     PayloadTooLargeError,
     UnsupportedMediaTypeError,
     ValidationFailedError,
@@ -62,7 +62,7 @@ def _boundary(content_type: str) -> str:
         key, _, value = param.strip().partition("=")
         if key.lower() == "boundary" and value.strip('"'):
             return value.strip('"')
-    raise BadRequestError("The multipart Content-Type has no boundary.")
+    raise MalformedBodyError("The multipart Content-Type has no boundary.")
 
 
 async def receive_upload(
@@ -103,7 +103,7 @@ async def receive_upload(
         handle.close()
         await asyncio.to_thread(path.unlink, True)
         if isinstance(exc, MultipartError):
-            raise BadRequestError(
+            raise MalformedBodyError(
                 f"The multipart body is malformed or was cut short ({exc}); nothing was stored."
             ) from None
         raise
@@ -214,6 +214,6 @@ async def _checked(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
             if chunk:
                 yield chunk
     except InternalServerException:
-        raise BadRequestError(
+        raise MalformedBodyError(
             "The client disconnected before the upload finished; nothing was stored."
         ) from None

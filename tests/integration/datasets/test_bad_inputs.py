@@ -123,6 +123,8 @@ async def test_truncated_multipart_body_is_400(env: DatasetEnv) -> None:
     )
     assert response.status_code == 400, response.text
     assert "cut short" in response.json()["detail"]
+    # The errors guide's kind for a broken multipart body, as the spec's 400 example says.
+    assert response.json()["type"].endswith("/malformed-body")
     await assert_nothing_stored(env, headers)
 
 

@@ -154,3 +154,19 @@ async def test_options_lists_every_method_of_the_path(
     response = await client.options(path)
     assert response.status_code == 204
     assert response.headers["allow"] == methods
+
+
+@pytest.mark.parametrize("path", ["/api/v1/models", "/api/v1/training-jobs"])
+async def test_a_dataset_id_filter_is_located_in_the_query(
+    client: httpx.AsyncClient, auth_headers: dict[str, str], path: str
+) -> None:
+    """Litestar files every name starting with `data` under the body; the client sent a query."""
+    response = await client.get(path, params={"dataset_id": "f" * 65}, headers=auth_headers)
+    assert response.status_code == 422, response.text
+    assert [e["location"] for e in response.json()["errors"]] == ["query.dataset_id"]
+
+
+async def test_a_form_field_missing_from_the_token_request_is_named(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/auth/token", data={"username": "ada@example.com"})
+    assert response.status_code == 422, response.text
+    assert [e["location"] for e in response.json()["errors"]] == ["body.password"]

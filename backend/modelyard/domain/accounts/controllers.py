@@ -11,6 +11,7 @@ from modelyard.domain.accounts.auth import TokenIssuer, UserRequest
 from modelyard.domain.accounts.documents import UserDocument
 from modelyard.domain.accounts.schemas import AccessToken, TokenRequest, User, UserCreate
 from modelyard.domain.accounts.services import AccountService
+from modelyard.lib.errors import FieldError
 from modelyard.lib.openapi import AUTHENTICATED, PublicOperation, problem_responses
 
 
@@ -28,7 +29,9 @@ class AuthController(Controller):
         operation_class=PublicOperation,
         summary="Register an account",
         security=[],
-        responses=problem_responses(400, 409, 422, 429),
+        responses=problem_responses(
+            400, 409, 422, 429, details={409: "An account with this email already exists."}
+        ),
     )
     async def register(
         self, data: JSONBody[UserCreate], accounts: NamedDependency[AccountService]
@@ -48,7 +51,16 @@ class AuthController(Controller):
         summary="Get an access token",
         security=[],
         status_code=200,
-        responses=problem_responses(400, 401, 422, 429),
+        responses=problem_responses(
+            400,
+            401,
+            422,
+            429,
+            details={
+                401: "Incorrect email or password.",
+                422: FieldError("Object missing required field `password`", "body"),
+            },
+        ),
     )
     async def token(
         self,

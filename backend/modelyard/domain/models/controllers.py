@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from modelyard.domain.accounts.auth import UserRequest, owner
+from modelyard.domain.models import examples
 from modelyard.domain.models.documents import ModelDocument
 from modelyard.domain.models.schemas import (
     Candidate,
@@ -24,8 +25,10 @@ from modelyard.domain.models.schemas import (
 )
 from modelyard.domain.models.services import ModelService
 from modelyard.lib.conditional import NOT_MODIFIED, IfMatch, IfNoneMatch, etag, tagged
-from modelyard.lib.openapi import AUTHENTICATED, problem_responses
+from modelyard.lib.errors import FieldError
+from modelyard.lib.openapi import AUTHENTICATED, example_response, problem_responses
 from modelyard.lib.pagination import Cursor, Limit, Offset
+from modelyard.lib.path_ids import ModelPathId
 
 
 def to_model(doc: ModelDocument) -> Model:
@@ -79,6 +82,10 @@ def to_summary(doc: ModelDocument) -> ModelSummary:
     )
 
 
+_MODEL = example_response(Model, "The model, with its `ETag`.", {"Churn model": examples.MODEL})
+_PAGE = example_response(ModelPage, "A page of models, newest first.", {"One model": examples.PAGE})
+
+
 class ModelController(Controller):
     path = "/api/v1/models"
     tags = ["models"]
@@ -87,7 +94,7 @@ class ModelController(Controller):
         "/",
         operation_id="listModels",
         summary="List models",
-        responses=problem_responses(422, *AUTHENTICATED),
+        responses={200: _PAGE, **problem_responses(422, *AUTHENTICATED)},
     )
     async def list_models(
         self,
@@ -112,12 +119,12 @@ class ModelController(Controller):
         "/{model_id:str}",
         operation_id="getModel",
         summary="Get a model",
-        responses={**NOT_MODIFIED, **problem_responses(404, *AUTHENTICATED)},
+        responses={200: _MODEL, **NOT_MODIFIED, **problem_responses(404, *AUTHENTICATED)},
     )
     async def get_model(
         self,
         request: UserRequest,
-        model_id: FromPath[str],
+        model_id: FromPath[ModelPathId],
         models: NamedDependency[ModelService],
         if_none_match: IfNoneMatch = None,
     ) -> Response[Model]:
@@ -133,12 +140,22 @@ class ModelController(Controller):
         "/{model_id:str}",
         operation_id="updateModel",
         summary="Rename, describe or promote a model",
-        responses=problem_responses(400, 404, 412, 422, *AUTHENTICATED),
+        responses={
+            200: _MODEL,
+            **problem_responses(
+                400,
+                404,
+                412,
+                422,
+                *AUTHENTICATED,
+                details={422: FieldError("Invalid enum value 'live'", "body.stage")},
+            ),
+        },
     )
     async def update_model(
         self,
         request: UserRequest,
-        model_id: FromPath[str],
+        model_id: FromPath[ModelPathId],
         data: JSONBody[ModelUpdate],
         models: NamedDependency[ModelService],
         if_match: IfMatch = None,

@@ -11,6 +11,7 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from modelyard.domain.accounts.auth import UserRequest, owner
+from modelyard.domain.predictions import examples
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument
 from modelyard.domain.predictions.schemas import (
     BatchPredictionJob,
@@ -19,10 +20,11 @@ from modelyard.domain.predictions.schemas import (
     PredictionResponse,
 )
 from modelyard.domain.predictions.services import PredictionService
-from modelyard.lib.errors import Problem
+from modelyard.lib.errors import FieldError, Problem
 from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
-from modelyard.lib.openapi import AUTHENTICATED, multipart_upload, problem_responses
+from modelyard.lib.openapi import AUTHENTICATED, example_response, multipart_upload, problem_responses
 from modelyard.lib.pagination import Cursor, Limit, Offset
+from modelyard.lib.path_ids import BatchJobPathId, ModelPathId
 from modelyard.lib.uploads import receive_upload
 from modelyard.settings import Settings
 from modelyard.tabular.intake import ingest_limits, sniff_head
@@ -32,6 +34,37 @@ BatchUploadOperation = multipart_upload(
     f"The rows to score: {ACCEPTED_FORMATS}, detected from the content; every feature column of the "
     "model must be present."
 )
+_MISTYPED = "column 'monthly_fee' expects a number, got str"
+_MISSING = "missing required column 'tenure_months'"
+_NOTHING_SCORED = (
+    "None of the 2 records could be scored; `errors` says why for each.",
+    [FieldError(_MISTYPED, "body.records[0]"), FieldError(_MISSING, "body.records[1]")],
+)
+_PREDICTIONS = example_response(
+    PredictionResponse,
+    "One prediction per record, in request order; records that could not be scored carry `errors`.",
+    {"Two scored, one rejected": examples.PARTLY_SCORED},
+)
+_BATCH_ACCEPTED = example_response(
+    BatchPredictionJob,
+    "Queued. Poll the `Location` URL (`GET /api/v1/batch-predictions/{id}`) until `status` is final.",
+    {"Queued": examples.BATCH_QUEUED},
+)
+_BATCH = example_response(
+    BatchPredictionJob,
+    "The job; `result_url` once succeeded.",
+    {"Succeeded": examples.BATCH_SUCCEEDED, "Queued": examples.BATCH_QUEUED},
+)
+_BATCH_PAGE = example_response(
+    BatchPredictionJobPage,
+    "A page of the model's batch prediction jobs, newest first.",
+    {
+        "One job": BatchPredictionJobPage(
+            items=[examples.BATCH_SUCCEEDED], total=1, limit=20, offset=0, next_cursor=None, has_more=False
+        )
+    },
+)
+_MISSING_FEATURE = "The file lacks columns the model needs: tenure_months."
 
 
 def to_batch_job(job: BatchPredictionJobDocument) -> BatchPredictionJob:
@@ -64,12 +97,15 @@ class ModelPredictionsController(Controller):
         operation_id="predict",
         summary="Predict (online)",
         status_code=200,
-        responses=problem_responses(400, 404, 422, *AUTHENTICATED),
+        responses={
+            200: _PREDICTIONS,
+            **problem_responses(400, 404, 422, *AUTHENTICATED, details={422: _NOTHING_SCORED}),
+        },
     )
     async def predict(
         self,
         request: UserRequest,
-        model_id: FromPath[str],
+        model_id: FromPath[ModelPathId],
         data: JSONBody[PredictionRequest],
         predictions: NamedDependency[PredictionService],
     ) -> PredictionResponse:
@@ -93,12 +129,23 @@ class ModelPredictionsController(Controller):
         status_code=HTTP_202_ACCEPTED,
         request_max_body_size=None,  # enforced while streaming, against MODELYARD_MAX_UPLOAD_BYTES
         operation_class=BatchUploadOperation,
-        responses=problem_responses(400, 404, 413, 415, 422, *AUTHENTICATED),
+        responses={
+            202: _BATCH_ACCEPTED,
+            **problem_responses(
+                400,
+                404,
+                413,
+                415,
+                422,
+                *AUTHENTICATED,
+                details={422: (_MISSING_FEATURE, [FieldError(_MISSING_FEATURE, "body.file")])},
+            ),
+        },
     )
     async def create_batch(
         self,
         request: UserRequest,
-        model_id: FromPath[str],
+        model_id: FromPath[ModelPathId],
         predictions: NamedDependency[PredictionService],
         settings: NamedDependency[Settings],
         idempotency_key: IdempotencyKey = None,
@@ -142,12 +189,12 @@ class ModelPredictionsController(Controller):
         "/batch-predictions",
         operation_id="listBatchPredictions",
         summary="List a model's batch predictions",
-        responses=problem_responses(404, 422, *AUTHENTICATED),
+        responses={200: _BATCH_PAGE, **problem_responses(404, 422, *AUTHENTICATED)},
     )
     async def list_batches(
         self,
         request: UserRequest,
-        model_id: FromPath[str],
+        model_id: FromPath[ModelPathId],
         predictions: NamedDependency[PredictionService],
         limit: FromQuery[Limit] = 20,
         offset: FromQuery[Offset] = 0,
@@ -166,10 +213,13 @@ class BatchPredictionController(Controller):
         "/{job_id:str}",
         operation_id="getBatchPrediction",
         summary="Get a batch prediction job",
-        responses=problem_responses(404, *AUTHENTICATED),
+        responses={200: _BATCH, **problem_responses(404, *AUTHENTICATED)},
     )
     async def get_batch(
-        self, request: UserRequest, job_id: FromPath[str], predictions: NamedDependency[PredictionService]
+        self,
+        request: UserRequest,
+        job_id: FromPath[BatchJobPathId],
+        predictions: NamedDependency[PredictionService],
     ) -> BatchPredictionJob:
         """Status and progress; `result_url` once `succeeded`, `error` (problem details) if failed."""
         return to_batch_job(await predictions.get_batch(owner(request), job_id))
@@ -181,7 +231,10 @@ class BatchPredictionController(Controller):
         responses=problem_responses(404, 503, *AUTHENTICATED),
     )
     async def delete_batch(
-        self, request: UserRequest, job_id: FromPath[str], predictions: NamedDependency[PredictionService]
+        self,
+        request: UserRequest,
+        job_id: FromPath[BatchJobPathId],
+        predictions: NamedDependency[PredictionService],
     ) -> None:
         """Delete the job with its uploaded input and its result file; 204 when done.
 
@@ -196,10 +249,18 @@ class BatchPredictionController(Controller):
         operation_id="getBatchPredictionResult",
         summary="Download a batch prediction result",
         media_type="text/csv",
-        responses=problem_responses(404, 409, *AUTHENTICATED),
+        responses=problem_responses(
+            404,
+            409,
+            *AUTHENTICATED,
+            details={409: "The batch prediction job is running; its result exists once it succeeded."},
+        ),
     )
     async def result(
-        self, request: UserRequest, job_id: FromPath[str], predictions: NamedDependency[PredictionService]
+        self,
+        request: UserRequest,
+        job_id: FromPath[BatchJobPathId],
+        predictions: NamedDependency[PredictionService],
     ) -> Stream:
         """The result as CSV (streamed): the input columns, then `prediction` and, for
         classifiers, `probability_<class>` per class. 409 until the job succeeded."""

@@ -12,13 +12,16 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 
 from modelyard.domain.accounts.auth import UserRequest, owner
 from modelyard.domain.models.schemas import Candidate, DroppedColumn
+from modelyard.domain.training import examples
 from modelyard.domain.training.documents import TrainingJobDocument
 from modelyard.domain.training.schemas import TrainingJob, TrainingJobCreate, TrainingJobPage, TrainingOptions
 from modelyard.domain.training.services import TrainingService
-from modelyard.lib.errors import Problem
+from modelyard.lib.errors import FieldError, Problem
+from modelyard.lib.examples import TRAINING_JOB_ID
 from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
-from modelyard.lib.openapi import AUTHENTICATED, problem_responses
+from modelyard.lib.openapi import AUTHENTICATED, example_response, problem_responses
 from modelyard.lib.pagination import Cursor, Limit, Offset
+from modelyard.lib.path_ids import TrainingJobPathId
 from modelyard.lib.schema import JobStatus
 
 
@@ -55,6 +58,38 @@ def to_training_job(job: TrainingJobDocument) -> TrainingJob:
     )
 
 
+_UNKNOWN_TARGET = "The dataset has no column 'churn'."
+_STILL_RUNNING = (
+    f"The training job is running; cancel it first (POST /api/v1/training-jobs/{TRAINING_JOB_ID}/cancel), "
+    "then delete it once it reads cancelled."
+)
+_ACCEPTED = example_response(
+    TrainingJob,
+    "Queued. Poll the `Location` URL (`GET /api/v1/training-jobs/{id}`) until `status` is final.",
+    {"Queued": examples.QUEUED},
+)
+_JOB = example_response(
+    TrainingJob,
+    "The job: status, progress, leaderboard, and the model once succeeded.",
+    {"Succeeded": examples.SUCCEEDED, "Running": examples.CANCELLING, "Queued": examples.QUEUED},
+)
+_CANCELLING = example_response(
+    TrainingJob,
+    "Cancellation requested: a queued job reads `cancelled` at once, a running one soon after "
+    "(`cancel_requested` is true meanwhile).",
+    {"Cancelling": examples.CANCELLING},
+)
+_PAGE = example_response(
+    TrainingJobPage,
+    "A page of training jobs, newest first.",
+    {
+        "One job": TrainingJobPage(
+            items=[examples.SUCCEEDED], total=1, limit=20, offset=0, next_cursor=None, has_more=False
+        )
+    },
+)
+
+
 class TrainingJobController(Controller):
     path = "/api/v1/training-jobs"
     tags = ["training"]
@@ -64,7 +99,15 @@ class TrainingJobController(Controller):
         operation_id="createTrainingJob",
         summary="Start a training job",
         status_code=HTTP_202_ACCEPTED,
-        responses=problem_responses(400, 422, *AUTHENTICATED),
+        responses={
+            202: _ACCEPTED,
+            **problem_responses(
+                400,
+                422,
+                *AUTHENTICATED,
+                details={422: (_UNKNOWN_TARGET, [FieldError(_UNKNOWN_TARGET, "body.target")])},
+            ),
+        },
     )
     async def create(
         self,
@@ -104,7 +147,7 @@ class TrainingJobController(Controller):
         "/",
         operation_id="listTrainingJobs",
         summary="List training jobs",
-        responses=problem_responses(422, *AUTHENTICATED),
+        responses={200: _PAGE, **problem_responses(422, *AUTHENTICATED)},
     )
     async def list_jobs(
         self,
@@ -128,10 +171,13 @@ class TrainingJobController(Controller):
         "/{job_id:str}",
         operation_id="getTrainingJob",
         summary="Get a training job",
-        responses=problem_responses(404, *AUTHENTICATED),
+        responses={200: _JOB, **problem_responses(404, *AUTHENTICATED)},
     )
     async def get_job(
-        self, request: UserRequest, job_id: FromPath[str], training: NamedDependency[TrainingService]
+        self,
+        request: UserRequest,
+        job_id: FromPath[TrainingJobPathId],
+        training: NamedDependency[TrainingService],
     ) -> TrainingJob:
         """Status, progress (0..1), the leaderboard so far, dropped columns, and the model id or
         the `error` (problem details) once finished."""
@@ -141,10 +187,18 @@ class TrainingJobController(Controller):
         "/{job_id:str}",
         operation_id="deleteTrainingJob",
         summary="Delete a finished training job",
-        responses=problem_responses(404, 409, *AUTHENTICATED),
+        responses=problem_responses(
+            404,
+            409,
+            *AUTHENTICATED,
+            details={409: _STILL_RUNNING},
+        ),
     )
     async def delete_job(
-        self, request: UserRequest, job_id: FromPath[str], training: NamedDependency[TrainingService]
+        self,
+        request: UserRequest,
+        job_id: FromPath[TrainingJobPathId],
+        training: NamedDependency[TrainingService],
     ) -> None:
         """Remove a succeeded, failed or cancelled job's record; 204 when done. The model it trained
         stays and keeps serving (delete the model to stop it). A queued or running job is a 409:
@@ -156,10 +210,23 @@ class TrainingJobController(Controller):
         operation_id="cancelTrainingJob",
         summary="Cancel a training job",
         status_code=HTTP_202_ACCEPTED,
-        responses=problem_responses(404, 409, *AUTHENTICATED),
+        responses={
+            202: _CANCELLING,
+            **problem_responses(
+                404,
+                409,
+                *AUTHENTICATED,
+                details={
+                    409: "The training job already succeeded; only queued or running jobs can be cancelled."
+                },
+            ),
+        },
     )
     async def cancel(
-        self, request: UserRequest, job_id: FromPath[str], training: NamedDependency[TrainingService]
+        self,
+        request: UserRequest,
+        job_id: FromPath[TrainingJobPathId],
+        training: NamedDependency[TrainingService],
     ) -> Response[TrainingJob]:
         """Stop a queued or running job. A queued job is `cancelled` at once; a running one
         stops its search at the next candidate or fold (within a second or so) and then reads
