@@ -24,6 +24,7 @@ from modelyard.lib.errors import (
     PROBLEM_KINDS,
     PROBLEM_MEDIA_TYPE,
     RETRY_AFTER_SECONDS,
+    FieldError,
     Problem,
     problem_type,
 )
@@ -94,6 +95,31 @@ def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
             examples=[Example(summary=PROBLEM_KINDS[kind][1], value=_to_dict(example))],
         )
     return specs
+
+
+def problem_response_example(
+    status: int, description: str, detail: str, errors: list[FieldError] | None = None
+) -> dict[int, ResponseSpec]:
+    """One problem-details response spec with an operation's own description and example, for
+    an error that `problem_responses`' generic example would not explain."""
+    kind = _STATUS_KIND[status]
+    example = Problem(
+        type=problem_type(kind),
+        title=PROBLEM_KINDS[kind][1],
+        status=status,
+        detail=detail,
+        instance="/api/v1/models/665f1c2a9b1e8a3d4c5b6a79",
+        request_id="5d0c6c1b2f7e4a7f9a3b0d1e2c3f4a5b",
+        errors=errors,
+    )
+    spec = ResponseSpec(
+        data_container=Problem,
+        description=description,
+        media_type=PROBLEM_MEDIA_TYPE,
+        generate_examples=False,
+        examples=[Example(summary=PROBLEM_KINDS[kind][1], value=_to_dict(example))],
+    )
+    return {status: spec}
 
 
 def _to_dict(problem: Problem) -> dict[str, object]:

@@ -34,6 +34,10 @@ class ModelDocument(Document):
     confusion: dict[str, Any] | None = None
     residuals: dict[str, float] | None = None
     feature_importance: list[dict[str, Any]] = Field(default_factory=list)
+    leakage_findings: list[dict[str, Any]] = Field(default_factory=list)
+    """The training job's leakage findings (none on models trained before the gate existed)."""
+    leakage_acknowledged_at: datetime | None = None
+    """When the owner promoted the model to production despite its leakage findings."""
     leaderboard: list[dict[str, Any]] = Field(default_factory=list)
     training_schema: dict[str, Any]
     rows_train: int

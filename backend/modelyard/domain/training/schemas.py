@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from modelyard.domain.models.schemas import Candidate, DroppedColumn
+from modelyard.domain.models.schemas import Candidate, DroppedColumn, LeakageFinding
 from modelyard.lib.errors import Problem
 from modelyard.lib.pagination import Page
 from modelyard.lib.schema import JobStatus, ObjectId, ProblemType, Schema
@@ -98,6 +98,14 @@ class TrainingJob(Schema):
         list[Candidate], msgspec.Meta(description="Leaderboard so far, best first (live while running).")
     ]
     dropped_columns: list[DroppedColumn]
+    leakage_findings: Annotated[
+        list[LeakageFinding],
+        msgspec.Meta(
+            description="Suspected target leakage: the column screen's findings once the search "
+            "starts, and the held-out score's once the job succeeded. Flagged, not acted on: "
+            "exclude a column with `exclude_columns` if it should not be used."
+        ),
+    ]
     model_id: Annotated[ObjectId | None, msgspec.Meta(description="The trained model, once succeeded.")]
     error: Annotated[Problem | None, msgspec.Meta(description="Why the job failed (problem details).")]
     attempts: int

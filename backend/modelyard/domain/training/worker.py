@@ -43,6 +43,7 @@ def train_in_worker(control: JobControl, table_path: str, options: dict[str, Any
         "confusion": result.confusion,
         "residuals": result.residuals,
         "feature_importance": result.feature_importance,
+        "leakage_findings": result.leakage_findings,
         "training_schema": result.schema.to_dict(),
         "rows_train": result.rows_train,
         "rows_test": result.rows_test,

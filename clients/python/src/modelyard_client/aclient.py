@@ -119,8 +119,13 @@ class AsyncModels(_Resource):
     async def get(self, model_id: str) -> m.Model:
         return await self._c._send(calls.get_model(model_id))
 
-    async def promote(self, model_id: str, stage: str = "production") -> m.Model:
-        update = msgspec.convert({"stage": stage}, m.ModelUpdate)
+    async def promote(
+        self, model_id: str, stage: str = "production", *, acknowledge_leakage: bool = False
+    ) -> m.Model:
+        body: dict[str, Any] = {"stage": stage}
+        if acknowledge_leakage:
+            body["acknowledge_leakage"] = True
+        update = msgspec.convert(body, m.ModelUpdate)
         return await self._c._send(calls.update_model(model_id, update))
 
     async def delete(self, model_id: str) -> None:

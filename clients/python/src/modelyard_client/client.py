@@ -162,15 +162,25 @@ class Models(_Resource):
         name: str | None = None,
         description: str | None = None,
         stage: str | None = None,
+        acknowledge_leakage: bool | None = None,
     ) -> m.Model:
-        body = {
-            k: v for k, v in (("name", name), ("description", description), ("stage", stage)) if v is not None
-        }
+        fields = (
+            ("name", name),
+            ("description", description),
+            ("stage", stage),
+            ("acknowledge_leakage", acknowledge_leakage),
+        )
+        body = {k: v for k, v in fields if v is not None}
         return self._c._send(calls.update_model(model_id, msgspec.convert(body, m.ModelUpdate)))
 
-    def promote(self, model_id: str, stage: str = "production") -> m.Model:
-        """Move a model to a lifecycle stage (`staging`, `production`, `archived`, `none`)."""
-        return self.update(model_id, stage=stage)
+    def promote(
+        self, model_id: str, stage: str = "production", *, acknowledge_leakage: bool = False
+    ) -> m.Model:
+        """Move a model to a lifecycle stage (`staging`, `production`, `archived`, `none`).
+
+        A model with `leakage_findings` reaches `production` only with `acknowledge_leakage=True`
+        (`Conflict` listing the findings otherwise)."""
+        return self.update(model_id, stage=stage, acknowledge_leakage=acknowledge_leakage or None)
 
     def delete(self, model_id: str) -> None:
         self._c._send(calls.delete_model(model_id))

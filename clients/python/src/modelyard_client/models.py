@@ -35,6 +35,7 @@ __all__ = [
     "FeatureSchema",
     "FieldError",
     "Finding",
+    "LeakageFinding",
     "Liveness",
     "Model",
     "ModelNarrative",
@@ -296,6 +297,16 @@ class Finding(msgspec.Struct, kw_only=True):
     title: str
 
 
+class LeakageFinding(msgspec.Struct, kw_only=True):
+    "Response body."
+    column: str | None
+    detail: str
+    kind: Literal["derived_from_target", "row_order_identifier", "near_perfect_predictor", "implausible_test_score"]
+    statistic: str
+    threshold: float
+    value: float
+
+
 class Liveness(msgspec.Struct, kw_only=True):
     "Response body."
     status: Literal["ok"]
@@ -315,6 +326,8 @@ class Model(msgspec.Struct, kw_only=True):
     id: str
     inference_path: Literal["compiled", "pipeline"]
     leaderboard: list[Candidate]
+    leakage_acknowledged_at: datetime | None
+    leakage_findings: list[LeakageFinding]
     metric: str
     name: str
     params: dict[str, Any]
@@ -380,6 +393,7 @@ class ModelSummary(msgspec.Struct, kw_only=True):
 
 class ModelUpdate(msgspec.Struct, kw_only=True, omit_defaults=True):
     "Request body."
+    acknowledge_leakage: bool | UnsetType = UNSET
     description: str | None | UnsetType = UNSET
     name: str | UnsetType = UNSET
     stage: Literal["none", "staging", "production", "archived"] | UnsetType = UNSET
@@ -518,6 +532,7 @@ class TrainingJob(msgspec.Struct, kw_only=True):
     error: Problem | None
     finished_at: datetime | None
     id: str
+    leakage_findings: list[LeakageFinding]
     message: str | None
     metric: Literal["roc_auc", "f1_macro", "log_loss", "accuracy", "rmse", "mae", "r2"] | None
     model_id: str | None

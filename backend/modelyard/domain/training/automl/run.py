@@ -10,6 +10,7 @@ from sklearn.pipeline import Pipeline
 
 from modelyard.domain.training.automl.data import split_training_data
 from modelyard.domain.training.automl.evaluation import permutation_importance, refit_and_test
+from modelyard.domain.training.automl.leakage import check_test_score
 from modelyard.domain.training.automl.search import CandidateSearch, halving_rungs, leaderboard
 from modelyard.domain.training.automl.space import (
     DEFAULT_METRIC,
@@ -43,6 +44,8 @@ class AutoMLResult:
     confusion: dict[str, Any] | None
     residuals: dict[str, float] | None
     feature_importance: list[dict[str, Any]]
+    leakage_findings: list[dict[str, Any]]
+    """The column screen's findings, then the test score's (see `leakage`)."""
     rows_train: int
     rows_test: int
     search_seconds: float
@@ -75,6 +78,7 @@ def run_automl(data: Any, options: AutoMLOptions, control: JobControl | None = N
     control.check()
     search.publish("Refitting the best pipeline")
     tested = refit_and_test(split, algorithm, params, options.random_seed)
+    leakage = split.leakage + check_test_score(split.problem, tested.test_metrics, split.y_test)
     control.check()
     search.publish("Computing feature importance")
     importance = permutation_importance(
@@ -101,6 +105,7 @@ def run_automl(data: Any, options: AutoMLOptions, control: JobControl | None = N
         confusion=tested.confusion,
         residuals=tested.residuals,
         feature_importance=importance,
+        leakage_findings=[finding.as_dict() for finding in leakage],
         rows_train=len(split.X_train),
         rows_test=len(split.X_test),
         search_seconds=search_seconds,
