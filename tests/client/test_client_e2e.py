@@ -60,6 +60,13 @@ def test_journey_upload_analyse_train_predict_batch(
         answer = client.models.predict(model.id, records)
         assert answer.scored == 3 and answer.predictions[2].index == 2
         assert client.models.predict(model.id, pl.from_pandas(records)).scored == 3
+        explained = client.models.predict(model.id, records, explain=True, explain_top=2)
+        assert [p.prediction for p in explained.predictions] == [p.prediction for p in answer.predictions]
+        for item in explained.predictions:
+            why = item.explanation
+            assert why is not None and len(why.contributions) == 2 and why.explained_class == "yes"
+            total = why.base_value + sum(c.contribution for c in why.contributions) + why.other_contributions
+            assert abs(total - why.output_value) <= 1e-6
 
         out = tmp_path / "scored.csv"
         batch = client.models.score_file(model.id, CUSTOMERS, out, timeout=120)

@@ -20,6 +20,7 @@ from modelyard.domain.models.schemas import (
     ModelPage,
     ModelSummary,
     ModelUpdate,
+    ShapSummary,
     Stage,
     TrainingSchema,
 )
@@ -51,6 +52,7 @@ def to_model(doc: ModelDocument) -> Model:
         confusion_matrix=ConfusionMatrix(**doc.confusion) if doc.confusion else None,
         residuals=doc.residuals,
         feature_importance=[FeatureImportance(**f) for f in doc.feature_importance],
+        shap_summary=msgspec.convert(doc.shap_summary, ShapSummary) if doc.shap_summary else None,
         leakage_findings=[LeakageFinding(**f) for f in doc.leakage_findings],
         leakage_acknowledged_at=doc.leakage_acknowledged_at,
         leaderboard=[Candidate(**c) for c in doc.leaderboard],

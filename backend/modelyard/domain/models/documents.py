@@ -38,6 +38,10 @@ class ModelDocument(Document):
     """The training job's leakage findings (none on models trained before the gate existed)."""
     leakage_acknowledged_at: datetime | None = None
     """When the owner promoted the model to production despite its leakage findings."""
+    shap_summary: dict[str, Any] | None = None
+    """Mean |SHAP contribution| per input column on held-out rows (None before explanations)."""
+    explanation_means: list[float] | None = None
+    """Linear models: each encoded feature's training mean, the base of their explanations."""
     leaderboard: list[dict[str, Any]] = Field(default_factory=list)
     training_schema: dict[str, Any]
     rows_train: int

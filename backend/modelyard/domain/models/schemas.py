@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from modelyard.lib.pagination import Page
-from modelyard.lib.schema import ObjectId, ProblemType, Schema
+from modelyard.lib.schema import ExplainedOutput, ObjectId, ProblemType, Schema
 
 # The one definition of a model's input schema lives with the kernel; the API shows it as it is.
 from modelyard.ml.features import DroppedColumn as DroppedColumn
@@ -27,6 +27,35 @@ class FeatureImportance(Schema):
     feature: str
     importance: float
     std: float
+
+
+class ColumnShap(Schema):
+    """How much one input column moves the model's output, on average."""
+
+    feature: Annotated[str, msgspec.Meta(examples=["tenure_months"])]
+    mean_abs_contribution: Annotated[
+        float,
+        msgspec.Meta(
+            ge=0,
+            description="Mean absolute SHAP contribution to the explained output over the rows.",
+            examples=[0.8421],
+        ),
+    ]
+
+
+class ShapSummary(Schema):
+    """The model-level SHAP summary: mean |contribution| of each input column on held-out rows."""
+
+    output: ExplainedOutput
+    rows: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            description="Held-out rows explained (up to 500, fewer when the time budget ran short).",
+            examples=[500],
+        ),
+    ]
+    features: Annotated[list[ColumnShap], msgspec.Meta(description="Largest first.")]
 
 
 LeakageKind = Literal[
@@ -132,6 +161,13 @@ class Model(Schema):
         msgspec.Meta(description="Regression: summary of actual minus predicted on the held-out split."),
     ]
     feature_importance: list[FeatureImportance]
+    shap_summary: Annotated[
+        ShapSummary | None,
+        msgspec.Meta(
+            description="Mean |SHAP contribution| per input column on held-out rows, the model-level view "
+            "of `explain=true` predictions; null for models trained before explanations existed."
+        ),
+    ]
     leakage_findings: Annotated[
         list[LeakageFinding],
         msgspec.Meta(

@@ -36,6 +36,8 @@ TRAINING_RESULT_FIELDS = (
     "residuals",
     "feature_importance",
     "leakage_findings",
+    "shap_summary",
+    "explanation_means",
     "leaderboard",
     "training_schema",
     "rows_train",

@@ -44,6 +44,8 @@ def train_in_worker(control: JobControl, table_path: str, options: dict[str, Any
         "residuals": result.residuals,
         "feature_importance": result.feature_importance,
         "leakage_findings": result.leakage_findings,
+        "explanation_means": result.explanation_means,
+        "shap_summary": result.shap_summary,
         "training_schema": result.schema.to_dict(),
         "rows_train": result.rows_train,
         "rows_test": result.rows_test,

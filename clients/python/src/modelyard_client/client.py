@@ -26,6 +26,7 @@ from modelyard_client.jobs import Job
 T = TypeVar("T")
 P = TypeVar("P", m.DatasetPage, m.ModelPage, m.TrainingJobPage, m.AnalysisPage, m.BatchPredictionJobPage)
 ONLINE_LIMIT = 1000
+EXPLAIN_LIMIT = 100
 """Most records one online prediction request takes (the API's limit)."""
 
 
@@ -185,12 +186,19 @@ class Models(_Resource):
     def delete(self, model_id: str) -> None:
         self._c._send(calls.delete_model(model_id))
 
-    def predict(self, model_id: str, records: Any) -> m.PredictionResponse:
-        """Score records online: a list of dicts or a pandas/polars DataFrame (sent 1000 at a time)."""
+    def predict(
+        self, model_id: str, records: Any, *, explain: bool = False, explain_top: int = 10
+    ) -> m.PredictionResponse:
+        """Score records online: a list of dicts or a pandas/polars DataFrame (sent 1000 at a time).
+
+        `explain=True` adds each record's `explanation` (its `explain_top` largest column
+        contributions); records are then sent 100 at a time."""
         rows = to_records(records)
         merged: m.PredictionResponse | None = None
-        for start, chunk in zip(range(0, len(rows), ONLINE_LIMIT), chunks(rows, ONLINE_LIMIT), strict=True):
-            answer = self._c._send(calls.predict(model_id, chunk))
+        size = EXPLAIN_LIMIT if explain else ONLINE_LIMIT
+        top = explain_top if explain else None
+        for start, chunk in zip(range(0, len(rows), size), chunks(rows, size), strict=True):
+            answer = self._c._send(calls.predict(model_id, chunk, top))
             for item in answer.predictions:
                 item.index += start
             merged = answer if merged is None else _merge(merged, answer)

@@ -23,6 +23,7 @@ __all__ = [
     "ColumnExclusion",
     "ColumnProfile",
     "ColumnRename",
+    "ColumnShap",
     "ConfusionMatrix",
     "Dataset",
     "DatasetAnalysisResult",
@@ -31,6 +32,7 @@ __all__ = [
     "DatasetUpdate",
     "DriverExplanation",
     "DroppedColumn",
+    "FeatureContribution",
     "FeatureImportance",
     "FeatureSchema",
     "FieldError",
@@ -53,7 +55,9 @@ __all__ = [
     "Provenance",
     "QualityFinding",
     "Readiness",
+    "RecordExplanation",
     "RecordPrediction",
+    "ShapSummary",
     "TargetSuggestion",
     "TokenRequest",
     "TokenUsage",
@@ -190,6 +194,12 @@ class ColumnRename(msgspec.Struct, kw_only=True):
     renamed_to: str
 
 
+class ColumnShap(msgspec.Struct, kw_only=True):
+    "Response body."
+    feature: str
+    mean_abs_contribution: float
+
+
 class ConfusionMatrix(msgspec.Struct, kw_only=True):
     "Response body."
     labels: list[Any]
@@ -265,6 +275,13 @@ class DroppedColumn(msgspec.Struct, kw_only=True):
     reason: str
 
 
+class FeatureContribution(msgspec.Struct, kw_only=True):
+    "Response body."
+    contribution: float
+    feature: str
+    value: Any
+
+
 class FeatureImportance(msgspec.Struct, kw_only=True):
     "Response body."
     feature: str
@@ -336,6 +353,7 @@ class Model(msgspec.Struct, kw_only=True):
     residuals: dict[str, float] | None
     rows_test: int
     rows_train: int
+    shap_summary: ShapSummary | None
     size_bytes: int
     stage: Literal["none", "staging", "production", "archived"]
     target: str
@@ -488,13 +506,31 @@ class Readiness(msgspec.Struct, kw_only=True):
     status: Literal["ok", "unavailable"]
 
 
+class RecordExplanation(msgspec.Struct, kw_only=True):
+    "Response body."
+    base_value: float
+    contributions: list[FeatureContribution]
+    other_contributions: float
+    output: Literal["log_odds", "class_logit", "probability", "prediction"]
+    output_value: float
+    explained_class: Any | UnsetType = UNSET
+
+
 class RecordPrediction(msgspec.Struct, kw_only=True):
     "Response body."
     index: int
     errors: list[str] | None = None
+    explanation: RecordExplanation | None = None
     prediction: Any | UnsetType = UNSET
     probabilities: dict[str, float] | None = None
     warnings: list[str] | None = None
+
+
+class ShapSummary(msgspec.Struct, kw_only=True):
+    "Response body."
+    features: list[ColumnShap]
+    output: Literal["log_odds", "class_logit", "probability", "prediction"]
+    rows: int
 
 
 class TargetSuggestion(msgspec.Struct, kw_only=True):
