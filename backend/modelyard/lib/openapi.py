@@ -129,6 +129,22 @@ def problem_example(kind: str, detail: ExampleDetail | None = None, summary: str
     return Example(summary=summary or PROBLEM_KINDS[kind][1], value=_to_dict(problem))
 
 
+def problem_response_example(
+    status: int, description: str, detail: str, errors: list[FieldError] | None = None
+) -> dict[int, ResponseSpec]:
+    """One problem-details response spec with an operation's own description and example, for
+    an error that `problem_responses`' generic description would not explain."""
+    example = problem_example(_STATUS_KIND[status], (detail, errors) if errors else detail)
+    spec = ResponseSpec(
+        data_container=Problem,
+        description=description,
+        media_type=PROBLEM_MEDIA_TYPE,
+        generate_examples=False,
+        examples=[example],
+    )
+    return {status: spec}
+
+
 def _to_dict(problem: Problem) -> dict[str, object]:
     return msgspec.to_builtins(problem)  # type: ignore[no-any-return]
 

@@ -40,5 +40,17 @@ FINAL_STATUSES: tuple[JobStatus, ...] = ("succeeded", "failed", "cancelled")
 
 Severity = Literal["info", "warning", "critical"]
 
+ExplainedOutput = Annotated[
+    Literal["log_odds", "class_logit", "probability", "prediction"],
+    msgspec.Meta(
+        description="The raw output explained: `log_odds` of the second class (binary gradient boosting "
+        "and logistic regression), `class_logit` (multiclass gradient boosting and logistic regression: "
+        "the class's score before softmax), `probability` of the class (random forests and extra trees) "
+        "or `prediction` (regression).",
+        examples=["log_odds"],
+    ),
+]
+"""The raw model output an explanation splits into contributions (see `modelyard.ml.explain`)."""
+
 DatasetFormat = Literal["csv", "tsv", "xlsx", "parquet", "jsonl"]
 DATASET_FORMATS: tuple[DatasetFormat, ...] = get_args(DatasetFormat)

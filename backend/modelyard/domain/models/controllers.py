@@ -16,17 +16,24 @@ from modelyard.domain.models.schemas import (
     Candidate,
     ConfusionMatrix,
     FeatureImportance,
+    LeakageFinding,
     Model,
     ModelPage,
     ModelSummary,
     ModelUpdate,
+    ShapSummary,
     Stage,
     TrainingSchema,
 )
 from modelyard.domain.models.services import ModelService
 from modelyard.lib.conditional import NOT_MODIFIED, IfMatch, IfNoneMatch, etag, tagged
 from modelyard.lib.errors import FieldError
-from modelyard.lib.openapi import AUTHENTICATED, example_response, problem_responses
+from modelyard.lib.openapi import (
+    AUTHENTICATED,
+    example_response,
+    problem_response_example,
+    problem_responses,
+)
 from modelyard.lib.pagination import Cursor, Limit, Offset
 from modelyard.lib.path_ids import ModelPathId
 
@@ -52,6 +59,9 @@ def to_model(doc: ModelDocument) -> Model:
         confusion_matrix=ConfusionMatrix(**doc.confusion) if doc.confusion else None,
         residuals=doc.residuals,
         feature_importance=[FeatureImportance(**f) for f in doc.feature_importance],
+        shap_summary=msgspec.convert(doc.shap_summary, ShapSummary) if doc.shap_summary else None,
+        leakage_findings=[LeakageFinding(**f) for f in doc.leakage_findings],
+        leakage_acknowledged_at=doc.leakage_acknowledged_at,
         leaderboard=[Candidate(**c) for c in doc.leaderboard],
         training_schema=TrainingSchema.from_dict(schema),
         rows_train=doc.rows_train,
@@ -150,6 +160,21 @@ class ModelController(Controller):
                 *AUTHENTICATED,
                 details={422: FieldError("Invalid enum value 'live'", "body.stage")},
             ),
+            **problem_response_example(
+                409,
+                "`stage: production` on a model with `leakage_findings`, without "
+                "`acknowledge_leakage: true`; `errors` lists the findings. Nothing was changed.",
+                "The model has 1 leakage finding(s) (see `errors` and the model's `leakage_findings`); "
+                "promoting it to production needs `acknowledge_leakage: true` in the request, or "
+                "retrain without the columns at fault (`exclude_columns`).",
+                [
+                    FieldError(
+                        "derived_from_target: 'account_closed' takes exactly one value per class of the "
+                        "target (2 values for 2 classes): it restates the target.",
+                        "column:account_closed",
+                    )
+                ],
+            ),
         },
     )
     async def update_model(
@@ -165,7 +190,15 @@ class ModelController(Controller):
 
         Send the `ETag` of your last GET as `If-Match` so that two people promoting or archiving
         the same model cannot overwrite each other: if it changed meanwhile the answer is 412
-        and nothing changes. The response carries the new `ETag`."""
+        and nothing changes. The response carries the new `ETag`.
+
+        A model whose training raised `leakage_findings` goes to `production` only with
+        `acknowledge_leakage: true` in the same request; without it the answer is 409 with one
+        entry of `errors` per finding, and nothing changes. The model then records
+        `leakage_acknowledged_at`."""
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
-        document = await models.update(owner(request), model_id, changes, if_match)
+        acknowledge = bool(changes.pop("acknowledge_leakage", False))
+        document = await models.update(
+            owner(request), model_id, changes, if_match, acknowledge_leakage=acknowledge
+        )
         return tagged(to_model(document), etag(document.id, document.updated_at))

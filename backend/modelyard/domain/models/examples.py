@@ -10,6 +10,7 @@ from datetime import datetime
 
 from modelyard.domain.models.schemas import (
     Candidate,
+    ColumnShap,
     ConfusionMatrix,
     DroppedColumn,
     FeatureImportance,
@@ -17,6 +18,7 @@ from modelyard.domain.models.schemas import (
     Model,
     ModelPage,
     ModelSummary,
+    ShapSummary,
     TrainingSchema,
 )
 from modelyard.lib import examples
@@ -52,6 +54,17 @@ MODEL = Model(
         FeatureImportance(feature="monthly_fee", importance=0.0253, std=0.0141),
         FeatureImportance(feature="support_tickets", importance=0.0156, std=0.0168),
     ],
+    shap_summary=ShapSummary(
+        output="log_odds",
+        rows=80,
+        features=[
+            ColumnShap(feature="tenure_months", mean_abs_contribution=2.0059),
+            ColumnShap(feature="signup_date", mean_abs_contribution=0.6704),
+            ColumnShap(feature="support_tickets", mean_abs_contribution=0.4139),
+        ],
+    ),
+    leakage_findings=[],
+    leakage_acknowledged_at=None,
     leaderboard=[
         Candidate(
             rank=1,

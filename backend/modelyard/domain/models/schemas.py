@@ -9,7 +9,7 @@ import msgspec
 
 from modelyard.lib import examples
 from modelyard.lib.pagination import Page
-from modelyard.lib.schema import DatasetId, ModelId, ProblemType, Schema, TrainingJobId
+from modelyard.lib.schema import DatasetId, ExplainedOutput, ModelId, ProblemType, Schema, TrainingJobId
 
 # The one definition of a model's input schema lives with the kernel; the API shows it as it is.
 from modelyard.ml.features import DroppedColumn as DroppedColumn
@@ -71,6 +71,87 @@ class FeatureImportance(Schema):
         float, msgspec.Meta(description="Mean worsening of the metric when shuffled.", examples=[0.237])
     ]
     std: Annotated[float, msgspec.Meta(description="Standard deviation over the repeats.", examples=[0.056])]
+
+
+class ColumnShap(Schema):
+    """How much one input column moves the model's output, on average."""
+
+    feature: Annotated[str, msgspec.Meta(examples=["tenure_months"])]
+    mean_abs_contribution: Annotated[
+        float,
+        msgspec.Meta(
+            ge=0,
+            description="Mean absolute SHAP contribution to the explained output over the rows.",
+            examples=[0.8421],
+        ),
+    ]
+
+
+class ShapSummary(Schema):
+    """The model-level SHAP summary: mean |contribution| of each input column on held-out rows."""
+
+    output: ExplainedOutput
+    rows: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            description="Held-out rows explained (up to 500, fewer when the time budget ran short).",
+            examples=[500],
+        ),
+    ]
+    features: Annotated[list[ColumnShap], msgspec.Meta(description="Largest first.")]
+
+
+LeakageKind = Literal[
+    "derived_from_target", "row_order_identifier", "near_perfect_predictor", "implausible_test_score"
+]
+
+
+class LeakageFinding(Schema):
+    """A suspicion of target leakage raised by the training job (see the training guide)."""
+
+    kind: Annotated[
+        LeakageKind,
+        msgspec.Meta(
+            description="`derived_from_target`: the column restates the target (one value per class, "
+            "or a monotonic function of a numeric target); `row_order_identifier`: a distinct number "
+            "or date per row that follows the file's row order and predicts the target; "
+            "`near_perfect_predictor`: the column alone predicts the target; "
+            "`implausible_test_score`: the held-out score is too good to be true.",
+            examples=["near_perfect_predictor"],
+        ),
+    ]
+    column: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="The column at fault; null for `implausible_test_score`.",
+            examples=["account_closed"],
+        ),
+    ]
+    statistic: Annotated[
+        str,
+        msgspec.Meta(
+            description="What `value` measures: `roc_auc` (binary), `roc_auc_ovr` (multiclass, "
+            "macro one-vs-rest), `abs_correlation` (regression: the larger of |Pearson| and "
+            "|Spearman|), `abs_spearman`, `class_mapping_purity` (share of rows a one-to-one value "
+            "to class mapping explains), or the test metric (`roc_auc`, `accuracy`, `r2`).",
+            examples=["roc_auc"],
+        ),
+    ]
+    value: Annotated[float, msgspec.Meta(description="The statistic's value.", examples=[0.9971])]
+    threshold: Annotated[
+        float, msgspec.Meta(description="The threshold it crossed (documented per kind).", examples=[0.99])
+    ]
+    detail: Annotated[
+        str,
+        msgspec.Meta(
+            description="The finding in words, with what to check.",
+            examples=[
+                "'account_closed' alone predicts the target (ROC AUC 0.9971, threshold 0.99): check "
+                "that its value is known before the target is, at the time the model will be asked."
+            ],
+        ),
+    ]
 
 
 class Candidate(Schema):
@@ -153,6 +234,27 @@ class Model(Schema):
         ),
     ]
     feature_importance: list[FeatureImportance]
+    shap_summary: Annotated[
+        ShapSummary | None,
+        msgspec.Meta(
+            description="Mean |SHAP contribution| per input column on held-out rows, the model-level view "
+            "of `explain=true` predictions; null for models trained before explanations existed."
+        ),
+    ]
+    leakage_findings: Annotated[
+        list[LeakageFinding],
+        msgspec.Meta(
+            description="Suspected target leakage found by the training job; promoting a model that "
+            "has any to `production` needs `acknowledge_leakage: true`."
+        ),
+    ]
+    leakage_acknowledged_at: Annotated[
+        datetime | None,
+        msgspec.Meta(
+            description="When the model was promoted to production with its leakage findings "
+            "acknowledged; null until then."
+        ),
+    ]
     leaderboard: list[Candidate]
     training_schema: TrainingSchema
     rows_train: Annotated[int, msgspec.Meta(description="Rows it was trained on.", examples=[320])]
@@ -215,3 +317,10 @@ class ModelUpdate(Schema):
     ) = msgspec.UNSET
     description: ModelDescription | msgspec.UnsetType | None = msgspec.UNSET
     stage: Stage | msgspec.UnsetType = msgspec.UNSET
+    acknowledge_leakage: Annotated[
+        bool | msgspec.UnsetType,
+        msgspec.Meta(
+            description="Set to true, with `stage: production`, to promote a model despite its "
+            "`leakage_findings`: without it that request is a 409 listing them. Ignored otherwise."
+        ),
+    ] = msgspec.UNSET

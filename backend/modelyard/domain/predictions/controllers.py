@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+from typing import Annotated
 
 from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_202_ACCEPTED
 
@@ -14,6 +15,8 @@ from modelyard.domain.accounts.auth import UserRequest, owner
 from modelyard.domain.predictions import examples
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument
 from modelyard.domain.predictions.schemas import (
+    MAX_EXPLAIN_TOP,
+    MAX_EXPLAINED_RECORDS,
     BatchPredictionJob,
     BatchPredictionJobPage,
     PredictionRequest,
@@ -99,7 +102,7 @@ class ModelPredictionsController(Controller):
         status_code=200,
         responses={
             200: _PREDICTIONS,
-            **problem_responses(400, 404, 422, *AUTHENTICATED, details={422: _NOTHING_SCORED}),
+            **problem_responses(400, 404, 409, 422, *AUTHENTICATED, details={422: _NOTHING_SCORED}),
         },
     )
     async def predict(
@@ -108,6 +111,23 @@ class ModelPredictionsController(Controller):
         model_id: FromPath[ModelPathId],
         data: JSONBody[PredictionRequest],
         predictions: NamedDependency[PredictionService],
+        explain: Annotated[
+            bool,
+            Parameter(
+                description="Also explain each prediction: every record gets an `explanation` with the "
+                f"`explain_top` largest column contributions (exact SHAP values). At most "
+                f"{MAX_EXPLAINED_RECORDS} records per request."
+            ),
+        ] = False,
+        explain_top: Annotated[
+            int,
+            Parameter(
+                ge=1,
+                le=MAX_EXPLAIN_TOP,
+                description="With `explain=true`: how many columns to list per record, largest "
+                "|contribution| first; the rest are summed in `other_contributions`.",
+            ),
+        ] = 10,
     ) -> PredictionResponse:
         """Score 1 to 1000 records with a model; results come back in request order.
 
@@ -119,8 +139,16 @@ class ModelPredictionsController(Controller):
         Classifiers return the predicted class and each class's probability. When no record
         can be scored the answer is 422, with each record's problems located at
         `body.records[<index>]`.
+
+        With `explain=true` each scored record also carries an `explanation`: the base value and
+        each column's contribution (SHAP value) to the model's raw output, which add up to
+        `output_value` exactly (log-odds, class logit, class probability for forests, or the
+        prediction; see the predictions guide). More than 100 records with `explain=true` is a
+        422; a linear model trained before explanations existed answers 409 (train it again).
         """
-        return await predictions.predict(owner(request), model_id, data.records)
+        return await predictions.predict(
+            owner(request), model_id, data.records, explain_top=explain_top if explain else None
+        )
 
     @post(
         "/batch-predictions",

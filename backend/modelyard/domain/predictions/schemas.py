@@ -10,9 +10,12 @@ import msgspec
 from modelyard.lib import examples
 from modelyard.lib.errors import Problem
 from modelyard.lib.pagination import Page
-from modelyard.lib.schema import BatchJobId, JobStatus, ModelId, ProblemType, Schema
+from modelyard.lib.schema import BatchJobId, ExplainedOutput, JobStatus, ModelId, ProblemType, Schema
 
 MAX_RECORDS = 1000
+MAX_EXPLAINED_RECORDS = 100
+"""Records one `explain=true` request may carry: exact TreeSHAP costs far more than a prediction."""
+MAX_EXPLAIN_TOP = 100
 
 
 class PredictionRequest(Schema):
@@ -40,6 +43,65 @@ class PredictionRequest(Schema):
             ],
         ),
     ]
+
+
+class FeatureContribution(Schema):
+    """One input column's share of a prediction."""
+
+    feature: Annotated[str, msgspec.Meta(description="The input column.", examples=["tenure_months"])]
+    value: Annotated[
+        Any, msgspec.Meta(description="The record's value of the column, as sent.", examples=[4])
+    ]
+    contribution: Annotated[
+        float,
+        msgspec.Meta(
+            description="How much this column moves the explained output away from `base_value` "
+            "(SHAP value; for a one-hot encoded or date column, its parts added up).",
+            examples=[0.7312],
+        ),
+    ]
+
+
+class RecordExplanation(Schema):
+    """Why the model gave this record its output: `base_value` plus every column's contribution
+    equals `output_value`."""
+
+    output: ExplainedOutput
+    base_value: Annotated[
+        float,
+        msgspec.Meta(
+            description="The model's expected output over its training data (trees: their training "
+            "cover; linear models: the output at the training means).",
+            examples=[-0.4187],
+        ),
+    ]
+    output_value: Annotated[
+        float,
+        msgspec.Meta(
+            description="The model's raw output for this record: `base_value` + the contributions of "
+            "every column, listed or not.",
+            examples=[1.2093],
+        ),
+    ]
+    contributions: Annotated[
+        list[FeatureContribution],
+        msgspec.Meta(description="The `explain_top` columns with the largest |contribution|, largest first."),
+    ]
+    other_contributions: Annotated[
+        float,
+        msgspec.Meta(
+            description="The sum of the contributions of the columns not listed (0 when all are).",
+            examples=[0.0412],
+        ),
+    ]
+    explained_class: Annotated[
+        Any,
+        msgspec.Meta(
+            description="Classification: the class whose output is explained (binary: the second "
+            "class in `training_schema.classes`; multiclass: the predicted class); null for regression.",
+            examples=["yes"],
+        ),
+    ] = None
 
 
 class RecordPrediction(Schema):
@@ -75,6 +137,10 @@ class RecordPrediction(Schema):
             description="Scored, with a caveat (e.g. a category unseen in training).",
             examples=[["unseen category 'atlantis' in column 'region': encoded as unknown"]],
         ),
+    ] = None
+    explanation: Annotated[
+        RecordExplanation | None,
+        msgspec.Meta(description="With `explain=true`: each column's contribution to this prediction."),
     ] = None
 
 

@@ -12,13 +12,15 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import numpy as np
 import structlog
 from beanie import PydanticObjectId
 
 from modelyard.domain.models.services import ModelRecord, ModelService
 from modelyard.domain.predictions.cache import CachedModel, ModelCache
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument, batch_prefix
-from modelyard.domain.predictions.schemas import PredictionResponse, RecordPrediction
+from modelyard.domain.predictions.explanations import not_explainable, record_explanation, too_many_to_explain
+from modelyard.domain.predictions.schemas import MAX_EXPLAINED_RECORDS, PredictionResponse, RecordPrediction
 from modelyard.lib.db import find_owned
 from modelyard.lib.errors import (
     ConflictError,
@@ -41,11 +43,13 @@ from modelyard.lib.uploads import ReceivedUpload
 from modelyard.lib.workers import run_in_process
 from modelyard.ml.artifacts import load_pipeline
 from modelyard.ml.batching import MicroBatcher
+from modelyard.ml.explain import Explained, NotExplainableError
 from modelyard.ml.features import TrainingSchema
 from modelyard.ml.scoring import (
     LoadedModel,
     Scored,
     coerce_records,
+    explain_records,
     labels_of,
     predict_records,
     without_non_finite,
@@ -64,8 +68,13 @@ INLINE_RECORDS = 64
 numpy on the compiled path); larger ones go to a thread."""
 
 
-def _load(artifact: bytes, schema: dict[str, Any]) -> LoadedModel:
-    return LoadedModel.build(load_pipeline(artifact), TrainingSchema.from_dict(schema), len(artifact))
+def _load(artifact: bytes, schema: dict[str, Any], explanation_means: list[float] | None) -> LoadedModel:
+    return LoadedModel.build(
+        load_pipeline(artifact),
+        TrainingSchema.from_dict(schema),
+        len(artifact),
+        explanation_means=explanation_means,
+    )
 
 
 class PredictionService:
@@ -121,7 +130,9 @@ class PredictionService:
                 return entry
             document = await self.models.get_owned(owner_id, model_id)
             artifact = await self.models.read_artifact(document)
-            loaded = await asyncio.to_thread(_load, artifact, document.training_schema)
+            loaded = await asyncio.to_thread(
+                _load, artifact, document.training_schema, document.explanation_means
+            )
             entry = CachedModel(loaded, document.owner_id, document.problem_type, ModelCache.now())
             if loaded.compiled is not None:
                 entry.batcher = MicroBatcher(loaded.estimator, document.problem_type != "regression")
@@ -138,11 +149,24 @@ class PredictionService:
         return True
 
     async def predict(
-        self, owner_id: PydanticObjectId, model_id: str, records: list[dict[str, Any]]
+        self,
+        owner_id: PydanticObjectId,
+        model_id: str,
+        records: list[dict[str, Any]],
+        explain_top: int | None = None,
     ) -> PredictionResponse:
+        """Score `records`; with `explain_top`, explain each one too (its largest contributions)."""
+        if explain_top is not None and len(records) > MAX_EXPLAINED_RECORDS:
+            raise too_many_to_explain(len(records), MAX_EXPLAINED_RECORDS)
         entry = await self.model(owner_id, model_id)
         started = time.perf_counter()
-        if entry.batcher is not None and len(records) <= INLINE_RECORDS:
+        explained: dict[int, Explained] = {}
+        if explain_top is not None:
+            try:  # TreeSHAP over every leaf: milliseconds to seconds, never on the event loop
+                scored, explained = await asyncio.to_thread(explain_records, entry.model, records)
+            except NotExplainableError as exc:
+                raise not_explainable(exc) from None
+        elif entry.batcher is not None and len(records) <= INLINE_RECORDS:
             scored = await _score_batched(entry, records)
         else:
             # The sklearn pipeline path costs milliseconds: never on the event loop.
@@ -150,6 +174,8 @@ class PredictionService:
         if not scored.valid:
             raise _nothing_scored(scored)
         response = _response(model_id, entry, scored, len(records))
+        if explain_top is not None:
+            _add_explanations(response, entry, records, explained, explain_top)
         self.tally.predicted(model_id, len(scored.valid))
         observe_prediction(
             problem_type=entry.problem_type,
@@ -316,3 +342,21 @@ def _response(model_id: str, entry: CachedModel, scored: Scored, total: int) -> 
         failed=len(scored.errors),
         ignored_columns=scored.ignored_columns,
     )
+
+
+def _add_explanations(
+    response: PredictionResponse,
+    entry: CachedModel,
+    records: list[dict[str, Any]],
+    explained: dict[int, Explained],
+    top: int,
+) -> None:
+    classes = None
+    if entry.problem_type != "regression":
+        classes = [c.item() if isinstance(c, np.generic) else c for c in entry.model.estimator.classes_]
+    for result in response.predictions:
+        found = explained.get(result.index)
+        if found is not None:
+            result.explanation = record_explanation(
+                found, records[result.index], classes, entry.problem_type, top
+            )

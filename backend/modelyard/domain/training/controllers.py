@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from modelyard.domain.accounts.auth import UserRequest, owner
-from modelyard.domain.models.schemas import Candidate, DroppedColumn
+from modelyard.domain.models.schemas import Candidate, DroppedColumn, LeakageFinding
 from modelyard.domain.training import examples
 from modelyard.domain.training.documents import TrainingJobDocument
 from modelyard.domain.training.schemas import TrainingJob, TrainingJobCreate, TrainingJobPage, TrainingOptions
@@ -48,6 +48,7 @@ def to_training_job(job: TrainingJobDocument) -> TrainingJob:
         ),
         candidates=[Candidate(**c) for c in job.candidates],
         dropped_columns=[DroppedColumn(**d) for d in job.dropped_columns],
+        leakage_findings=[LeakageFinding(**f) for f in job.leakage_findings],
         model_id=str(job.model_id) if job.model_id else None,
         error=Problem(**job.error) if job.error else None,
         attempts=job.attempts,

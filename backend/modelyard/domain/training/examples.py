@@ -40,6 +40,7 @@ QUEUED = TrainingJob(
     ),
     candidates=[],
     dropped_columns=[],
+    leakage_findings=[],
     model_id=None,
     error=None,
     attempts=0,

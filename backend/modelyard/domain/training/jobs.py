@@ -93,6 +93,7 @@ class TrainingJobs:
             "metric": result["metric"],
             "candidates": result["leaderboard"],
             "dropped_columns": result["training_schema"]["dropped"],
+            "leakage_findings": result["leakage_findings"],
             "_algorithm": result["algorithm"],
         }
 

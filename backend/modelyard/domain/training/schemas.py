@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from modelyard.domain.models.schemas import Candidate, DroppedColumn
+from modelyard.domain.models.schemas import Candidate, DroppedColumn, LeakageFinding
 from modelyard.lib import examples
 from modelyard.lib.errors import Problem
 from modelyard.lib.pagination import Page
@@ -126,6 +126,14 @@ class TrainingJob(Schema):
         list[Candidate], msgspec.Meta(description="Leaderboard so far, best first (live while running).")
     ]
     dropped_columns: list[DroppedColumn]
+    leakage_findings: Annotated[
+        list[LeakageFinding],
+        msgspec.Meta(
+            description="Suspected target leakage: the column screen's findings once the search "
+            "starts, and the held-out score's once the job succeeded. Flagged, not acted on: "
+            "exclude a column with `exclude_columns` if it should not be used."
+        ),
+    ]
     model_id: Annotated[ModelId | None, msgspec.Meta(description="The trained model, once succeeded.")]
     error: Annotated[Problem | None, msgspec.Meta(description="Why the job failed (problem details).")]
     attempts: Annotated[

@@ -23,6 +23,7 @@ __all__ = [
     "ColumnExclusion",
     "ColumnProfile",
     "ColumnRename",
+    "ColumnShap",
     "ConfusionMatrix",
     "Dataset",
     "DatasetAnalysisResult",
@@ -31,10 +32,12 @@ __all__ = [
     "DatasetUpdate",
     "DriverExplanation",
     "DroppedColumn",
+    "FeatureContribution",
     "FeatureImportance",
     "FeatureSchema",
     "FieldError",
     "Finding",
+    "LeakageFinding",
     "Liveness",
     "Model",
     "ModelNarrative",
@@ -52,7 +55,9 @@ __all__ = [
     "Provenance",
     "QualityFinding",
     "Readiness",
+    "RecordExplanation",
     "RecordPrediction",
+    "ShapSummary",
     "TargetSuggestion",
     "TokenRequest",
     "TokenUsage",
@@ -189,6 +194,12 @@ class ColumnRename(msgspec.Struct, kw_only=True):
     renamed_to: str
 
 
+class ColumnShap(msgspec.Struct, kw_only=True):
+    "Response body."
+    feature: str
+    mean_abs_contribution: float
+
+
 class ConfusionMatrix(msgspec.Struct, kw_only=True):
     "Response body."
     labels: list[Any]
@@ -264,6 +275,13 @@ class DroppedColumn(msgspec.Struct, kw_only=True):
     reason: str
 
 
+class FeatureContribution(msgspec.Struct, kw_only=True):
+    "Response body."
+    contribution: float
+    feature: str
+    value: Any
+
+
 class FeatureImportance(msgspec.Struct, kw_only=True):
     "Response body."
     feature: str
@@ -296,6 +314,16 @@ class Finding(msgspec.Struct, kw_only=True):
     title: str
 
 
+class LeakageFinding(msgspec.Struct, kw_only=True):
+    "Response body."
+    column: str | None
+    detail: str
+    kind: Literal["derived_from_target", "row_order_identifier", "near_perfect_predictor", "implausible_test_score"]
+    statistic: str
+    threshold: float
+    value: float
+
+
 class Liveness(msgspec.Struct, kw_only=True):
     "Response body."
     status: Literal["ok"]
@@ -315,6 +343,8 @@ class Model(msgspec.Struct, kw_only=True):
     id: str
     inference_path: Literal["compiled", "pipeline"]
     leaderboard: list[Candidate]
+    leakage_acknowledged_at: datetime | None
+    leakage_findings: list[LeakageFinding]
     metric: str
     name: str
     params: dict[str, Any]
@@ -323,6 +353,7 @@ class Model(msgspec.Struct, kw_only=True):
     residuals: dict[str, float] | None
     rows_test: int
     rows_train: int
+    shap_summary: ShapSummary | None
     size_bytes: int
     stage: Literal["none", "staging", "production", "archived"]
     target: str
@@ -380,6 +411,7 @@ class ModelSummary(msgspec.Struct, kw_only=True):
 
 class ModelUpdate(msgspec.Struct, kw_only=True, omit_defaults=True):
     "Request body."
+    acknowledge_leakage: bool | UnsetType = UNSET
     description: str | None | UnsetType = UNSET
     name: str | UnsetType = UNSET
     stage: Literal["none", "staging", "production", "archived"] | UnsetType = UNSET
@@ -474,13 +506,31 @@ class Readiness(msgspec.Struct, kw_only=True):
     status: Literal["ok", "unavailable"]
 
 
+class RecordExplanation(msgspec.Struct, kw_only=True):
+    "Response body."
+    base_value: float
+    contributions: list[FeatureContribution]
+    other_contributions: float
+    output: Literal["log_odds", "class_logit", "probability", "prediction"]
+    output_value: float
+    explained_class: Any | UnsetType = UNSET
+
+
 class RecordPrediction(msgspec.Struct, kw_only=True):
     "Response body."
     index: int
     errors: list[str] | None = None
+    explanation: RecordExplanation | None = None
     prediction: Any | UnsetType = UNSET
     probabilities: dict[str, float] | None = None
     warnings: list[str] | None = None
+
+
+class ShapSummary(msgspec.Struct, kw_only=True):
+    "Response body."
+    features: list[ColumnShap]
+    output: Literal["log_odds", "class_logit", "probability", "prediction"]
+    rows: int
 
 
 class TargetSuggestion(msgspec.Struct, kw_only=True):
@@ -518,6 +568,7 @@ class TrainingJob(msgspec.Struct, kw_only=True):
     error: Problem | None
     finished_at: datetime | None
     id: str
+    leakage_findings: list[LeakageFinding]
     message: str | None
     metric: Literal["roc_auc", "f1_macro", "log_loss", "accuracy", "rmse", "mae", "r2"] | None
     model_id: str | None
