@@ -213,8 +213,11 @@ def test_operation_is_documented(case: tuple[str, str, dict[str, Any]]) -> None:
         elif any(e["type"].rsplit("/", 1)[-1] not in PROBLEM_KINDS for e in examples):
             problems.append(f"{code}: problem example with an unknown type")
 
-    # Every operation can fail unexpectedly; every one that reads a dependency can be unavailable.
-    expected: set[str] = {"500"} if path in NO_DEPENDENCY_PATHS else {"500", "503"}
+    # Every operation can fail unexpectedly or be unavailable (those that read no dependency say
+    # that the 503 comes from a proxy, never from Modelyard).
+    expected: set[str] = {"500", "503"}
+    if path in NO_DEPENDENCY_PATHS and "proxy" not in responses.get("503", {}).get("description", ""):
+        problems.append("503 of an operation that reads no dependency must say it comes from a proxy")
     if body:
         expected.add("422")
         if PARSED_BODIES & set(body.get("content", {})):

@@ -41,7 +41,14 @@ from modelyard.lib.path_ids import NOUNS
 
 METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
 NO_DEPENDENCY_PATHS = frozenset({"/health/live", "/metrics"})
-"""Operations that read no database or object store, so they never answer 503."""
+"""Operations that read no database or object store: Modelyard itself never answers them with a
+503, but a proxy or load balancer in front of it may while the service restarts, so they declare
+it too (generated clients then parse it as a problem)."""
+PROXY_503 = (
+    "Service unavailable: not sent by Modelyard for this operation (it reads no dependency), but a "
+    "proxy or load balancer in front of it may answer 503 while the service restarts. Retry after "
+    "`Retry-After` seconds."
+)
 
 
 def _problem(example: Example) -> dict[str, Any]:
@@ -82,10 +89,11 @@ def _finalize_operation(spec: OpenAPI, path: str, operation: Operation) -> None:
         responses["400"] = _problem_response(400)
         _add_examples(responses["400"], [unreadable], replace=True)
     responses.setdefault("500", _problem_response(500))
-    if path.startswith("/api/") or (path.startswith("/health/") and path not in NO_DEPENDENCY_PATHS):
-        responses.setdefault("503", _problem_response(503))
-    if "503" in responses:
-        _retry_after(responses["503"], RETRY_AFTER_SECONDS)
+    if "503" not in responses:
+        responses["503"] = _problem_response(503)
+        if path in NO_DEPENDENCY_PATHS:
+            responses["503"].description = PROXY_503
+    _retry_after(responses["503"], RETRY_AFTER_SECONDS)
     if path_ids:
         responses.setdefault("404", _problem_response(404))
         responses.setdefault("422", _problem_response(422))
