@@ -7,6 +7,7 @@ providers `create_app` registers (`app_providers`), never through `app.state` at
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -41,6 +42,7 @@ from modelyard.lib.db import connect_database, ping_database
 from modelyard.lib.health import Probe
 from modelyard.lib.idempotency import IdempotencyRecord
 from modelyard.lib.jobs import JobRunner
+from modelyard.lib.scratch import remove_leftovers
 from modelyard.lib.storage import ObjectStore, create_object_store
 from modelyard.lib.tally import UsageTally
 from modelyard.lib.workers import create_process_pool, default_worker_count
@@ -122,11 +124,14 @@ def _job_runner(settings: Settings, pool: ProcessPoolExecutor) -> JobRunner:
         lease_seconds=jobs.lease_seconds,
         poll_interval=jobs.poll_interval_s,
         max_attempts=jobs.max_attempts,
+        scratch_root=settings.app.scratch_dir,
     )
 
 
 async def _open(settings: Settings, users: UserCache, stack: AsyncExitStack) -> AppState:
     """Connect the dependencies and build the areas' long-lived objects; `stack` undoes it."""
+    # Before anything of this process writes there: what killed processes left goes first.
+    await asyncio.to_thread(remove_leftovers, settings.app.scratch_dir)
     store = create_object_store(
         settings.storage.url,
         endpoint_url=settings.storage.s3_endpoint_url,
@@ -151,9 +156,10 @@ async def _open(settings: Settings, users: UserCache, stack: AsyncExitStack) -> 
     datasets, models = DatasetService(store, pool, settings, tally), ModelService(store)
     engine = AnalysisEngine(settings, store, datasets)
     stack.push_async_callback(engine.close)
-    register_training_jobs(runner, TrainingJobs(store, datasets, models, tally))
+    scratch = settings.app.scratch_dir
+    register_training_jobs(runner, TrainingJobs(store, datasets, models, tally, scratch))
     chunk_rows = settings.predictions.batch_chunk_rows
-    register_batch_prediction_jobs(runner, BatchPredictionJobs(store, models, tally, chunk_rows))
+    register_batch_prediction_jobs(runner, BatchPredictionJobs(store, models, tally, chunk_rows, scratch))
     register_analysis_jobs(runner, engine)
     probes: dict[str, Probe] = {
         "mongodb": lambda: ping_database(client),

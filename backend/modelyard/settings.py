@@ -36,7 +36,10 @@ class AppSettings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535, description="TCP port the HTTP server listens on.")
     workers: int = Field(1, ge=1, le=64, description="Number of uvicorn worker processes.")
     var_dir: Path = Field(
-        Path("var"), description="Directory for local state: embedded database, objects, generated secrets."
+        Path("var"),
+        description="Directory for local state: embedded database, objects, generated secrets, and "
+        "temporary files (`tmp/`: uploads being received, working files of jobs; what a killed process "
+        "left there is removed when the server starts again).",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Minimum log level.")
     log_format: Literal["auto", "json", "console"] = Field(
@@ -85,6 +88,11 @@ class AppSettings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def scratch_dir(self) -> Path:
+        """Where temporary files go (`lib.scratch`): under `var_dir`, not the system's temp directory."""
+        return self.var_dir / "tmp"
 
 
 class DatabaseSettings(BaseSettings):

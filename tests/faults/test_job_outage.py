@@ -96,7 +96,7 @@ async def test_jobs_settle_after_a_database_outage(
         await job.insert()
     db_down = asyncio.Event()
     pool = ProcessPoolExecutor(max_workers=2)
-    runner = JobRunner(pool, concurrency=4, lease_seconds=LEASE_S, poll_interval=0.2, work_dir=tmp_path)
+    runner = JobRunner(pool, concurrency=4, lease_seconds=LEASE_S, poll_interval=0.2, scratch_root=tmp_path)
     runner.register(TrainingJobDocument, handler(db_down))
     try:
         await runner.start()

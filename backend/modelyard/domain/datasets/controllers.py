@@ -132,6 +132,7 @@ class DatasetController(Controller):
             max_bytes=settings.app.max_upload_bytes,
             head_bytes=SNIFF_BYTES,
             check_head=functools.partial(sniff_head, limits=ingest_limits(settings.app)),
+            scratch_root=settings.app.scratch_dir,
         )
         try:
             name = _text_field(upload.fields, "name", NAME_MAX)

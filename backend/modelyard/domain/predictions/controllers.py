@@ -122,6 +122,7 @@ class ModelPredictionsController(Controller):
             max_bytes=settings.app.max_upload_bytes,
             head_bytes=SNIFF_BYTES,
             check_head=functools.partial(sniff_head, limits=ingest_limits(settings.app)),
+            scratch_root=settings.app.scratch_dir,
         )
 
         async def queue() -> Response[BatchPredictionJob]:

@@ -29,11 +29,11 @@ from modelyard.lib.errors import (
 )
 from modelyard.lib.jobs import JobRunner, request_cancel
 from modelyard.lib.pagination import Window, newest_first
+from modelyard.lib.scratch import scratch_dir
 from modelyard.lib.storage import (
     ObjectStore,
     file_chunks,
     opened,
-    scratch_dir,
     storage_unavailable_while_deleting,
 )
 from modelyard.lib.tally import UsageTally
@@ -171,7 +171,7 @@ class PredictionService:
         job_id = PydanticObjectId()
         limits = ingest_limits(self.settings.app)
         sniffed = await sniff_upload(upload, limits)
-        async with scratch_dir("modelyard-batch-") as work:
+        async with scratch_dir(self.settings.app.scratch_dir, "batch-input-") as work:
             target = work / "input.parquet"
             try:
                 converted = await run_in_process(

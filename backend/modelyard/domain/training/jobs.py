@@ -16,7 +16,8 @@ from modelyard.domain.training.services import invalid
 from modelyard.domain.training.worker import train_in_worker
 from modelyard.lib.errors import NotFoundError
 from modelyard.lib.jobs import JobCancelledError, JobContext, JobRunner
-from modelyard.lib.storage import ObjectStore, download, scratch_dir
+from modelyard.lib.scratch import scratch_dir
+from modelyard.lib.storage import ObjectStore, download
 from modelyard.lib.tally import MODELS_TRAINED, UsageTally
 from modelyard.ml.features import TrainingDataError
 from modelyard.observability.metrics import observe_training
@@ -28,12 +29,18 @@ class TrainingJobs:
     """Runs training jobs claimed by the job runner."""
 
     def __init__(
-        self, store: ObjectStore, datasets: DatasetService, models: ModelService, tally: UsageTally
+        self,
+        store: ObjectStore,
+        datasets: DatasetService,
+        models: ModelService,
+        tally: UsageTally,
+        scratch: Path,
     ) -> None:
         self.store = store
         self.datasets = datasets
         self.models = models
         self.tally = tally
+        self.scratch = scratch
 
     async def run(self, job: TrainingJobDocument, context: JobContext) -> dict[str, Any]:
         """Job handler: train, record the model, count the outcome."""
@@ -63,7 +70,7 @@ class TrainingJobs:
         except NotFoundError:
             raise invalid("The dataset was deleted before training started.", "body.dataset_id") from None
         context.report(0.01, message="Loading the dataset")
-        async with scratch_dir("modelyard-training-") as work:
+        async with scratch_dir(self.scratch, "training-") as work:
             result = await self._search(job, context, dataset.table_key, work)
         artifact: bytes = result.pop("artifact")
         await self._check_still_wanted(job)

@@ -16,7 +16,9 @@ worker stops. Files were chosen over multiprocessing managers: no extra process,
 nothing to leak, and they survive a pool worker crash.
 
 A job left `running` by a dead process (its lease ran out, or its pid on this host
-is gone) is requeued, or failed with a clear error once it used `max_attempts`.
+is gone: `lib.processes`) is requeued, or failed with a clear error once it used `max_attempts`.
+The per-job directories live in the process's scratch space (`lib.scratch`), which the next
+start cleans when the process was killed.
 
 Outages (see `outages`): a job that meets an unreachable database or object store is requeued
 with a delay, never failed; an outcome that cannot be written is retried until it is; a runner
@@ -29,11 +31,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import os
 import shutil
-import socket
 import tempfile
-import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -50,6 +49,8 @@ from modelyard.lib.errors import AppError
 from modelyard.lib.jobs.control import JobCancelledError, JobControl, read_progress
 from modelyard.lib.jobs.documents import JobDocument, problem_dict
 from modelyard.lib.jobs.outages import OutageLog, give_back, outage_of, write_until_done
+from modelyard.lib.processes import is_dead_process, new_tag
+from modelyard.lib.scratch import process_scratch
 
 log = structlog.get_logger("modelyard.jobs")
 
@@ -90,20 +91,6 @@ class _Registration:
     handler: JobHandler
 
 
-def _worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class JobRunner:
     """Claims and runs the registered kinds of jobs in this server process."""
 
@@ -115,16 +102,16 @@ class JobRunner:
         lease_seconds: float = 60.0,
         poll_interval: float = 0.5,
         max_attempts: int = 3,
-        work_dir: Path | None = None,
+        scratch_root: Path,
     ) -> None:
         self.pool = pool
         self.concurrency = max(1, concurrency)
         self.lease = timedelta(seconds=lease_seconds)
         self.poll_interval = poll_interval
         self.max_attempts = max_attempts
-        self.worker_id = _worker_id()
+        self.worker_id = new_tag()
         self._registrations: dict[str, _Registration] = {}
-        self._work_root = Path(tempfile.mkdtemp(prefix="modelyard-jobs-", dir=work_dir))
+        self._work_root = Path(tempfile.mkdtemp(prefix="modelyard-jobs-", dir=process_scratch(scratch_root)))
         self._wake = asyncio.Event()
         self._active: dict[str, asyncio.Task[None]] = {}
         self._directories: dict[str, Path] = {}
@@ -170,12 +157,7 @@ class JobRunner:
             return True
         if lease_expires_at.replace(tzinfo=lease_expires_at.tzinfo or UTC) < now:
             return True
-        host, _, rest = claimed_by.partition(":")
-        pid_text = rest.split(":", 1)[0]
-        if claimed_by == self.worker_id or host != socket.gethostname() or not pid_text.isdigit():
-            return False
-        pid = int(pid_text)
-        return pid != os.getpid() and not _pid_alive(pid)
+        return is_dead_process(claimed_by)
 
     async def recover(self) -> int:
         """Requeue (or fail, after max_attempts) jobs left running by dead processes."""
