@@ -18,6 +18,8 @@ from modelyard.lib.storage import ObjectStore, download, file_chunks
 from modelyard.lib.tally import UsageTally
 from modelyard.observability.metrics import observe_prediction
 
+RESULT = "result.csv"
+
 
 class BatchPredictionJobs:
     """Runs batch-prediction jobs claimed by the job runner."""
@@ -32,7 +34,16 @@ class BatchPredictionJobs:
         self.scratch = scratch
 
     async def run(self, job: BatchPredictionJobDocument, context: JobContext) -> dict[str, Any]:
-        """Job handler: score the stored input in the pool, store the CSV result."""
+        """Job handler: score the stored input in the pool, store the CSV result.
+
+        Idempotent: the result has one key per job and appears whole or not at all, so a job retried
+        after a crash that followed the write ends with that result, neither scoring nor counting
+        its rows again.
+        """
+        key = batch_prefix(job.id) + RESULT  # type: ignore[arg-type]
+        if await self.store.exists(key):
+            size = await self.store.size(key)
+            return {"rows_scored": job.input_rows, "result_key": key, "result_bytes": size}
         started = time.perf_counter()
         try:
             model = await self.models.get_owned(job.owner_id, str(job.model_id))
@@ -55,7 +66,6 @@ class BatchPredictionJobs:
                 str(output),
                 self.chunk_rows,
             )
-            key = prefix + "result.csv"
             await _check_still_wanted(job)
             size = await self.store.put(key, file_chunks(output))
         try:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from beanie import PydanticObjectId
 
 from modelyard.domain.datasets.services import DatasetService
 from modelyard.domain.models.services import ModelService
@@ -43,7 +44,16 @@ class TrainingJobs:
         self.scratch = scratch
 
     async def run(self, job: TrainingJobDocument, context: JobContext) -> dict[str, Any]:
-        """Job handler: train, record the model, count the outcome."""
+        """Job handler: train, record the model, count the outcome.
+
+        Idempotent: a job retried after a crash that followed its model's insert (before the job
+        recorded it) ends with that model, neither training nor counting it again.
+        """
+        recorded = await self.models.trained_by(job.id)  # type: ignore[arg-type]
+        if recorded is not None:
+            log.info("training job retried: its model was recorded", model_id=str(recorded.id))
+            fields = {name: getattr(recorded, name) for name in ("problem_type", "metric", "leaderboard")}
+            return _outcome(recorded.id, {**fields, "training_schema": recorded.training_schema})  # type: ignore[arg-type]
         started = time.monotonic()
         try:
             fields = await self._train(job, context)
@@ -94,14 +104,7 @@ class TrainingJobs:
             except Exception:
                 log.exception("could not take back the model of a cancelled job", model_id=str(model.id))
             raise
-        return {
-            "model_id": model.id,
-            "problem_type": result["problem_type"],
-            "metric": result["metric"],
-            "candidates": result["leaderboard"],
-            "dropped_columns": result["training_schema"]["dropped"],
-            "_algorithm": result["algorithm"],
-        }
+        return {**_outcome(model.id, result), "_algorithm": result["algorithm"]}  # type: ignore[arg-type]
 
     async def _search(
         self, job: TrainingJobDocument, context: JobContext, table_key: str, work: Path
@@ -128,6 +131,17 @@ class TrainingJobs:
             await self.datasets.get_owned(job.owner_id, str(job.dataset_id))
         except NotFoundError:
             raise JobCancelledError from None
+
+
+def _outcome(model_id: PydanticObjectId, result: dict[str, Any]) -> dict[str, Any]:
+    """The job's fields for a trained model, from the training result (or the model's record)."""
+    return {
+        "model_id": model_id,
+        "problem_type": result["problem_type"],
+        "metric": result["metric"],
+        "candidates": result["leaderboard"],
+        "dropped_columns": result["training_schema"]["dropped"],
+    }
 
 
 def register_training_jobs(runner: JobRunner, jobs: TrainingJobs) -> None:
