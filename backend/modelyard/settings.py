@@ -38,8 +38,7 @@ class AppSettings(BaseSettings):
     var_dir: Path = Field(
         Path("var"),
         description="Directory for local state: embedded database, objects, generated secrets, and "
-        "temporary files (`tmp/`: uploads being received, working files of jobs; what a killed process "
-        "left there is removed when the server starts again).",
+        "temporary files (`tmp/`; a start removes what killed processes left there).",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Minimum log level.")
     log_format: Literal["auto", "json", "console"] = Field(
@@ -88,11 +87,6 @@ class AppSettings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env == "production"
-
-    @property
-    def scratch_dir(self) -> Path:
-        """Where temporary files go (`lib.scratch`): under `var_dir`, not the system's temp directory."""
-        return self.var_dir / "tmp"
 
 
 class DatabaseSettings(BaseSettings):

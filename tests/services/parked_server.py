@@ -23,6 +23,7 @@ STEPS = (
     "upload-storing",  # an upload's original half-written (`.part` file, unfinished S3 multipart upload)
     "training-searching",  # a training job about to search: its scratch dir holds the table
     "training-done",  # a training job's model recorded and counted, the job not yet told
+    "batch-input-storing",  # a batch upload's input half-written, its job recorded but held back
     "batch-scoring",  # a batch job about to score: its scratch dir holds model and input
     "batch-done",  # a batch job's result stored and counted, the job not yet told
     "analysis-done",  # an analysis written, the job not yet told
@@ -59,6 +60,7 @@ class Parks:
 def install(parks: Parks) -> None:
     from modelyard.domain.analysis.services import AnalysisEngine
     from modelyard.domain.datasets import services as datasets
+    from modelyard.domain.predictions import services as predictions
     from modelyard.domain.predictions.batch import score_batch_in_worker
     from modelyard.domain.predictions.jobs import BatchPredictionJobs
     from modelyard.domain.training.jobs import TrainingJobs
@@ -83,6 +85,13 @@ def install(parks: Parks) -> None:
                 await parks.reach("upload-storing")
 
     datasets.file_chunks = parked_chunks  # type: ignore[assignment]
+
+    async def parked_input_chunks(path: Path, *args: Any, **kwargs: Any) -> AsyncIterator[bytes]:
+        async for chunk in file_chunks(path, *args, **kwargs):
+            yield chunk
+            await parks.reach("batch-input-storing")
+
+    predictions.file_chunks = parked_input_chunks  # type: ignore[assignment]
 
     run_in_process = JobContext.run_in_process
     before_pool = {train_in_worker: "training-searching", score_batch_in_worker: "batch-scoring"}

@@ -27,6 +27,11 @@ FOREIGN_AFTER_S = 24 * 3600.0
 """Entries of another host's processes are removed once untouched this long."""
 
 
+def scratch_root(var_dir: Path) -> Path:
+    """The scratch space of a deployment: `tmp/` in its state directory (MODELYARD_VAR_DIR)."""
+    return var_dir / "tmp"
+
+
 def process_scratch(root: Path) -> Path:
     """This process's directory under `root` (created when missing)."""
     directory = root / process_tag()

@@ -33,7 +33,7 @@ from modelyard.lib.errors import (
 )
 from modelyard.lib.pagination import Window, newest_first
 from modelyard.lib.processes import is_dead_process, process_tag
-from modelyard.lib.scratch import scratch_dir
+from modelyard.lib.scratch import scratch_dir, scratch_root
 from modelyard.lib.storage import ObjectStore, RangeReader, file_chunks, opened
 from modelyard.lib.tally import DATASETS_CREATED, UsageTally
 from modelyard.lib.uploads import ReceivedUpload
@@ -51,7 +51,6 @@ ABANDONED_AFTER = timedelta(hours=1)
 """An `uploading` or `deleting` dataset untouched this long was left by a crashed process (one
 whose uploader is a dead process of this host is known abandoned at once), and so was a partial
 object write."""
-SWEEP_EVERY_S = 600.0
 
 
 async def load_dataset_columns(store: ObjectStore, dataset: DatasetDocument, columns: list[str]) -> pa.Table:
@@ -75,7 +74,7 @@ class DatasetService:
         self.pool = pool
         self.limits = ingest_limits(settings.app)
         self.tally = tally
-        self.scratch = settings.app.scratch_dir
+        self.scratch = scratch_root(settings.app.var_dir)
 
     async def count_live(self) -> int:
         """Datasets stored and not being deleted, over every user (business metrics)."""
@@ -304,14 +303,3 @@ def _read_rows(source: Path | io.RawIOBase, offset: int, limit: int) -> list[lis
     temporal = [name for name, dtype in frame.schema.items() if dtype.is_temporal()]
     frame = frame.with_columns(pl.col(temporal).cast(pl.String)) if temporal else frame
     return [list(row) for row in frame.rows()]
-
-
-async def sweep_forever(service: DatasetService) -> None:
-    """Sweep datasets a crashed process left half-stored or half-deleted: at start, then every
-    `SWEEP_EVERY_S` (a background loop of the app's lifespan)."""
-    while True:
-        try:
-            await service.sweep_abandoned()
-        except Exception:  # the next round retries; the API keeps serving meanwhile
-            log.exception("dataset sweep failed")
-        await asyncio.sleep(SWEEP_EVERY_S)
