@@ -1,6 +1,6 @@
 """Batch jobs whose input never finished storing (a killed upload): held back from the runner and
 hidden, then removed with whatever of the input was written, at once when the process storing it
-is known dead, else after an hour. tests/faults/test_crashes.py kills a real server for this."""
+is known dead, else after an hour. tests/faults/crash_flow.py kills a real server for this."""
 
 from __future__ import annotations
 

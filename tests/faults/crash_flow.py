@@ -1,5 +1,5 @@
 """SIGKILL the real server while work is at every step of upload, training, batch scoring and analysis,
-then start it again on the same data, on both storage backends. What a user and an operator then see:
+then start it again on the same data. What a user and an operator then see:
 
 - every job final (succeeded) soon after the restart, and each retried job with one outcome: one
   model per training job, one result per batch job, one analysis; nothing counted twice;
@@ -8,7 +8,8 @@ then start it again on the same data, on both storage backends. What a user and 
 - prediction counts: a SIGKILL loses at most the last flush interval, a SIGTERM nothing.
 
 One server is killed with everything caught at once (park points, `tests.services.parked_server`,
-and a half-sent upload), so each backend costs three server starts, not one per step.
+and a half-sent upload), so a run costs three server starts, not one per step. Each storage backend
+has its test module (test_crashes_*.py): the runs take minutes, on different xdist workers.
 """
 
 from __future__ import annotations
@@ -21,15 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.faults.crash_site import FLUSH_S, Site, login, send_half_an_upload, wait_final
 from tests.integration.training.helpers import churn_frame, to_csv
 from tests.services.jobs import wait_for_job_sync
 from tests.services.server import RunningServer
-
-pytestmark = pytest.mark.e2e
 
 RECORD = {"age": 41.5, "city": "paris", "member": "true", "signup": "2021-03-04"}
 BATCH_ROWS = 150
@@ -44,13 +42,8 @@ Crash = dict[str, Any]
 """What the first server left when it was killed: job URLs, ids, prediction times."""
 
 
-@pytest.fixture(params=["file", "s3"])
-def site(request: pytest.FixtureRequest, mongodb_url: str, tmp_path: Path) -> Site:
-    endpoint = request.getfixturevalue("s3_endpoint") if request.param == "s3" else None
-    return Site(tmp_path, mongodb_url, request.param, endpoint)
-
-
-def test_nothing_is_stuck_orphaned_or_doubled_after_sigkills(site: Site) -> None:
+def crash_and_restart(site: Site) -> None:
+    """The whole flow: kill with work at every step, restart and check, SIGTERM, restart and count."""
     crash = catch_work_at_every_step_and_kill(site)
     with site.server() as server, httpx.Client(base_url=server.base_url, timeout=30) as http:
         headers = login(http, crash["email"], register=False)
