@@ -31,7 +31,7 @@ from modelyard.domain.system.controllers import DocsController, HealthController
 from modelyard.domain.training.controllers import TrainingJobController
 from modelyard.domain.training.deps import provide_training_service
 from modelyard.lib.allow import CompleteAllowHeader, allowed_methods
-from modelyard.lib.bodies import check_request_body
+from modelyard.lib.bodies import ApiRequest, check_request_body
 from modelyard.lib.errors import EXCEPTION_HANDLERS
 from modelyard.lib.response_headers import document_response_headers
 from modelyard.lib.spec_rules import finalize_spec
@@ -186,6 +186,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies=_dependencies(settings, tokens),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_request=check_request_body,
+        request_class=ApiRequest,
         openapi_config=create_openapi_config(),
         cors_config=_cors(settings),
         lifespan=[build_lifespan(settings, users)],

@@ -7,6 +7,8 @@ providers `create_app` registers (`app_providers`), never through `app.state` at
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -26,21 +28,23 @@ from modelyard.domain.analysis.documents import AnalysisJobDocument
 from modelyard.domain.analysis.jobs import register_analysis_jobs
 from modelyard.domain.analysis.services import AnalysisEngine
 from modelyard.domain.datasets.documents import DatasetDocument
-from modelyard.domain.datasets.services import DatasetService, sweep_forever
+from modelyard.domain.datasets.services import DatasetService
 from modelyard.domain.models.documents import ModelDocument
 from modelyard.domain.models.services import ModelService
 from modelyard.domain.predictions.cache import ModelCache
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument
 from modelyard.domain.predictions.jobs import BatchPredictionJobs, register_batch_prediction_jobs
+from modelyard.domain.predictions.services import sweep_unstored_inputs
 from modelyard.domain.training.automl import ALGORITHMS
 from modelyard.domain.training.documents import TrainingJobDocument
 from modelyard.domain.training.jobs import TrainingJobs, register_training_jobs
 from modelyard.domain.training.services import TrainingService
-from modelyard.lib.background import in_background
+from modelyard.lib.background import every, in_background
 from modelyard.lib.db import connect_database, ping_database
 from modelyard.lib.health import Probe
 from modelyard.lib.idempotency import IdempotencyRecord
 from modelyard.lib.jobs import JobRunner
+from modelyard.lib.scratch import remove_leftovers, scratch_root
 from modelyard.lib.storage import ObjectStore, create_object_store
 from modelyard.lib.tally import UsageTally
 from modelyard.lib.workers import ProcessPool, create_process_pool, default_worker_count
@@ -63,6 +67,7 @@ WORKER_MODULES = (
     "modelyard.domain.analysis.signals",
 )
 STATE_KEY = "modelyard"
+SWEEP_EVERY_S = 600.0
 
 
 @dataclass
@@ -123,12 +128,15 @@ def _job_runner(settings: Settings, pool: ProcessPoolExecutor) -> JobRunner:
         lease_seconds=jobs.lease_seconds,
         poll_interval=jobs.poll_interval_s,
         max_attempts=jobs.max_attempts,
+        scratch_root=scratch_root(settings.app.var_dir),
         on_finished=observe_job_finished,
     )
 
 
 async def _open(settings: Settings, users: UserCache, stack: AsyncExitStack) -> AppState:
     """Connect the dependencies and build the areas' long-lived objects; `stack` undoes it."""
+    # Before anything of this process writes there: what killed processes left goes first.
+    await asyncio.to_thread(remove_leftovers, scratch_root(settings.app.var_dir))
     store = MeteredObjectStore(  # every call timed, by operation
         create_object_store(
             settings.storage.url,
@@ -156,9 +164,10 @@ async def _open(settings: Settings, users: UserCache, stack: AsyncExitStack) -> 
     datasets, models = DatasetService(store, pool, settings, tally), ModelService(store)
     engine = AnalysisEngine(settings, store, datasets)
     stack.push_async_callback(engine.close)
-    register_training_jobs(runner, TrainingJobs(store, datasets, models, tally))
+    scratch = scratch_root(settings.app.var_dir)
+    register_training_jobs(runner, TrainingJobs(store, datasets, models, tally, scratch))
     chunk_rows = settings.predictions.batch_chunk_rows
-    register_batch_prediction_jobs(runner, BatchPredictionJobs(store, models, tally, chunk_rows))
+    register_batch_prediction_jobs(runner, BatchPredictionJobs(store, models, tally, chunk_rows, scratch))
     register_analysis_jobs(runner, engine)
     probes: dict[str, Probe] = {
         "mongodb": lambda: ping_database(client),
@@ -202,8 +211,13 @@ def build_lifespan(settings: Settings, users: UserCache) -> Any:
             await stack.enter_async_context(in_background(state.business.run(), name="business-metrics"))
             sampler = sample_runtime_forever(state.pool)
             await stack.enter_async_context(in_background(sampler, name="runtime-metrics"))
-            datasets = state.business.areas.datasets
-            await stack.enter_async_context(in_background(sweep_forever(datasets), name="dataset-sweeper"))
+            # What crashed processes left half-stored: at start, then every SWEEP_EVERY_S.
+            sweep = every(SWEEP_EVERY_S, state.business.areas.datasets.sweep_abandoned, "dataset sweep")
+            await stack.enter_async_context(in_background(sweep, name="dataset-sweeper"))
+            inputs = every(
+                SWEEP_EVERY_S, functools.partial(sweep_unstored_inputs, state.store), "batch sweep"
+            )
+            await stack.enter_async_context(in_background(inputs, name="batch-input-sweeper"))
             yield
 
     return lifespan

@@ -36,7 +36,9 @@ class AppSettings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535, description="TCP port the HTTP server listens on.")
     workers: int = Field(1, ge=1, le=64, description="Number of uvicorn worker processes.")
     var_dir: Path = Field(
-        Path("var"), description="Directory for local state: embedded database, objects, generated secrets."
+        Path("var"),
+        description="Directory for local state: embedded database, objects, generated secrets, and "
+        "temporary files (`tmp/`; a start removes what killed processes left there).",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Minimum log level.")
     log_format: Literal["auto", "json", "console"] = Field(

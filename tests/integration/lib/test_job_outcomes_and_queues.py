@@ -49,7 +49,9 @@ async def test_each_recorded_outcome_is_reported_once_by_kind(app: Litestar, tmp
 
     reported: list[tuple[str, str]] = []
     pool = ProcessPoolExecutor(max_workers=1)
-    runner = JobRunner(pool, poll_interval=0.01, work_dir=tmp_path, on_finished=lambda *o: reported.append(o))
+    runner = JobRunner(
+        pool, poll_interval=0.01, scratch_root=tmp_path, on_finished=lambda *o: reported.append(o)
+    )
     runner.register(TrainingJobDocument, handler)
     try:
         await runner.start()

@@ -39,7 +39,12 @@ class AuthController(Controller):
         """Create an account from an email and a password (at least 8 characters).
 
         Emails are unique and compared case-insensitively: registering `Ada@Example.com`
-        when `ada@example.com` exists is a 409. Then request a token from `/api/v1/auth/token`.
+        when `ada@example.com` exists is a 409. An email is stored in Unicode NFKC form
+        (fullwidth and other compatibility characters folded). A 422 at `body.email` refuses
+        an email with control or invisible characters (NUL, zero-width spaces, bidi
+        overrides) or a part (the local part, a domain label) mixing letters of different
+        scripts, such as a Cyrillic `a` (U+0430) among Latin letters; Japanese, Chinese and Korean
+        mixes are allowed. Then request a token from `/api/v1/auth/token`.
         """
         user = to_user(await accounts.register(data.email, data.password))
         return Response(user, status_code=HTTP_201_CREATED, headers={"Location": "/api/v1/auth/me"})

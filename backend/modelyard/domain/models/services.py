@@ -117,6 +117,10 @@ class ModelService:
             raise
         return model
 
+    async def trained_by(self, training_job_id: PydanticObjectId) -> ModelDocument | None:
+        """The model a training job recorded, if it did (at most one: a unique index)."""
+        return await ModelDocument.find_one({"training_job_id": training_job_id})
+
     async def create(self, document: ModelDocument) -> ModelDocument:
         """Record a model whose artifact is stored."""
         await document.insert()

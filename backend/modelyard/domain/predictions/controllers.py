@@ -28,6 +28,7 @@ from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
 from modelyard.lib.openapi import AUTHENTICATED, example_response, multipart_upload, problem_responses
 from modelyard.lib.pagination import Cursor, Limit, Offset
 from modelyard.lib.path_ids import BatchJobPathId, ModelPathId
+from modelyard.lib.scratch import scratch_root
 from modelyard.lib.uploads import receive_upload
 from modelyard.settings import Settings
 from modelyard.tabular.intake import ingest_limits, sniff_head
@@ -197,6 +198,7 @@ class ModelPredictionsController(Controller):
             max_bytes=settings.app.max_upload_bytes,
             head_bytes=SNIFF_BYTES,
             check_head=functools.partial(sniff_head, limits=ingest_limits(settings.app)),
+            scratch_root=scratch_root(settings.app.var_dir),
         )
 
         async def queue() -> Response[BatchPredictionJob]:

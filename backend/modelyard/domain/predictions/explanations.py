@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from modelyard.domain.predictions.schemas import FeatureContribution, RecordExplanation
+from modelyard.domain.predictions.schemas import FeatureContribution, PredictionResponse, RecordExplanation
 from modelyard.lib.errors import ConflictError, FieldError, ValidationFailedError
 from modelyard.lib.schema import ProblemType
 from modelyard.ml.explain import Explained, NotExplainableError
@@ -48,3 +48,21 @@ def too_many_to_explain(count: int, limit: int) -> ValidationFailedError:
 
 def not_explainable(exc: NotExplainableError) -> ConflictError:
     return ConflictError(f"This model's predictions cannot be explained: {exc}.")
+
+
+def add_explanations(
+    response: PredictionResponse,
+    estimator: Any,
+    problem_type: ProblemType,
+    records: list[dict[str, Any]],
+    explained: dict[int, Explained],
+    top: int,
+) -> None:
+    """Attach each scored record's explanation (`explained`, by record index) to `response`."""
+    classes = None
+    if problem_type != "regression":
+        classes = [c.item() if isinstance(c, np.generic) else c for c in estimator.classes_]
+    for result in response.predictions:
+        found = explained.get(result.index)
+        if found is not None:
+            result.explanation = record_explanation(found, records[result.index], classes, problem_type, top)

@@ -8,19 +8,22 @@ scored are tallied in memory and flushed periodically.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
-import numpy as np
 import structlog
 from beanie import PydanticObjectId
 
 from modelyard.domain.models.services import ModelRecord, ModelService
 from modelyard.domain.predictions.cache import CachedModel, ModelCache
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument, batch_prefix
-from modelyard.domain.predictions.explanations import not_explainable, record_explanation, too_many_to_explain
+from modelyard.domain.predictions.explanations import add_explanations, not_explainable, too_many_to_explain
 from modelyard.domain.predictions.schemas import MAX_EXPLAINED_RECORDS, PredictionResponse, RecordPrediction
+from modelyard.lib.clock import utcnow
 from modelyard.lib.db import find_owned
 from modelyard.lib.errors import (
     ConflictError,
@@ -31,11 +34,12 @@ from modelyard.lib.errors import (
 )
 from modelyard.lib.jobs import JobRunner, request_cancel
 from modelyard.lib.pagination import Window, newest_first
+from modelyard.lib.processes import is_dead_process, process_tag
+from modelyard.lib.scratch import scratch_dir, scratch_root
 from modelyard.lib.storage import (
     ObjectStore,
     file_chunks,
     opened,
-    scratch_dir,
     storage_unavailable_while_deleting,
 )
 from modelyard.lib.tally import UsageTally
@@ -63,6 +67,10 @@ from modelyard.tabular.limits import DatasetRejected
 log = structlog.get_logger("modelyard.predictions")
 
 REVALIDATE_SECONDS = 5.0
+HELD_WHILE_STORING = timedelta(hours=2)
+"""A new batch job is held back from the runner (`not_before`) until its input is stored; a job
+whose upload died is removed before then (`ABANDONED_AFTER`)."""
+ABANDONED_AFTER = timedelta(hours=1)
 INLINE_RECORDS = 64
 """Requests up to this many records are scored on the event loop (well under a millisecond of
 numpy on the compiled path); larger ones go to a thread."""
@@ -175,7 +183,9 @@ class PredictionService:
             raise _nothing_scored(scored)
         response = _response(model_id, entry, scored, len(records))
         if explain_top is not None:
-            _add_explanations(response, entry, records, explained, explain_top)
+            add_explanations(
+                response, entry.model.estimator, entry.problem_type, records, explained, explain_top
+            )
         self.tally.predicted(model_id, len(scored.valid))
         observe_prediction(
             problem_type=entry.problem_type,
@@ -197,7 +207,7 @@ class PredictionService:
         job_id = PydanticObjectId()
         limits = ingest_limits(self.settings.app)
         sniffed = await sniff_upload(upload, limits)
-        async with scratch_dir("modelyard-batch-") as work:
+        async with scratch_dir(scratch_root(self.settings.app.var_dir), "batch-input-") as work:
             target = work / "input.parquet"
             try:
                 converted = await run_in_process(
@@ -210,34 +220,49 @@ class PredictionService:
             if missing:
                 message = f"The file lacks columns the model needs: {', '.join(missing[:20])}."
                 raise ValidationFailedError(message, errors=[FieldError(message, "body.file")])
-            key = batch_prefix(job_id) + "input.parquet"
-            await self.store.put(key, file_chunks(target))
-        job = BatchPredictionJobDocument(
-            id=job_id,
-            owner_id=owner_id,
-            model_id=model.id,
-            filename=upload.filename,
-            input_key=key,
-            input_rows=converted.rows,
-            message="Queued.",
-        )
-        try:
-            await job.insert()
-        except BaseException:
-            await self.store.delete_prefix(batch_prefix(job_id))
-            raise
+            job = BatchPredictionJobDocument(
+                id=job_id,
+                owner_id=owner_id,
+                model_id=model.id,
+                filename=upload.filename,
+                input_key=batch_prefix(job_id) + "input.parquet",
+                input_rows=converted.rows,
+                message="Queued.",
+                uploader=process_tag(),
+                not_before=utcnow() + HELD_WHILE_STORING,
+            )
+            await self._record_and_store(job, target)
         if self.runner is not None:
             self.runner.wake()
         return job
 
+    async def _record_and_store(self, job: BatchPredictionJobDocument, source: Path) -> None:
+        """Insert the job held back from the runner, store its input, then release it; on any
+        failure remove both. Recorded first: a crash half-way leaves a held job the sweep removes
+        with its objects (`sweep_unstored_inputs`), never an input that no job names."""
+        await job.insert()
+        try:
+            await self.store.put(job.input_key, file_chunks(source))
+            await BatchPredictionJobDocument.get_pymongo_collection().update_one(
+                {"_id": job.id}, {"$set": {"uploader": None, "not_before": None}}
+            )
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._remove_batch(job.id))  # type: ignore[arg-type]
+            raise
+        job.uploader, job.not_before = None, None
+
     async def get_batch(self, owner_id: PydanticObjectId, job_id: str) -> BatchPredictionJobDocument:
-        return await find_owned(BatchPredictionJobDocument, owner_id, job_id, "batch prediction job")
+        job = await find_owned(BatchPredictionJobDocument, owner_id, job_id, "batch prediction job")
+        if job.uploader is not None:  # its input is still being stored
+            raise NotFoundError(f"No batch prediction job with id {job_id}.")
+        return job
 
     async def list_batches(
         self, owner_id: PydanticObjectId, model_id: str, limit: int, offset: int, cursor: str | None = None
     ) -> Window[BatchPredictionJobDocument]:
         model = await self.models.get_owned(owner_id, model_id)
-        query = {"owner_id": owner_id, "model_id": model.id}
+        query = {"owner_id": owner_id, "model_id": model.id, "uploader": None}
         return await newest_first(
             BatchPredictionJobDocument, query, limit=limit, offset=offset, cursor=cursor
         )
@@ -284,6 +309,23 @@ class PredictionService:
     def forget_model(self, model_id: str) -> None:
         """Stop serving a deleted model from this process's cache at once."""
         self.cache.evict(model_id)
+
+
+async def sweep_unstored_inputs(store: ObjectStore, older_than: timedelta = ABANDONED_AFTER) -> int:
+    """Remove batch jobs whose input was never stored, and what of it was: their uploader, a
+    process of this host, is dead, or they are older than `older_than`. How many."""
+    collection = BatchPredictionJobDocument.get_pymongo_collection()
+    cutoff = utcnow() - older_than
+    held = collection.find({"uploader": {"$ne": None}}, projection={"uploader": 1, "created_at": 1})
+    abandoned = [
+        raw["_id"] async for raw in held if raw["created_at"] < cutoff or is_dead_process(raw["uploader"])
+    ]
+    for job_id in abandoned:
+        await store.delete_prefix(batch_prefix(job_id))
+        await collection.delete_one({"_id": job_id, "uploader": {"$ne": None}})
+    if abandoned:
+        log.warning("batch predictions whose input was never stored removed", count=len(abandoned))
+    return len(abandoned)
 
 
 async def _score_batched(entry: CachedModel, records: list[dict[str, Any]]) -> Scored:
@@ -342,21 +384,3 @@ def _response(model_id: str, entry: CachedModel, scored: Scored, total: int) -> 
         failed=len(scored.errors),
         ignored_columns=scored.ignored_columns,
     )
-
-
-def _add_explanations(
-    response: PredictionResponse,
-    entry: CachedModel,
-    records: list[dict[str, Any]],
-    explained: dict[int, Explained],
-    top: int,
-) -> None:
-    classes = None
-    if entry.problem_type != "regression":
-        classes = [c.item() if isinstance(c, np.generic) else c for c in entry.model.estimator.classes_]
-    for result in response.predictions:
-        found = explained.get(result.index)
-        if found is not None:
-            result.explanation = record_explanation(
-                found, records[result.index], classes, entry.problem_type, top
-            )

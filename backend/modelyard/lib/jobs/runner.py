@@ -16,7 +16,9 @@ worker stops. Files were chosen over multiprocessing managers: no extra process,
 nothing to leak, and they survive a pool worker crash.
 
 A job left `running` by a dead process (its lease ran out, or its pid on this host
-is gone) is requeued, or failed with a clear error once it used `max_attempts`.
+is gone: `lib.processes`) is requeued, or failed with a clear error once it used `max_attempts`.
+The per-job directories live in the process's scratch space (`lib.scratch`), which the next
+start cleans when the process was killed.
 
 Outages (see `outages`): a job that meets an unreachable database or object store is requeued
 with a delay, never failed; an outcome that cannot be written is retried until it is; a runner
@@ -53,6 +55,7 @@ from modelyard.lib.jobs.leases import holder_is_dead, new_worker_id
 from modelyard.lib.jobs.outages import OutageLog, give_back, outage_of, write_until_done
 from modelyard.lib.jobs.queues import QueueStats, job_kind, queue_stats
 from modelyard.lib.schema import FINAL_STATUSES
+from modelyard.lib.scratch import process_scratch
 
 log = structlog.get_logger("modelyard.jobs")
 
@@ -111,7 +114,7 @@ class JobRunner:
         lease_seconds: float = 60.0,
         poll_interval: float = 0.5,
         max_attempts: int = 3,
-        work_dir: Path | None = None,
+        scratch_root: Path,
         on_finished: FinishedHook | None = None,
     ) -> None:
         self.pool = pool
@@ -122,7 +125,7 @@ class JobRunner:
         self.max_attempts = max_attempts
         self.worker_id = new_worker_id()
         self._registrations: dict[str, _Registration] = {}
-        self._work_root = Path(tempfile.mkdtemp(prefix="modelyard-jobs-", dir=work_dir))
+        self._work_root = Path(tempfile.mkdtemp(prefix="modelyard-jobs-", dir=process_scratch(scratch_root)))
         self._wake = asyncio.Event()
         self._active: dict[str, asyncio.Task[None]] = {}
         self._directories: dict[str, Path] = {}
