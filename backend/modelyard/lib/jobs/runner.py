@@ -295,12 +295,16 @@ class JobRunner:
         context = JobContext(self, job, directory)
         collection = registration.document.get_pymongo_collection()
         guard = {"_id": job.id, "claimed_by": self.worker_id, "status": "running"}
-        pump = asyncio.create_task(self._pump(collection, guard, directory, key))
+        # The pump ends on `done`, not only on a cancel: a cancel that meets a completing database
+        # call is lost (3.11's wait_for, inside pymongo), and a pump that outlived its job would
+        # hold the job `running`, renewing its lease, for ever.
+        done = asyncio.Event()
+        pump = asyncio.create_task(self._pump(collection, guard, directory, key, done))
         try:
-            update = await self._outcome(registration, job, context, collection, guard, pump)
+            update = await self._outcome(registration, job, context, collection, guard, done)
         finally:
-            pump.cancel()
-            await asyncio.gather(pump, return_exceptions=True)
+            done.set()
+            await stop_task(pump)
             self._directories.pop(key, None)
             self._lost.discard(key)
             shutil.rmtree(directory, ignore_errors=True)
@@ -321,7 +325,7 @@ class JobRunner:
         context: JobContext,
         collection: Any,
         guard: dict[str, Any],
-        pump: asyncio.Task[None],
+        done: asyncio.Event,
     ) -> dict[str, Any]:
         """Run the handler; return the update that records how the job ended (or hands it back)."""
         key = str(job.id)
@@ -335,7 +339,7 @@ class JobRunner:
             return {"$set": {"status": "cancelled", "message": "Cancelled."}}
         except asyncio.CancelledError:
             # This server is stopping: hand the job back without charging an attempt.
-            pump.cancel()
+            done.set()  # no heartbeat may follow the hand-back
             handback = {"status": "queued", "claimed_by": None, "lease_expires_at": None}
             with contextlib.suppress(Exception):
                 await asyncio.shield(
@@ -357,7 +361,9 @@ class JobRunner:
             return {"$set": {"status": "failed", "message": "Failed.", "error": error}}
         return {"$set": {"status": "succeeded", "progress": 1.0, "message": "Done.", **(fields or {})}}
 
-    async def _pump(self, collection: Any, guard: dict[str, Any], directory: Path, key: str) -> None:
+    async def _pump(
+        self, collection: Any, guard: dict[str, Any], directory: Path, key: str, done: asyncio.Event
+    ) -> None:
         """Heartbeat the lease, copy progress to the document, pass cancellation to the worker.
 
         A lease not renewed for a whole lease period may already belong to another runner:
@@ -367,7 +373,11 @@ class JobRunner:
         clock = asyncio.get_running_loop().time
         renewed = clock()
         while True:
-            await asyncio.sleep(self.poll_interval)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.poll_interval):
+                    await done.wait()
+            if done.is_set():
+                return
             try:
                 now = utcnow()
                 update: dict[str, Any] = {"heartbeat_at": now, "lease_expires_at": now + self.lease}
