@@ -6,14 +6,11 @@ the runner of every server process claims queued jobs atomically
 (`find_one_and_update`, so two processes never run the same job), keeps a lease
 alive with heartbeats while the handler runs, and records the outcome.
 
-CPU work leaves the event loop through `JobContext.run_in_process`: the function
-runs in the process pool and receives a `JobControl`, a small picklable handle
-backed by a per-job directory. The worker writes progress (and live fields such as
-a leaderboard) to a file there and checks for a cancel flag file between units of
-work; the runner copies progress into MongoDB and, when a user asks to cancel (a
-flag on the document, visible to every server process), drops the flag file so the
-worker stops. Files were chosen over multiprocessing managers: no extra process,
-nothing to leak, and they survive a pool worker crash.
+CPU work leaves the event loop through `JobContext.run_in_process`: the function runs in the
+process pool with a `JobControl`, a picklable handle on a per-job directory where the worker
+writes progress (and live fields such as a leaderboard) and looks for a cancel flag file; the
+runner copies progress into MongoDB and drops the flag file when a user cancels. Files, not
+multiprocessing managers: no extra process, nothing to leak, and they survive a worker crash.
 
 A job left `running` by a dead process (its lease ran out, or its pid on this host
 is gone: `lib.processes`) is requeued, or failed with a clear error once it used `max_attempts`.
