@@ -12,10 +12,8 @@ writes progress (and live fields such as a leaderboard) and looks for a cancel f
 runner copies progress into MongoDB and drops the flag file when a user cancels. Files, not
 multiprocessing managers: no extra process, nothing to leak, and they survive a worker crash.
 
-A job left `running` by a dead process (its lease ran out, or its pid on this host
-is gone: `lib.processes`) is requeued, or failed with a clear error once it used `max_attempts`.
-The per-job directories live in the process's scratch space (`lib.scratch`), which the next
-start cleans when the process was killed.
+A job left `running` by a dead process (lease run out, or pid gone: `lib.processes`) is requeued,
+or failed once it used `max_attempts`. Job directories live in the process's scratch (`lib.scratch`).
 
 Outages (see `outages`): a job that meets an unreachable database or object store is requeued
 with a delay, never failed; an outcome that cannot be written is retried until it is; a runner
