@@ -71,30 +71,40 @@ readme:
 openapi:
     {{python}} -m modelyard export-openapi docs/reference/openapi.json
 
-# Pinned npm tools, installed once into .tools/: Redocly CLI (OpenAPI lint) and Mermaid's
-# browser bundle (served by the docs site itself, so no page loads a script from a CDN).
+# Pinned npm tools, installed once into .tools/: Redocly CLI and Spectral CLI (OpenAPI lint),
+# Mermaid's browser bundle (served by the docs site itself, so no page loads a script from a CDN),
+# and openapi-typescript with TypeScript 5.x for the generated-client test
+# (tests/client/test_generated_clients.py; TypeScript 7 breaks the generators).
 redocly_version := "2.77.0"
+spectral_version := "6.16.3"
 mermaid_version := "11.12.1"
+openapi_typescript_version := "7.13.0"
+typescript_version := "5.9.3"
 node_env := "REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true NO_UPDATE_NOTIFIER=1"
 
 # Install the pinned npm tools into .tools/ (once; a no-op when present)
 node-tools:
     #!/usr/bin/env bash
     set -euo pipefail
-    stamp=".tools/.installed-redocly-{{redocly_version}}-mermaid-{{mermaid_version}}"
+    stamp=".tools/.installed-redocly-{{redocly_version}}-spectral-{{spectral_version}}-mermaid-{{mermaid_version}}-openapi-typescript-{{openapi_typescript_version}}-typescript-{{typescript_version}}"
     [ -f "$stamp" ] && exit 0
-    command -v npm >/dev/null || { echo "modelyard: npm (Node.js 20+) is needed for lint-openapi and docs" >&2; exit 1; }
+    command -v npm >/dev/null || { echo "modelyard: npm (Node.js 20+) is needed for lint-openapi, docs and tests" >&2; exit 1; }
     rm -rf .tools && mkdir -p .tools/mermaid
-    {{node_env}} npm install --prefix .tools --no-save --no-audit --no-fund --loglevel=error "@redocly/cli@{{redocly_version}}"
+    # One install command: a later `npm install --no-save` would prune what an earlier one installed.
+    {{node_env}} npm install --prefix .tools --no-save --no-audit --no-fund --loglevel=error \
+        "@redocly/cli@{{redocly_version}}" "@stoplight/spectral-cli@{{spectral_version}}" \
+        "openapi-typescript@{{openapi_typescript_version}}" "typescript@{{typescript_version}}"
     cd .tools
     npm pack --silent "mermaid@{{mermaid_version}}" >/dev/null
     tar xzf "mermaid-{{mermaid_version}}.tgz" package/dist/mermaid.min.js
     mv package/dist/mermaid.min.js mermaid/ && rm -rf package "mermaid-{{mermaid_version}}.tgz"
     touch "../$stamp"
 
-# Lint docs/reference/openapi.json with Redocly CLI (rules: redocly.yaml)
+# Lint docs/reference/openapi.json with Redocly CLI (rules: redocly.yaml) and Spectral (rules:
+# .spectral.yaml, the `spectral:oas` ruleset; any finding, even a hint, fails)
 lint-openapi: node-tools
     {{node_env}} .tools/node_modules/.bin/redocly lint --config redocly.yaml --format=stylish docs/reference/openapi.json
+    {{node_env}} .tools/node_modules/.bin/spectral lint --ruleset .spectral.yaml --fail-severity=hint docs/reference/openapi.json
 
 # Build the docs site into site/ (strict: any warning fails)
 docs: node-tools

@@ -37,12 +37,12 @@ from modelyard.domain.training.deps import provide_training_service
 from modelyard.domain.webhooks.controllers import WebhookController
 from modelyard.domain.webhooks.deps import provide_webhook_service
 from modelyard.lib.allow import CompleteAllowHeader, allowed_methods
-from modelyard.lib.bodies import check_request_body
+from modelyard.lib.bodies import ApiRequest, check_request_body
 from modelyard.lib.errors import EXCEPTION_HANDLERS
 from modelyard.lib.events import document_event_streams
 from modelyard.lib.key_access import ApiKeyGrant, api_key_guard, document_key_access
-from modelyard.lib.openapi import finalize_spec
 from modelyard.lib.response_headers import document_response_headers
+from modelyard.lib.spec_rules import finalize_spec
 from modelyard.lib.tally import UsageTally
 from modelyard.lifespan import Credentials, app_providers, build_lifespan
 from modelyard.observability.controllers import MetricsController
@@ -225,6 +225,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies=_dependencies(settings, tokens),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_request=check_request_body,
+        request_class=ApiRequest,
         openapi_config=create_openapi_config(),
         cors_config=_cors(settings),
         lifespan=[build_lifespan(settings, credentials)],
@@ -236,8 +237,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.asgi_handler = CompleteAllowHeader(app.asgi_handler, allowed_methods(app.routes))
     # Outermost of all: HTTP metrics see every response with its real status (401, 404, 413, 429...).
     app.asgi_handler = HTTPMetricsMiddleware(app.asgi_handler)
-    finalize_spec(app.openapi_schema)
+    # Key access first: finalize_spec keeps the security it declares and fits its 403s' examples.
     document_key_access(app.openapi_schema, app.routes, token_auth.openapi_security_scheme_name)
+    finalize_spec(app.openapi_schema)
     document_event_streams(app.openapi_schema)
     document_response_headers(app.openapi_schema)
     return app

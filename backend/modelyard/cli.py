@@ -17,7 +17,8 @@ from typing import Any
 import msgspec
 from litestar import Litestar
 
-from modelyard.settings import AuthSettings, ConfigurationError, Settings, get_settings
+from modelyard.access_settings import AuthSettings
+from modelyard.settings import ConfigurationError, Settings, get_settings
 
 
 def _serve(settings: Settings) -> None:

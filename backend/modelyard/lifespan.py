@@ -7,6 +7,8 @@ providers `create_app` registers (`app_providers`), never through `app.state` at
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -29,13 +31,13 @@ from modelyard.domain.analysis.services import AnalysisEngine, AnalysisService
 from modelyard.domain.api_keys.cache import ApiKeyCache
 from modelyard.domain.api_keys.documents import ApiKeyDocument
 from modelyard.domain.datasets.documents import DatasetDocument
-from modelyard.domain.datasets.services import DatasetService, sweep_forever
+from modelyard.domain.datasets.services import DatasetService
 from modelyard.domain.models.documents import ModelDocument
 from modelyard.domain.models.services import ModelService
 from modelyard.domain.predictions.cache import ModelCache
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument
 from modelyard.domain.predictions.jobs import BatchPredictionJobs, register_batch_prediction_jobs
-from modelyard.domain.predictions.services import PredictionService
+from modelyard.domain.predictions.services import PredictionService, sweep_unstored_inputs
 from modelyard.domain.training.automl import ALGORITHMS
 from modelyard.domain.training.documents import TrainingJobDocument
 from modelyard.domain.training.jobs import TrainingJobs, register_training_jobs
@@ -43,16 +45,18 @@ from modelyard.domain.training.services import TrainingService
 from modelyard.domain.webhooks.delivery import WebhookSender, register_webhook_jobs
 from modelyard.domain.webhooks.documents import WebhookDeliveryDocument, WebhookDocument
 from modelyard.domain.webhooks.services import WebhookService
-from modelyard.lib.background import in_background
+from modelyard.lib.background import every, in_background
 from modelyard.lib.db import connect_database, ping_database
 from modelyard.lib.health import Probe
 from modelyard.lib.idempotency import IdempotencyRecord
 from modelyard.lib.jobs import JobRunner
 from modelyard.lib.outbound import parse_networks
+from modelyard.lib.scratch import remove_leftovers, scratch_root
 from modelyard.lib.storage import ObjectStore, create_object_store
 from modelyard.lib.tally import UsageTally
-from modelyard.lib.workers import create_process_pool, default_worker_count
-from modelyard.observability.metrics import precreate_series
+from modelyard.lib.workers import ProcessPool, create_process_pool, default_worker_count
+from modelyard.observability.dependencies import CommandMetrics, MeteredObjectStore
+from modelyard.observability.metrics import observe_job_finished, precreate_series
 from modelyard.observability.middleware import counted_routes
 from modelyard.observability.multiprocess import mark_this_process_dead
 from modelyard.observability.runtime import sample_runtime_forever
@@ -72,6 +76,7 @@ WORKER_MODULES = (
     "modelyard.domain.analysis.signals",
 )
 STATE_KEY = "modelyard"
+SWEEP_EVERY_S = 600.0
 DELIVERY_CONCURRENCY = 8
 """Webhook deliveries one server process sends at once (each waits on the network, not a core)."""
 
@@ -83,7 +88,7 @@ class AppState:
     settings: Settings
     store: ObjectStore
     client: AsyncMongoClient[dict[str, object]]
-    pool: ProcessPoolExecutor
+    pool: ProcessPool
     runner: JobRunner
     users: UserCache
     api_keys: ApiKeyCache
@@ -141,6 +146,8 @@ def _job_runner(settings: Settings, pool: ProcessPoolExecutor) -> JobRunner:
         lease_seconds=jobs.lease_seconds,
         poll_interval=jobs.poll_interval_s,
         max_attempts=jobs.max_attempts,
+        scratch_root=scratch_root(settings.app.var_dir),
+        on_finished=observe_job_finished,
     )
 
 
@@ -165,6 +172,9 @@ async def _webhooks(
         lease_seconds=settings.jobs.lease_seconds,
         poll_interval=settings.jobs.poll_interval_s,
         max_attempts=settings.jobs.max_attempts,
+        scratch_root=scratch_root(settings.app.var_dir),
+        # No on_finished: deliveries are not among the job kinds the job metrics count (a delivery
+        # waiting out its 24-hour retry window would read as a stuck queue).
     )
     client = httpx.AsyncClient(headers={"Accept": "*/*"})
     stack.push_async_callback(client.aclose)
@@ -193,11 +203,15 @@ class Credentials:
 
 async def _open(settings: Settings, credentials: Credentials, stack: AsyncExitStack) -> AppState:
     """Connect the dependencies and build the areas' long-lived objects; `stack` undoes it."""
-    store = create_object_store(
-        settings.storage.url,
-        endpoint_url=settings.storage.s3_endpoint_url,
-        region=settings.storage.s3_region,
-        part_size=settings.storage.multipart_chunk_bytes,
+    # Before anything of this process writes there: what killed processes left goes first.
+    await asyncio.to_thread(remove_leftovers, scratch_root(settings.app.var_dir))
+    store = MeteredObjectStore(  # every call timed, by operation
+        create_object_store(
+            settings.storage.url,
+            endpoint_url=settings.storage.s3_endpoint_url,
+            region=settings.storage.s3_region,
+            part_size=settings.storage.multipart_chunk_bytes,
+        )
     )
     stack.push_async_callback(store.close)
     mongodb_url = settings.database.url or f"mongodb://127.0.0.1:{settings.database.embedded_port}"
@@ -207,6 +221,7 @@ async def _open(settings: Settings, credentials: Credentials, stack: AsyncExitSt
         DOCUMENTS,
         timeout_ms=settings.database.timeout_ms,
         operation_timeout_ms=settings.database.operation_timeout_ms,
+        event_listeners=[CommandMetrics()],  # every command timed, by operation
     )
     stack.push_async_callback(client.close)
     pool = create_process_pool(
@@ -217,9 +232,10 @@ async def _open(settings: Settings, credentials: Credentials, stack: AsyncExitSt
     datasets, models = DatasetService(store, pool, settings, tally), ModelService(store)
     engine = AnalysisEngine(settings, store, datasets)
     stack.push_async_callback(engine.close)
-    register_training_jobs(runner, TrainingJobs(store, datasets, models, tally))
+    scratch = scratch_root(settings.app.var_dir)
+    register_training_jobs(runner, TrainingJobs(store, datasets, models, tally, scratch))
     chunk_rows = settings.predictions.batch_chunk_rows
-    register_batch_prediction_jobs(runner, BatchPredictionJobs(store, models, tally, chunk_rows))
+    register_batch_prediction_jobs(runner, BatchPredictionJobs(store, models, tally, chunk_rows, scratch))
     register_analysis_jobs(runner, engine)
     probes: dict[str, Probe] = {
         "mongodb": lambda: ping_database(client),
@@ -229,7 +245,7 @@ async def _open(settings: Settings, credentials: Credentials, stack: AsyncExitSt
     key_service = credentials.api_keys.service
     usage = UsageFlusher(tally, models, client[settings.database.database], key_service)
     training = TrainingService(store, settings, datasets, runner)
-    sources = MetricSources(AccountService(), datasets, models, training, usage, key_service)
+    sources = MetricSources(AccountService(), datasets, models, training, usage, key_service, runner)
     business = BusinessMetrics(sources, probes, interval_seconds=settings.metrics.refresh_seconds)
     model_cache = ModelCache(settings.predictions.model_cache_bytes)
     predictions = PredictionService(store, settings, model_cache, tally, pool, runner)
@@ -257,6 +273,7 @@ def build_lifespan(settings: Settings, credentials: Credentials) -> Any:
                 routes=counted_routes(app),
                 algorithms=ALGORITHMS,
                 llm_models={(a.name, a.model) for a in (engine.analyst, engine.heuristic)},
+                job_kinds=state.runner.kinds,
             )
             await state.runner.start()  # recovers jobs a dead process left running
             stack.push_async_callback(state.runner.stop)
@@ -268,9 +285,15 @@ def build_lifespan(settings: Settings, credentials: Credentials) -> Any:
             flush_every = settings.predictions.prediction_count_flush_s
             await stack.enter_async_context(in_background(usage.run(flush_every), name="usage-flusher"))
             await stack.enter_async_context(in_background(state.business.run(), name="business-metrics"))
-            await stack.enter_async_context(in_background(sample_runtime_forever(), name="runtime-metrics"))
-            datasets = state.business.areas.datasets
-            await stack.enter_async_context(in_background(sweep_forever(datasets), name="dataset-sweeper"))
+            sampler = sample_runtime_forever(state.pool)
+            await stack.enter_async_context(in_background(sampler, name="runtime-metrics"))
+            # What crashed processes left half-stored: at start, then every SWEEP_EVERY_S.
+            sweep = every(SWEEP_EVERY_S, state.business.areas.datasets.sweep_abandoned, "dataset sweep")
+            await stack.enter_async_context(in_background(sweep, name="dataset-sweeper"))
+            inputs = every(
+                SWEEP_EVERY_S, functools.partial(sweep_unstored_inputs, state.store), "batch sweep"
+            )
+            await stack.enter_async_context(in_background(inputs, name="batch-input-sweeper"))
             yield
 
     return lifespan

@@ -158,11 +158,13 @@ SYSTEM = DashboardSpec(
             "p95 latency (5m)",
             "stat",
             (q("max(job:modelyard_http_request_duration_seconds:p95_5m)", "p95"),),
-            "95th percentile of request duration over all routes. Alert above 1 s for 10 minutes.",
+            "95th percentile of request duration over all routes; orange above 1 s, the latency SLO's "
+            "bound. What pages is the share of requests slower than 1 s (`Requests slower than 1 s`, "
+            "the latency budget burn), not this percentile.",
             "s",
             width=4,
             height=4,
-            runbook="modelyard-high-request-latency",
+            runbook="modelyard-latency-budget-burn",
             thresholds=((None, "green"), (1.0, "orange")),
         ),
         PanelSpec(
@@ -219,7 +221,7 @@ SYSTEM = DashboardSpec(
             ),
             "Request duration percentiles over all routes.",
             "s",
-            runbook="modelyard-high-request-latency",
+            runbook="modelyard-latency-budget-burn",
         ),
         PanelSpec(
             "p95 latency by route",
@@ -324,8 +326,10 @@ SYSTEM = DashboardSpec(
             "timeseries",
             (q("max by (instance, pid) (modelyard_event_loop_lag_seconds)", "{{instance}} {{pid}}"),),
             "How late each worker's event loop woke a 1-second timer: above ~50 ms, something blocks the "
-            "loop and every request on that worker waits.",
+            "loop and every request on that worker waits. A 5-minute average above 100 ms for 5 minutes "
+            "opens a ticket (ModelyardEventLoopLagHigh).",
             "s",
+            runbook="modelyard-event-loop-lag-high",
         ),
         PanelSpec(
             "GC collections",
@@ -352,6 +356,89 @@ SYSTEM = DashboardSpec(
             height=4,
             runbook="modelyard-latency-budget-burn",
             thresholds=((None, "green"), (0.03, "orange"), (0.144, "red")),
+        ),
+        PanelSpec(
+            "Process pool",
+            "timeseries",
+            (
+                q("sum by (instance, pid) (modelyard_process_pool_busy_workers)", "busy {{instance}} {{pid}}"),
+                q("sum by (instance, pid) (modelyard_process_pool_queued_tasks)", "waiting {{instance}} {{pid}}"),
+                q("sum by (instance, pid) (modelyard_process_pool_workers)", "workers {{instance}} {{pid}}"),
+            ),
+            "Each server process's pool for CPU work (profiling, training, batch scoring): workers "
+            "running a task, tasks waiting for one, and the pool's size. Tasks waiting for 15 minutes "
+            "open a ticket (ModelyardProcessPoolBackedUp): uploads wait behind long trainings.",
+            runbook="modelyard-process-pool-backed-up",
+        ),
+        PanelSpec(
+            "File descriptors used (of the limit)",
+            "stat",
+            (
+                q(
+                    "max by (instance, pid) (modelyard_process_open_fds / modelyard_process_max_fds)",
+                    "{{instance}} {{pid}}",
+                ),
+            ),
+            "Share of its open-file limit (`ulimit -n`) each server process holds: orange above 80%, "
+            "red above 90%, which pages after 5 minutes (ModelyardFileDescriptorsNearLimit).",
+            "percentunit",
+            width=6,
+            height=4,
+            runbook="modelyard-file-descriptors-near-limit",
+            thresholds=((None, "green"), (0.8, "orange"), (0.9, "red")),
+        ),
+        PanelSpec(
+            "Database latency p95 by operation",
+            "timeseries",
+            (
+                q(
+                    "histogram_quantile(0.95, sum by (le, operation) "
+                    f"(rate(modelyard_db_operation_duration_seconds_bucket[{RATE}])))",
+                    "{{operation}}",
+                ),
+            ),
+            "95th percentile of MongoDB command time, by operation (the command: find, insert, "
+            "findAndModify, aggregate, ...), as the driver measures it.",
+            "s",
+        ),
+        PanelSpec(
+            "Database errors by operation",
+            "timeseries",
+            (
+                q(
+                    f"sum by (operation) (rate(modelyard_db_operation_errors_total[{RATE}]))",
+                    "{{operation}}",
+                ),
+            ),
+            "MongoDB commands that failed per second (network errors, timeouts, server errors). While "
+            "the database is down no command is sent: see `Dependencies ready`.",
+            "ops",
+        ),
+        PanelSpec(
+            "Object-store latency p95 by operation",
+            "timeseries",
+            (
+                q(
+                    "histogram_quantile(0.95, sum by (le, operation) "
+                    f"(rate(modelyard_object_store_operation_duration_seconds_bucket[{RATE}])))",
+                    "{{operation}}",
+                ),
+            ),
+            "95th percentile of time spent in the object store per call, by operation (put, stream, "
+            "get_range, ...); streamed uploads and downloads exclude the client's time.",
+            "s",
+        ),
+        PanelSpec(
+            "Object-store errors by operation",
+            "timeseries",
+            (
+                q(
+                    f"sum by (operation) (rate(modelyard_object_store_operation_errors_total[{RATE}]))",
+                    "{{operation}}",
+                ),
+            ),
+            "Object-store calls that failed per second (a missing key is an answer, not an error).",
+            "ops",
         ),
     ],
 )
@@ -553,6 +640,38 @@ ML = DashboardSpec(
             "Share of online predictions served by an already loaded model; a low ratio means models "
             "are loaded again and again (the cache is too small for the models in use).",
             "percentunit",
+        ),
+        PanelSpec(
+            "Job queue depth by kind",
+            "timeseries",
+            (q("max by (kind) (modelyard_job_queue_depth)", "{{kind}}"),),
+            "Jobs waiting to start, by kind (training, analysis, batch prediction), from the database: "
+            "the same in every process, so `max`, never `sum`.",
+        ),
+        PanelSpec(
+            "Oldest queued job by kind",
+            "stat",
+            (q("max by (kind) (modelyard_job_queue_oldest_age_seconds)", "{{kind}}"),),
+            "How long the oldest queued job of each kind has waited (0: none waits): orange above 30 "
+            "minutes, red above an hour, which pages after 5 minutes (ModelyardJobQueueOldestAgeHigh).",
+            "s",
+            width=6,
+            height=4,
+            runbook="modelyard-job-queue-oldest-age-high",
+            thresholds=((None, "green"), (1800.0, "orange"), (3600.0, "red")),
+        ),
+        PanelSpec(
+            "Job outcomes by kind (1h)",
+            "timeseries",
+            (
+                q(
+                    f"sum by (kind, status) ({counted('modelyard_jobs_finished_total', '1h')})",
+                    "{{kind}} {{status}}",
+                ),
+            ),
+            "Jobs of every kind (training, analysis, batch prediction) finished in the hour before each "
+            "point, by final status." + COUNTED,
+            truth="jobs_by_kind_and_status",
         ),
     ],
 )

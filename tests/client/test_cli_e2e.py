@@ -67,12 +67,18 @@ def test_cli_journey(cli: Cli, email: str, tmp_path: Path) -> None:
     analysis = cli("analyse", dataset["id"], "--target", "churned")
     assert "Findings" in analysis.stdout
 
+    # account_closed restates the target (the analysis said so): the leakage gate flags it too.
     train = cli("train", dataset["id"], "--target", "churned", "--budget", "2", "--exclude", "customer_id")
     assert "Leaderboard" in train.stdout and "candidates" in train.stderr
+    assert "Leakage findings" in train.stdout and "derived_from_target" in train.stdout, train.stdout
     model_id = train.stdout.split("Model ", 1)[1].split()[0]
     assert cli.json("models", "list")[0]["id"] == model_id
-    assert "Feature importance" in cli("models", "show", model_id).stdout
-    assert cli.json("models", "promote", model_id)["stage"] == "production"
+    shown = cli("models", "show", model_id).stdout
+    assert "Feature importance" in shown and "account_closed" in shown
+    refused = cli("models", "promote", model_id, code=2)
+    assert "409" in refused.stderr and "acknowledge_leakage" in refused.stderr, refused.stderr
+    promoted = cli.json("models", "promote", model_id, "--acknowledge-leakage")
+    assert promoted["stage"] == "production" and promoted["leakage_acknowledged_at"]
 
     rows = CUSTOMERS.read_text().splitlines()
     few = "\n".join(rows[:6]) + "\n"

@@ -45,10 +45,13 @@ def test_journey_upload_analyse_train_predict_batch(
         analysis = client.datasets.analyse(dataset.id, target="churned").wait(timeout=60)
         assert isinstance(analysis.result, m.DatasetAnalysisResult) and analysis.result.overview
 
-        job = client.training.create(dataset.id, "churned", time_budget_s=2, exclude_columns=["customer_id"])
+        # Without the column the analysis flagged as a leak, the model raises no leakage finding.
+        job = client.training.create(
+            dataset.id, "churned", time_budget_s=2, exclude_columns=["customer_id", "account_closed"]
+        )
         events: list[JobEvent[m.TrainingJob]] = []
         done = job.wait(timeout=120, poll_interval=0.2, on_event=events.append)
-        assert done.status == "succeeded" and done.model_id
+        assert done.status == "succeeded" and done.model_id and done.leakage_findings == []
         assert events[-1].status == "succeeded" and any(e.kind == "leaderboard" for e in events)
 
         model = client.models.promote(done.model_id, "production")
@@ -57,6 +60,13 @@ def test_journey_upload_analyse_train_predict_batch(
         answer = client.models.predict(model.id, records)
         assert answer.scored == 3 and answer.predictions[2].index == 2
         assert client.models.predict(model.id, pl.from_pandas(records)).scored == 3
+        explained = client.models.predict(model.id, records, explain=True, explain_top=2)
+        assert [p.prediction for p in explained.predictions] == [p.prediction for p in answer.predictions]
+        for item in explained.predictions:
+            why = item.explanation
+            assert why is not None and len(why.contributions) == 2 and why.explained_class == "yes"
+            total = why.base_value + sum(c.contribution for c in why.contributions) + why.other_contributions
+            assert abs(total - why.output_value) <= 1e-6
 
         out = tmp_path / "scored.csv"
         batch = client.models.score_file(model.id, CUSTOMERS, out, timeout=120)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings
 
+from modelyard import access_settings
 from modelyard import settings as settings_module
 from modelyard.settings import Settings
 from tests.services.openapi import COMMITTED_SPEC, export_text
@@ -25,10 +26,9 @@ def test_every_settings_class_is_in_the_configuration_reference() -> None:
     """The configuration reference is generated from Settings.groups(): a group left out is undocumented."""
     defined = {
         cls
-        for _, cls in inspect.getmembers(settings_module, inspect.isclass)
-        if issubclass(cls, BaseSettings)
-        and cls is not BaseSettings
-        and cls.__module__ == settings_module.__name__
+        for module in (settings_module, access_settings)
+        for _, cls in inspect.getmembers(module, inspect.isclass)
+        if issubclass(cls, BaseSettings) and cls is not BaseSettings and cls.__module__ == module.__name__
     }
     assert defined <= set(Settings.groups().values()), (
         f"add to Settings.groups(): {sorted(c.__name__ for c in defined - set(Settings.groups().values()))}"

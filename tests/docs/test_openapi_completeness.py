@@ -15,6 +15,8 @@ import pytest
 
 from modelyard.domain.accounts.auth import PUBLIC_PATHS
 from modelyard.lib.errors import PROBLEM_KINDS, PROBLEM_MEDIA_TYPE
+from modelyard.lib.schema import OBJECT_ID_PATTERN
+from modelyard.lib.spec_rules import NO_DEPENDENCY_PATHS
 from tests.services.openapi import generated_spec
 
 SPEC = generated_spec()
@@ -27,6 +29,8 @@ OPERATIONS = [
 ]
 CAMEL_CASE = re.compile(r"^[a-z][a-zA-Z0-9]*$")
 NO_BODY_STATUSES = {"204", "304"}
+PARSED_BODIES = {"application/json", "multipart/form-data"}
+"""Bodies that can fail to parse (a 400); a form's bad values are 422s."""
 BOUNDS = {"maxLength", "pattern", "format", "contentMediaType", "minimum", "maximum", "exclusiveMinimum"}
 
 
@@ -209,30 +213,109 @@ def test_operation_is_documented(case: tuple[str, str, dict[str, Any]]) -> None:
         elif any(e["type"].rsplit("/", 1)[-1] not in PROBLEM_KINDS for e in examples):
             problems.append(f"{code}: problem example with an unknown type")
 
-    expected: set[str] = set()
+    # Every operation can fail unexpectedly or be unavailable (those that read no dependency say
+    # that the 503 comes from a proxy, never from Modelyard).
+    expected: set[str] = {"500", "503"}
+    if path in NO_DEPENDENCY_PATHS and "proxy" not in responses.get("503", {}).get("description", ""):
+        problems.append("503 of an operation that reads no dependency must say it comes from a proxy")
     if body:
-        expected |= {"400", "422"}
+        expected.add("422")
+        if PARSED_BODIES & set(body.get("content", {})):
+            expected.add("400")
+    elif "400" in responses:
+        problems.append("400 declared, but there is no body that could fail to parse")
     if any(p["in"] == "path" for p in op.get("parameters", [])):
-        expected.add("404")
+        expected |= {"404", "422"}
     if path.startswith("/api/"):
         expected.add("429")
+    if any(p["in"] == "header" and p["name"] == "Idempotency-Key" for p in op.get("parameters", [])):
+        expected |= {"409", "422"}
 
-    security = op.get("security", SPEC.get("security"))
     if is_public(path):
         if op.get("security") != []:
             problems.append("public operation must declare `security: []` explicitly")
     else:
         expected.add("401")
-        if not security:
-            problems.append("protected operation without a security requirement")
-        schemes = SPEC["components"].get("securitySchemes", {})
-        for requirement in security or []:
-            problems += [f"unknown security scheme {name}" for name in requirement if name not in schemes]
+        problems += _security_gaps(op.get("security"))
     missing = sorted(expected - set(responses))
     if missing:
         problems.append(f"undocumented error responses {missing}")
 
     assert problems == [], f"{op_id(case)}:\n  " + "\n  ".join(problems)
+
+
+def _security_gaps(security: list[dict[str, list[str]]] | None) -> list[str]:
+    """A protected operation names its scheme itself (clients and renderers need not inherit it)."""
+    if not security:
+        return ["protected operation without its own `security` requirement"]
+    schemes = SPEC["components"].get("securitySchemes", {})
+    return [
+        f"unknown security scheme {name}"
+        for requirement in security
+        for name in requirement
+        if name not in schemes
+    ]
+
+
+def test_credentials_are_a_security_scheme_not_a_parameter() -> None:
+    """Auth is the oauth2 scheme every protected operation references, never a header parameter
+    (a generated client would ask for a `BearerToken` argument on every call)."""
+    scheme_names = set(SPEC["components"]["securitySchemes"])
+    as_parameters = [
+        (op["operationId"], p["name"])
+        for _, _, op in OPERATIONS
+        for p in op.get("parameters", [])
+        if p["name"] in scheme_names or p["name"].lower() == "authorization"
+    ]
+    assert as_parameters == []
+    protected = [op["operationId"] for path, _, op in OPERATIONS if not is_public(path)]
+    public = [op["operationId"] for path, _, op in OPERATIONS if is_public(path)]
+    assert {"registerUser", "createAccessToken", "getLiveness", "getReadiness", "getMetrics"} == set(public)
+    for path, _, op in OPERATIONS:
+        want = [] if is_public(path) else [{"BearerToken": []}]
+        # The access token reaches every protected operation; API keys (one scheme per key scope)
+        # only those their scopes cover, as alternatives after it.
+        keys = [r for r in op.get("security", [])[1:] if list(r) in (["ApiKeyRead"], ["ApiKeyPredict"])]
+        assert op.get("security") == want + keys, (op["operationId"], op.get("security"))
+        assert all(scopes == [] for requirement in keys for scopes in requirement.values())
+    assert len(protected) + len(public) == len(OPERATIONS)
+
+
+PATH_IDS = [
+    (path, method, op, param)
+    for path, method, op in OPERATIONS
+    for param in op.get("parameters", [])
+    if param["in"] == "path" and param["name"].endswith("_id")
+]
+
+
+def test_every_path_parameter_is_an_id() -> None:
+    templated = {(path, method) for path, method, _ in OPERATIONS if "{" in path}
+    assert templated and {(path, method) for path, method, *_ in PATH_IDS} == templated
+    assert {p["name"] for *_, p in PATH_IDS} == {
+        "dataset_id",
+        "model_id",
+        "job_id",
+        "analysis_id",
+        "key_id",
+        "webhook_id",
+    }
+
+
+@pytest.mark.parametrize("case", PATH_IDS, ids=lambda c: f"{c[1].upper()} {c[0]}")
+def test_a_path_id_declares_the_24_hex_pattern(case: tuple[str, str, dict[str, Any], dict[str, Any]]) -> None:
+    """Generated clients can check an id before sending it; the server answers a malformed one 422."""
+    *_, param = case
+    schema = param["schema"]
+    assert (schema["type"], schema["pattern"], schema["minLength"], schema["maxLength"]) == (
+        "string",
+        OBJECT_ID_PATTERN,
+        24,
+        24,
+    )
+    [example] = param["examples"].values()
+    assert re.fullmatch(OBJECT_ID_PATTERN, example["value"])
+    assert "422" in param["description"] and "404" in param["description"]
 
 
 async def test_spec_is_served_as_json_and_yaml() -> None:

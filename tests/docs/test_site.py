@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from urllib.parse import urlparse
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlparse
 
+import markdown
 import pytest
 import yaml
 
 from modelyard.lib.errors import PROBLEM_KINDS
-from modelyard.tools import docsgen
+from modelyard.observability.definitions import LABEL_VALUES
+from modelyard.tools import api_reference, docsgen
 from tests.services.docs_site import REPO, built_site
 
 SITE_URL = yaml.load((REPO / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)["site_url"]
@@ -34,6 +38,30 @@ class Ids(HTMLParser):
             url = values.get("href")
         if (url and urlparse(url).scheme in ("http", "https")) or (url or "").startswith("//"):
             self.external.append(f"<{tag}> {url}")
+
+
+class Links(HTMLParser):
+    """Every local link of a page (`href`, `src`), and the links of its table of contents."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.local: list[str] = []
+        self.toc: list[str] = []
+        self._navs: list[bool] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "nav":
+            self._navs.append("md-nav--secondary" in (values.get("class") or ""))
+        url = values.get("href") if tag in ("a", "link") else values.get("src")
+        if url and not urlparse(url).scheme and not url.startswith("//"):
+            self.local.append(url)
+            if tag == "a" and any(self._navs):
+                self.toc.append(url)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "nav" and self._navs:
+            self._navs.pop()
 
 
 def page(path: str) -> tuple[str, Ids]:
@@ -87,6 +115,12 @@ def test_metrics_reference_lists_every_metric() -> None:
     for spec in specs:
         assert spec.name in ids.ids, f"metric {spec.name} has no section in the metrics reference"
         assert spec.kind in html
+    rows = {
+        (name, tuple(re.findall(r"<code>([^<]*)</code>", cells)))
+        for name, cells in re.findall(r"<td><code>([a-z_]+)</code>[^<]*</td>\s*<td>(.*?)</td>", html, re.S)
+    }
+    for label, values in LABEL_VALUES.items():  # every bounded label's values are listed
+        assert (label.partition(" ")[0], values) in rows, label
 
 
 def test_errors_guide_explains_every_problem_type() -> None:
@@ -161,3 +195,118 @@ def test_runbook_queries_use_metrics_that_exist() -> None:
                 if name not in known:
                     unknown.append(f"{md.relative_to(REPO)}: {name}")
     assert unknown == []
+
+
+# --- API reference ---------------------------------------------------------------------------
+
+
+def spec_operations() -> list[tuple[str, str, str]]:
+    """(first tag, operationId, "METHOD /path") of every operation in the committed spec."""
+    spec = docsgen.load_spec()
+    return [
+        (op["tags"][0], op["operationId"], f"{method.upper()} {path}")
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and "operationId" in op
+    ]
+
+
+def tag_page(tag: str) -> str:
+    return "reference/api/" + re.sub(r"[^a-z0-9]+", "-", tag.lower()).strip("-")
+
+
+def links(path: str) -> Links:
+    parser = Links()
+    parser.feed((built_site() / path / "index.html").read_text(encoding="utf-8"))
+    return parser
+
+
+def test_reference_has_one_page_per_tag_listed_on_its_index() -> None:
+    tags = {t["name"] for t in docsgen.load_spec()["tags"]} | {tag for tag, _, _ in spec_operations()}
+    index = links("reference")
+    for tag in sorted(tags):
+        assert (built_site() / tag_page(tag) / "index.html").exists(), f"no reference page for tag {tag}"
+        assert tag_page(tag).removeprefix("reference/") + "/" in index.local, f"index lacks tag {tag}"
+    assert len(list((built_site() / "reference" / "api").iterdir())) == len(tags)
+
+
+def test_every_operation_is_on_exactly_one_reference_page() -> None:
+    pages = {tag_page(tag) for tag, _, _ in spec_operations()}
+    found: dict[str, list[str]] = {}
+    for path in pages:
+        html, ids = page(path)
+        for _, operation_id, route in spec_operations():
+            if operation_id in ids.ids:
+                found.setdefault(operation_id, []).append(path)
+                assert f"<code>{route}</code>" in html, f"{path}: {operation_id} does not show {route}"
+    for tag, operation_id, _ in spec_operations():
+        assert found.get(operation_id) == [tag_page(tag)], f"{operation_id} is on {found.get(operation_id)}"
+
+
+def test_reference_pages_have_a_table_of_contents() -> None:
+    """A tag page's table of contents is its operations; the schemas page's, its schemas.
+
+    (Material shows the table of contents twice: in the sidebar and, for small screens, in the
+    navigation; `toc_entries` reads each entry once.)
+    """
+    by_tag: dict[str, list[str]] = {}
+    for tag, operation_id, _ in spec_operations():
+        by_tag.setdefault(tag, []).append(f"#{operation_id}")
+    for tag, expected in by_tag.items():
+        assert sorted(toc_entries(tag_page(tag))) == sorted(expected), tag
+    schemas = docsgen.load_spec()["components"]["schemas"]
+    assert toc_entries("reference/schemas") == [f"#{name}" for name in sorted(schemas)]
+    assert toc_entries("reference"), "the reference index has an empty table of contents"
+
+
+def toc_entries(path: str) -> list[str]:
+    return list(dict.fromkeys(links(path).toc))
+
+
+@pytest.mark.parametrize("path", ["reference", "reference/schemas", "reference/swagger-ui"])
+def test_reference_links_resolve(path: str) -> None:
+    check_links(path)
+
+
+def test_tag_page_links_resolve() -> None:
+    for tag in sorted({tag for tag, _, _ in spec_operations()}):
+        check_links(tag_page(tag))
+
+
+def check_links(path: str) -> None:
+    """Every local link and asset of the page exists, and every fragment is an id of its target."""
+    base = f"https://site.invalid/{path}/"
+    broken = []
+    for url in set(links(path).local):
+        target = urlparse(urljoin(base, url))
+        file: Path = built_site() / target.path.removeprefix("/")
+        file = file / "index.html" if target.path.endswith("/") else file
+        if not file.exists():
+            broken.append(url)
+        elif target.fragment and file.suffix == ".html":
+            ids = Ids()
+            ids.feed(file.read_text(encoding="utf-8"))
+            if target.fragment not in ids.ids:
+                broken.append(url)
+    assert broken == [], f"{path}: broken links {sorted(broken)}"
+
+
+def test_descriptions_keep_angle_bracket_placeholders_visible() -> None:
+    """`<name>` in a description is text, not an HTML tag the browser swallows; code spans stay code."""
+    spec: dict[str, Any] = {
+        "paths": {
+            "/things": {
+                "get": {
+                    "operationId": "listThings",
+                    "tags": ["things"],
+                    "description": "Send `Authorization: Bearer <access_token>` as Bearer <access_token>.",
+                    "responses": {"200": {"description": "Columns `probability_<class>` | <class>"}},
+                }
+            }
+        },
+        "components": {"schemas": {}},
+    }
+    pages = api_reference.reference_pages(spec)
+    html = markdown.markdown(pages["reference/api/things.md"], extensions=["tables", "attr_list"])
+    assert "<code>Authorization: Bearer &lt;access_token&gt;</code> as Bearer &lt;access_token&gt;." in html
+    assert "<td>Columns <code>probability_&lt;class&gt;</code> | &lt;class&gt;</td>" in html

@@ -103,7 +103,8 @@ def test_redoc_renders_offline(server: RunningServer, tmp_path: Path) -> None:
     ("path", "title", "rendered"),
     [
         ("/", "Modelyard", "Where to go next"),
-        ("/reference/", "API reference", "Register an account"),
+        ("/reference/", "API reference", "Operations by area"),
+        ("/reference/api/auth/", "Auth", "Register an account"),
         ("/reference/swagger-ui/", "Swagger UI", "Get an access token"),
         ("/runbook/alerts/modelyard-down/", "ModelyardDown", "First 5 minutes"),
     ],

@@ -100,7 +100,13 @@ def start_prometheus(app_port: int, tmp: Path) -> tuple[subprocess.Popen[bytes],
         stderr=subprocess.STDOUT,
     )
     wait_for_port(port, process)
-    return process, f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}"
+    # The port opens before the storage is ready: queries answer 503 "Service Unavailable" until then.
+    deadline = time.monotonic() + 30
+    while httpx.get(f"{url}/-/ready", timeout=5).status_code != 200:
+        assert time.monotonic() < deadline and process.poll() is None, "Prometheus did not become ready"
+        time.sleep(0.1)
+    return process, url
 
 
 def query(prometheus: str, expr: str) -> dict[str, Any]:
@@ -222,6 +228,12 @@ class Workload:
             "models_trained": 2,
             "training_jobs_finished": 2,
             "training_jobs_by_status": {"succeeded": 2, "failed": 0, "cancelled": 0},
+            # Every kind of job: two trainings, one batch prediction, one analysis.
+            "jobs_by_kind_and_status": {
+                "training/succeeded": 2,
+                "batch_prediction/succeeded": 1,
+                "analysis/succeeded": 1,
+            },
             "rows_predicted": 3 + 50,
             "llm_tokens": PROMPT_TOKENS + COMPLETION_TOKENS,
             "llm_tokens_by_kind": {"prompt": PROMPT_TOKENS, "completion": COMPLETION_TOKENS},
@@ -245,10 +257,15 @@ def substitute(expr: str, range_seconds: int) -> str:
 
 
 def counted(result: list[dict[str, Any]]) -> Any:
-    """A count panel's value: a number, or {label value: number} for one series per label value."""
+    """A count panel's value: a number, or {label values: number} for one series per label value
+    (several labels joined with `/` in the order of their names, e.g. `training/succeeded`)."""
     if len(result) == 1 and not result[0]["metric"]:
         return float(result[0]["value"][1])
-    return {next(iter(r["metric"].values())): float(r["value"][1]) for r in result if r["metric"]}
+    return {
+        "/".join(value for _, value in sorted(r["metric"].items())): float(r["value"][1])
+        for r in result
+        if r["metric"]
+    }
 
 
 def count_mismatches(

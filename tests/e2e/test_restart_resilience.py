@@ -1,4 +1,4 @@
-"""SIGKILL the server mid-training, start it again on the same data: nothing is stuck or lost."""
+"""SIGKILL the server mid-training, start it again on the same data: nothing is stuck, lost or left over."""
 
 from __future__ import annotations
 
@@ -78,3 +78,8 @@ def test_killed_mid_training_the_job_finishes_after_restart(mongodb_url: str, tm
         assert job["attempts"] == 2, job  # the interrupted run, then the one that finished
         assert job["status"] == "succeeded", job
         http.close()
+        # The killed server's scratch directory (its job's table and control files) is gone; only the
+        # running server's is left, empty now that the job is over.
+        scratch = tmp_path / "var" / "tmp"
+        assert [d.name.split(":")[1] for d in scratch.iterdir()] == [str(server.process.pid)]
+        assert [p for p in scratch.rglob("*") if p.is_file()] == []

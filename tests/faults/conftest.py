@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import boto3
 import httpx
 import pytest
 from litestar import Litestar
@@ -77,11 +79,30 @@ def s3(tmp_path: Path) -> Iterator[Dependency]:
         server.stop()
 
 
+@dataclass
+class ObjectStoreChoice:
+    url: str
+    s3_endpoint: str | None = None
+
+
+@pytest.fixture(params=["file", "s3"])
+def object_store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStoreChoice:
+    """Both storage backends: the filesystem store, and a bucket of the suite's moto server (which
+    these tests leave running; test_object_store_outage stops a moto of its own)."""
+    if request.param == "file":
+        return ObjectStoreChoice(f"file://{tmp_path / 'objects'}")
+    endpoint = request.getfixturevalue("s3_endpoint")
+    bucket = f"faults-{uuid.uuid4().hex[:10]}"
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
+    return ObjectStoreChoice(f"s3://{bucket}", endpoint)
+
+
 @pytest.fixture
-def fault_settings(mongodb: Dependency, tmp_path: Path) -> Settings:
+def fault_settings(mongodb: Dependency, object_store: ObjectStoreChoice, tmp_path: Path) -> Settings:
     return make_settings(
         mongodb.url,
-        f"file://{tmp_path / 'objects'}",
+        object_store.url,
+        s3_endpoint=object_store.s3_endpoint,
         var_dir=tmp_path / "var",
         operation_timeout_ms=PRODUCT_OPERATION_TIMEOUT_MS,
     )

@@ -14,7 +14,7 @@ import pytest
 from modelyard.app import create_app
 from modelyard.settings import DatabaseSettings
 from tests.conftest import PRODUCT_OPERATION_TIMEOUT_MS, make_settings, register_and_login, running
-from tests.faults.conftest import Dependency, client_for
+from tests.faults.conftest import Dependency, ObjectStoreChoice, client_for
 from tests.integration.training.helpers import churn_frame, to_csv, train, upload_csv
 
 pytestmark = pytest.mark.integration
@@ -24,10 +24,13 @@ RECORD = {"age": 41.5, "city": "paris", "member": "true", "signup": "2021-03-04"
 
 
 @pytest.fixture
-async def client(mongodb: Dependency, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    mongodb: Dependency, object_store: ObjectStoreChoice, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
     settings = make_settings(
         mongodb.url,
-        f"file://{tmp_path / 'objects'}",
+        object_store.url,
+        s3_endpoint=object_store.s3_endpoint,
         var_dir=tmp_path / "var",
         operation_timeout_ms=PRODUCT_OPERATION_TIMEOUT_MS,
     )

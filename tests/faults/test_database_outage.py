@@ -1,4 +1,4 @@
-"""A stopped or frozen MongoDB: every endpoint answers 503 + Retry-After within the configured
+"""A stopped or frozen MongoDB, on both storage backends: every endpoint answers 503 + Retry-After within the
 bound (never a 500, never a long hang), and the service recovers by itself when it returns."""
 
 from __future__ import annotations

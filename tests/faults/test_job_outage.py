@@ -22,7 +22,7 @@ from modelyard.lib.jobs import JobContext, JobControl, JobRunner, request_cancel
 from modelyard.lifespan import app_state
 from modelyard.settings import Settings
 from tests.conftest import running
-from tests.faults.conftest import Dependency
+from tests.faults.conftest import Dependency, ObjectStoreChoice
 
 pytestmark = pytest.mark.integration
 
@@ -37,6 +37,11 @@ def spin(control: JobControl, seconds: float) -> None:
     while time.monotonic() < deadline:
         control.check()
         time.sleep(0.05)
+
+
+@pytest.fixture
+def object_store(tmp_path: Path) -> ObjectStoreChoice:
+    return ObjectStoreChoice(f"file://{tmp_path / 'objects'}")  # these jobs store nothing
 
 
 @pytest.fixture
@@ -96,7 +101,7 @@ async def test_jobs_settle_after_a_database_outage(
         await job.insert()
     db_down = asyncio.Event()
     pool = ProcessPoolExecutor(max_workers=2)
-    runner = JobRunner(pool, concurrency=4, lease_seconds=LEASE_S, poll_interval=0.2, work_dir=tmp_path)
+    runner = JobRunner(pool, concurrency=4, lease_seconds=LEASE_S, poll_interval=0.2, scratch_root=tmp_path)
     runner.register(TrainingJobDocument, handler(db_down))
     try:
         await runner.start()

@@ -1,5 +1,9 @@
 """A stopped S3 endpoint: uploads, downloads and previews answer 503 + Retry-After (never a 500),
-nothing half-written stays behind, and the service recovers when the endpoint returns."""
+nothing half-written stays behind, and the service recovers when the endpoint returns.
+
+S3 only: the filesystem store is a local directory, with no endpoint to lose; its faults (a full
+or unwritable disk) are the operator's, see the runbook's "Disk full". The other fault tests that
+touch stored objects run on both backends (the `object_store` fixture)."""
 
 from __future__ import annotations
 

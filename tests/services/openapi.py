@@ -10,8 +10,9 @@ from typing import Any
 from litestar import Litestar
 
 from modelyard import cli
+from modelyard.access_settings import AuthSettings
 from modelyard.app import create_app
-from modelyard.settings import AuthSettings, Settings
+from modelyard.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 COMMITTED_SPEC = REPO / "docs" / "reference" / "openapi.json"

@@ -16,6 +16,7 @@ import httpx
 from tests.services.processes import SUITE_OPERATION_TIMEOUT_MS, free_port, stop
 
 TEST_JWT_SECRET = "e2e-secret-" + "e" * 40
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -38,10 +39,12 @@ def start_server(
     extra_env: dict[str, str] | None = None,
     command: tuple[str, ...] = ("serve",),
     timeout: float = 60.0,
+    park_dir: Path | None = None,
 ) -> Iterator[RunningServer]:
     """Run `python -m modelyard serve` against `mongodb_url`; yields once /health/ready is 200.
 
-    With `mongodb_url=None` and `command=("dev",)` the server starts its embedded database.
+    With `mongodb_url=None` and `command=("dev",)` the server starts its embedded database. With
+    `park_dir`, it runs with park points a test arms there (`tests.services.parked_server`).
     """
     port = free_port()
     tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -58,15 +61,20 @@ def start_server(
         "MODELYARD_WARM_WORKERS": "false",
         # The suite's database is slow under load (see SUITE_OPERATION_TIMEOUT_MS).
         "MODELYARD_MONGODB_OPERATION_TIMEOUT_MS": str(SUITE_OPERATION_TIMEOUT_MS),
+        # The parked server is a module of this repository's tests.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
         **(extra_env or {}),
     }
     env.pop("MODELYARD_MONGODB_URL", None)
     if mongodb_url is not None:
         env["MODELYARD_MONGODB_URL"] = mongodb_url
     log_path = tmp_dir / f"server-{port}.log"
+    launcher = (
+        ["-m", "modelyard"] if park_dir is None else ["-m", "tests.services.parked_server", str(park_dir)]
+    )
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "modelyard", *command], stdout=log, stderr=subprocess.STDOUT, env=env
+            [sys.executable, *launcher, *command], stdout=log, stderr=subprocess.STDOUT, env=env
         )
     server = RunningServer(f"http://127.0.0.1:{port}", process, log_path)
     try:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from modelyard.settings import AppSettings, AuthSettings, ConfigurationError, Settings
+from modelyard.access_settings import AuthSettings
+from modelyard.settings import AppSettings, ConfigurationError, Settings
 
 
 def test_development_secret_is_generated_once_and_private(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 import structlog
@@ -26,6 +26,17 @@ async def in_background(loop: Coroutine[Any, Any, None], name: str) -> AsyncIter
         yield task
     finally:
         await stop_task(task)
+
+
+async def every(interval_s: float, step: Callable[[], Awaitable[object]], what: str) -> None:
+    """Run `step` now, then every `interval_s` seconds until cancelled (a loop for `in_background`).
+    A failed round is logged and the next one retries."""
+    while True:
+        try:
+            await step()
+        except Exception:
+            log.exception("background round failed", what=what)
+        await asyncio.sleep(interval_s)
 
 
 async def stop_task(task: asyncio.Task[Any]) -> None:

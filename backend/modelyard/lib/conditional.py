@@ -14,9 +14,11 @@ from typing import Annotated, TypeVar
 
 from litestar import Response
 from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.params import HeaderParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
+from modelyard.lib import examples
 from modelyard.lib.clock import utcnow
 from modelyard.lib.errors import AppError
 
@@ -31,6 +33,7 @@ IfMatch = Annotated[
         description="Only change the resource if its current `ETag` is one of these (or `*`); "
         "otherwise the answer is 412 and nothing changes. Send the `ETag` of your last GET to "
         "avoid overwriting someone else's change.",
+        examples=[Example(summary="The ETag of your last GET", value=examples.ETAG)],
     ),
 ]
 IfNoneMatch = Annotated[
@@ -39,6 +42,7 @@ IfNoneMatch = Annotated[
         name="If-None-Match",
         max_length=1000,
         description="The `ETag` you hold: the answer is 304 with no body while it is still current.",
+        examples=[Example(summary="The ETag of your last GET", value=examples.ETAG)],
     ),
 ]
 

@@ -8,6 +8,7 @@ from typing import TypeVar
 import pymongo
 from beanie import Document, PydanticObjectId, init_beanie
 from pymongo import AsyncMongoClient
+from pymongo.monitoring import CommandListener
 
 from modelyard.lib.errors import NotFoundError
 
@@ -21,6 +22,7 @@ async def connect_database(
     *,
     timeout_ms: int = 5000,
     operation_timeout_ms: int | None = None,
+    event_listeners: Sequence[CommandListener] = (),
 ) -> AsyncMongoClient[dict[str, object]]:
     """Open a client, bind the documents to `database` and create their indexes.
 
@@ -28,6 +30,7 @@ async def connect_database(
     timeout: server selection, the socket and the server's own `maxTimeMS`), so an unreachable
     or frozen database fails a call quickly instead of holding it for the selection timeout or
     until the heartbeat gives up. Start-up (index creation) gets the longer `timeout_ms`.
+    `event_listeners` see every command sent (the metrics time them).
     """
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
         url,
@@ -36,6 +39,7 @@ async def connect_database(
         timeoutMS=operation_timeout_ms,
         tz_aware=True,
         appname="modelyard",
+        event_listeners=list(event_listeners),
     )
     try:
         with pymongo.timeout(timeout_ms / 1000):

@@ -11,12 +11,11 @@ from typing import Annotated, Any, ClassVar
 
 import msgspec
 import structlog
-from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotoConnectionError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from pymongo.errors import ConnectionFailure, PyMongoError
+
+from modelyard.lib.outage_errors import unavailable_dependency
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://modelyard.dev/problems/"
@@ -130,6 +129,12 @@ class BadRequestError(AppError):
     kind = "bad-request"
 
 
+class MalformedBodyError(AppError):
+    """The body cannot be read as the media type it claims (a broken or truncated multipart body)."""
+
+    kind = "malformed-body"
+
+
 class AuthenticationError(AppError):
     kind = "unauthenticated"
 
@@ -174,34 +179,6 @@ class ServiceUnavailableError(AppError):
         )
 
 
-def unavailable_dependency(exc: BaseException) -> str | None:
-    """`"database"` or `"object store"` when `exc`, or an error it was raised from, says that
-    dependency is unreachable or overloaded right now (the same call may work later); else None.
-
-    Connection refused, selection and operation timeouts, a cancelled operation and 5xx answers
-    are transient. Everything else (a duplicate key, a missing bucket, access denied) is not.
-    """
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            return None
-        if isinstance(seen, ConnectionFailure) or (isinstance(seen, PyMongoError) and seen.timeout):
-            return "database"
-        if isinstance(seen, (BotoConnectionError, HTTPClientError)):
-            return "object store"
-        if isinstance(seen, ClientError) and _http_status(seen) >= 500:
-            return "object store"
-        if isinstance(seen, BotoCoreError) and "timeout" in type(seen).__name__.lower():
-            return "object store"
-        seen = seen.__cause__
-    return None
-
-
-def _http_status(exc: ClientError) -> int:
-    metadata = exc.response.get("ResponseMetadata", {})
-    return int(metadata.get("HTTPStatusCode") or 0)
-
-
 def unavailable_error(dependency: str) -> ServiceUnavailableError:
     return ServiceUnavailableError(
         f"The {dependency} is unreachable right now; retry after the number of seconds in `Retry-After`."
@@ -235,7 +212,23 @@ _UNKNOWN_FIELD = re.compile(
 _MAX_ECHOED_NAME = 64
 
 
-def _field_errors(extra: Any) -> list[FieldError]:
+_MISSING_FIELD = re.compile(r"^Object missing required field `(?P<name>[^`]*)`$")
+_NO_BODY_METHODS = frozenset({"GET", "HEAD", "DELETE"})
+
+
+def _source(request: Request[Any, Any, Any], source: Any, key: Any) -> Any:
+    """Where a parameter came from. Litestar files every key starting with `data` under the body
+    (its body parameter is named `data`), so `dataset_id` in a path or query would read
+    `body.dataset_id`; the request itself says where such a name really was."""
+    if source == "body" and isinstance(key, str) and key.startswith("data") and "." not in key:
+        if key in request.path_params:
+            return "path"
+        if key in request.query_params and request.method in _NO_BODY_METHODS:
+            return "query"
+    return source
+
+
+def _field_errors(extra: Any, request: Request[Any, Any, Any]) -> list[FieldError]:
     """Litestar's validation `extra` is a list of {message, key, source}; say where each one is,
     in the words the client used (`query.limit`, `body.nickname`), never echoing long input."""
     found: list[FieldError] = []
@@ -244,8 +237,11 @@ def _field_errors(extra: Any) -> list[FieldError]:
             if not isinstance(item, dict):
                 continue
             source, key = item.get("source"), item.get("key")
-            source = getattr(source, "value", source)  # ParamType.QUERY -> "query"
+            source = _source(request, getattr(source, "value", source), key)  # ParamType.QUERY -> "query"
             message = str(item.get("message", "invalid value"))
+            missing = _MISSING_FIELD.match(message)
+            if missing and source == "body" and key == "data":  # a form body: name the field it lacks
+                key = missing["name"]
             unknown = _UNKNOWN_FIELD.match(message)
             if unknown:
                 name = unknown["name"]
@@ -273,7 +269,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         return handle_unexpected(request, exc)
     headers = dict(exc.headers or {})
     if isinstance(exc, ValidationException):
-        errors = _field_errors(exc.extra)
+        errors = _field_errors(exc.extra, request)
         if errors:
             # A well-formed request whose values break the documented constraints.
             return problem_response(request, "validation-error", _validation_summary(errors), errors=errors)
@@ -367,6 +363,7 @@ __all__ = [
     "ConflictError",
     "FieldError",
     "ForbiddenError",
+    "MalformedBodyError",
     "NotFoundError",
     "PayloadTooLargeError",
     "Problem",

@@ -17,11 +17,13 @@ from typing import Annotated, Any, Literal
 import msgspec
 from beanie import Document, PydanticObjectId
 from litestar import Response
+from litestar.openapi.spec import Example
 from litestar.params import HeaderParameter
 from pydantic import Field
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
+from modelyard.lib import examples
 from modelyard.lib.clock import utcnow
 from modelyard.lib.errors import ConflictError, FieldError, ValidationFailedError
 
@@ -39,6 +41,7 @@ IdempotencyKey = Annotated[
         "the first response again (with `Idempotent-Replayed: true`) instead of creating a second "
         "resource. The same key with a different request is a 422; while the first request is still "
         "being handled, a 409. Keys are yours alone: other users' keys never collide with yours.",
+        examples=[Example(summary="A UUID per logical request", value=examples.IDEMPOTENCY_KEY)],
     ),
 ]
 

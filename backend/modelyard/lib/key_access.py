@@ -32,7 +32,9 @@ authentication middleware tells a key from a JWT without trying to decode it."""
 
 KEY_SCOPES = "api_key_scopes"
 """Route handler `opt` key: the scopes that let an API key call the operation (any one of them)."""
-SECURITY_SCHEME = "ApiKey"
+SECURITY_SCHEMES: dict[str, str] = {"read": "ApiKeyRead", "predict": "ApiKeyPredict"}
+"""The spec's security scheme of a key with each scope: an operation lists those that reach it.
+(One scheme per scope, since OpenAPI tools read a requirement's scope list only for OAuth2.)"""
 _GRANTED = "api_key_scope"
 """Connection state: the scope that let this request through."""
 
@@ -121,10 +123,14 @@ def require_model_access(connection: ASGIConnection[Any, Any, Any, Any], model_i
 
 # --- the spec --------------------------------------------------------------------------------
 
-_SCHEME_DESCRIPTION = (
-    "API keys (`myk_...`) created at `POST /api/v1/api-keys`, sent as `Authorization: Bearer {key}`. "
-    "An operation lists the key scopes that reach it (`read`, `predict`); a key outside them gets 403."
-)
+_SCHEME_DESCRIPTION = {
+    "read": "An API key (`myk_...`, created at `POST /api/v1/api-keys`) with the `read` scope, sent as "
+    "`Authorization: Bearer {key}`: every GET of the account's resources. A key without a scope an "
+    "operation lists gets 403.",
+    "predict": "An API key (`myk_...`, created at `POST /api/v1/api-keys`) with the `predict` scope, sent "
+    "as `Authorization: Bearer {key}`: online and batch predictions, of the key's `model_ids` only when "
+    "it lists some. A key without a scope an operation lists gets 403.",
+}
 
 
 def _handlers(routes: Iterable[Any]) -> Iterable[tuple[str, HTTPRouteHandler, str]]:
@@ -137,25 +143,32 @@ def _handlers(routes: Iterable[Any]) -> Iterable[tuple[str, HTTPRouteHandler, st
 
 
 def document_key_access(spec: OpenAPI, routes: Iterable[Any], token_scheme: str) -> None:
-    """Declare the API-key scheme and, on each operation a key may call, the scopes that reach it
-    (a security requirement next to the access token's) and its 403."""
+    """Declare a scheme per key scope and, on each operation a key may call, the scopes that reach
+    it (a security requirement each, next to the access token's) and its 403."""
     components = spec.components
     components.security_schemes = {
         **(components.security_schemes or {}),
-        SECURITY_SCHEME: SecurityScheme(
-            type="http", scheme="bearer", bearer_format="myk_ API key", description=_SCHEME_DESCRIPTION
-        ),
+        **{
+            name: SecurityScheme(
+                type="http",
+                scheme="bearer",
+                bearer_format="myk_ API key",
+                description=_SCHEME_DESCRIPTION[scope],
+            )
+            for scope, name in SECURITY_SCHEMES.items()
+        },
     }
-    forbidden = problem_response_object(403)
     for path, handler, method in _handlers(routes):
         scopes = required_scopes(handler, method)
         item = (spec.paths or {}).get(path)
         operation = getattr(item, method.lower(), None) if item is not None else None
         if not scopes or operation is None or not path.startswith("/api/") or handler.security == []:
             continue
-        operation.security = [{token_scheme: []}, {SECURITY_SCHEME: list(scopes)}]
+        operation.security = [{token_scheme: []}, *({SECURITY_SCHEMES[scope]: []} for scope in scopes)]
         responses = operation.responses or {}
-        responses.setdefault("403", forbidden)
+        needed = " or ".join(f"`{scope}`" for scope in scopes)
+        refusal = f"This API key lacks the {needed} scope this operation needs."
+        responses.setdefault("403", problem_response_object(403, refusal))  # its own: fitted per path
         operation.responses = dict(sorted(responses.items()))
 
 
@@ -163,7 +176,7 @@ __all__ = [
     "API_KEY_PREFIX",
     "KEY_SCOPES",
     "KEY_SCOPES_ALL",
-    "SECURITY_SCHEME",
+    "SECURITY_SCHEMES",
     "ApiKeyGrant",
     "ApiKeyVerifier",
     "KeyScope",

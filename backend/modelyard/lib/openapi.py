@@ -1,29 +1,32 @@
-"""Helpers that keep every operation's documented error responses uniform."""
+"""Building blocks of the spec's operations: uniform problem responses with examples that fit,
+whole-object success examples, public and upload operations, closed request schemas.
+(The rules applied to every operation at the end are in spec_rules.py.)"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import (
     Example,
     OpenAPI,
-    OpenAPIHeader,
     OpenAPIMediaType,
     OpenAPIResponse,
     Operation,
-    Parameter,
     Reference,
     RequestBody,
 )
 from litestar.openapi.spec import Schema as OpenAPISchema
-from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
+from litestar.openapi.spec.enums import OpenAPIType
 
+from modelyard.lib import examples
 from modelyard.lib.errors import (
     PROBLEM_KINDS,
     PROBLEM_MEDIA_TYPE,
-    RETRY_AFTER_SECONDS,
+    FieldError,
     Problem,
     problem_type,
 )
@@ -40,27 +43,31 @@ _STATUS_KIND = {
     415: "unsupported-media-type",
     422: "validation-error",
     429: "rate-limited",
+    500: "internal-error",
     503: "service-unavailable",
 }
 
 _EXAMPLE_DETAIL = {
-    "malformed-body": "The request body could not be read: Malformed JSON",
+    "malformed-body": "The request body could not be read: Input data was truncated",
     "unauthenticated": "This operation needs a bearer token: send `Authorization: Bearer {token}`.",
     "forbidden": "This API key lacks the `read` scope this operation needs.",
-    "not-found": "No dataset with id 665f1c2a9b1e8a3d4c5b6a79.",
-    "conflict": "An account with this email already exists.",
+    "not-found": f"No dataset with id {examples.DATASET_ID}.",
+    "conflict": "The request conflicts with the current state of the resource.",
     "precondition-failed": "The resource changed since you read it (its ETag is no longer the one in "
     "If-Match); GET it again and reapply your change.",
-    "payload-too-large": "The upload is larger than the 200 MB limit.",
-    "unsupported-media-type": "The file is not CSV, TSV, Excel (.xlsx), Parquet or JSON Lines.",
+    "payload-too-large": "The upload is larger than the 200 MB limit; nothing was stored.",
+    "unsupported-media-type": "The file is a PDF document, not CSV or TSV (delimiter `,` `;` tab or `|`), "
+    "Excel (.xlsx), Parquet or JSON Lines.",
     "validation-error": "Expected `str` of length >= 8 at body.password",
     "rate-limited": "Too many requests; retry after the number of seconds in `Retry-After`.",
+    "internal-error": "The server failed to handle this request. Quote the request id when reporting it.",
     "service-unavailable": "The database is unreachable right now; retry after the number of seconds "
     "in `Retry-After`.",
 }
+_EXAMPLE_ERRORS = {"validation-error": [FieldError("Expected `str` of length >= 8", "body.password")]}
 
 _DESCRIPTION = {
-    400: "The request could not be parsed (malformed JSON, form or multipart body).",
+    400: "The request body could not be parsed (malformed or truncated JSON or multipart body).",
     401: "Missing, expired or invalid bearer token.",
     403: "Called with an API key whose scopes do not include this operation (or this model); "
     "`detail` names the scope it needs.",
@@ -72,37 +79,93 @@ _DESCRIPTION = {
     415: "The body's format is not supported.",
     422: "The request is well-formed but its values are invalid; `errors` says where.",
     429: "Rate limit exceeded; see `Retry-After`.",
+    500: "The server failed unexpectedly; no internals are exposed and the error is logged with the "
+    "request id. Retry once, then report the `request_id`.",
     503: "A dependency (the database or the object store) is unreachable; nothing is half-done. "
     "Retry after the seconds in `Retry-After`.",
 }
 
 
-def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """Problem-details response specs (schema + example) for the given status codes."""
+ExampleDetail = str | FieldError | tuple[str, list[FieldError]]
+"""An example problem's `detail`; a 422's invalid input (its detail then says where); or both."""
+
+
+def problem_responses(
+    *statuses: int, details: Mapping[int, ExampleDetail] | None = None
+) -> dict[int, ResponseSpec]:
+    """Problem-details response specs (schema + example) for the given status codes.
+
+    `details` gives an operation's own example where the generic one would not fit it: the
+    `detail` text, or for a 422 the invalid input (`FieldError`) the example reports.
+    `finalize_spec` then points each example's `instance` at its operation's path.
+    """
     specs: dict[int, ResponseSpec] = {}
     for status in statuses:
         kind = _STATUS_KIND[status]
-        example = Problem(
-            type=problem_type(kind),
-            title=PROBLEM_KINDS[kind][1],
-            status=status,
-            detail=_EXAMPLE_DETAIL[kind],
-            instance="/api/v1/datasets/665f1c2a9b1e8a3d4c5b6a79",
-            request_id="5d0c6c1b2f7e4a7f9a3b0d1e2c3f4a5b",
-        )
         specs[status] = ResponseSpec(
             data_container=Problem,
             description=_DESCRIPTION[status],
             media_type=PROBLEM_MEDIA_TYPE,
             generate_examples=False,
-            examples=[Example(summary=PROBLEM_KINDS[kind][1], value=_to_dict(example))],
+            examples=[problem_example(kind, (details or {}).get(status))],
         )
     return specs
 
 
-def _to_dict(problem: Problem) -> dict[str, object]:
-    import msgspec
+def problem_example(kind: str, detail: ExampleDetail | None = None, summary: str | None = None) -> Example:
+    """An example problem of `kind`: the generic one, or one whose detail (or invalid input) is given."""
+    errors = _EXAMPLE_ERRORS.get(kind)
+    if isinstance(detail, FieldError):
+        errors = [detail]
+        detail = f"{detail.message} at {detail.location}"
+    elif isinstance(detail, tuple):
+        detail, errors = detail
+    elif detail is not None:
+        errors = None
+    problem = Problem(
+        type=problem_type(kind),
+        title=PROBLEM_KINDS[kind][1],
+        status=PROBLEM_KINDS[kind][0],
+        detail=detail or _EXAMPLE_DETAIL[kind],
+        instance=f"/api/v1/datasets/{examples.DATASET_ID}",
+        request_id=examples.REQUEST_ID,
+        errors=errors,
+    )
+    return Example(summary=summary or PROBLEM_KINDS[kind][1], value=_to_dict(problem))
 
+
+def problem_response_example(
+    status: int, description: str, detail: str, errors: list[FieldError] | None = None
+) -> dict[int, ResponseSpec]:
+    """One problem-details response spec with an operation's own description and example, for
+    an error that `problem_responses`' generic description would not explain."""
+    example = problem_example(_STATUS_KIND[status], (detail, errors) if errors else detail)
+    spec = ResponseSpec(
+        data_container=Problem,
+        description=description,
+        media_type=PROBLEM_MEDIA_TYPE,
+        generate_examples=False,
+        examples=[example],
+    )
+    return {status: spec}
+
+
+def problem_response_object(status: int, detail: ExampleDetail | None = None) -> OpenAPIResponse:
+    """The documented problem response of `status` as a spec object (with the example's `detail`
+    when given), for the rules and documenters that post-process the generated spec."""
+    spec = problem_responses(status, details=None if detail is None else {status: detail})[status]
+    return OpenAPIResponse(
+        description=spec.description,
+        content={
+            PROBLEM_MEDIA_TYPE: OpenAPIMediaType(
+                schema=Reference(ref="#/components/schemas/Problem"),
+                examples={f"problem-example-{i}": e for i, e in enumerate(spec.examples or [], start=1)},
+            )
+        },
+    )
+
+
+def _to_dict(problem: Problem) -> dict[str, object]:
     return msgspec.to_builtins(problem)  # type: ignore[no-any-return]
 
 
@@ -176,151 +239,18 @@ def _subclasses(cls: type) -> list[type]:
     return found
 
 
-def finalize_spec(spec: OpenAPI) -> None:
-    """Rules applied to the whole generated spec, so each operation cannot get them wrong.
-
-    - Structs that forbid unknown fields say `additionalProperties: false`.
-    - Litestar adds a generic JSON 400 to every operation with parameters; ours are problem
-      details: a 400 for a body that cannot be parsed and a 422 for invalid values.
-    - Path ids are described once here: every `{x_id}` is a 24-hex id, unknown or another
-      user's is a 404.
-    - A body the handler defaults to `None` (its schema allows `null`) is optional: Litestar
-      marks every request body required, and a client that sends none would be told wrongly.
-    - Every API operation uses the database, so each can answer 503 with `Retry-After`.
-    """
-    close_request_schemas(spec)
-    fill_missing_examples(spec)
-    problem_specs = problem_responses(400, 404, 422, 503)
-    for path, item in (spec.paths or {}).items():
-        for operation in (item.get, item.put, item.post, item.patch, item.delete):
-            if operation is None:
-                continue
-            _mark_optional_body(operation.request_body)
-            responses = operation.responses or {}
-            if path.startswith("/api/"):
-                responses.setdefault("503", _problem_response(spec, problem_specs[503]))
-                _retry_after(responses["503"])
-            generic_400 = responses.get("400")
-            if isinstance(generic_400, OpenAPIResponse) and PROBLEM_MEDIA_TYPE not in (
-                generic_400.content or {}
-            ):
-                responses["400"] = _problem_response(spec, problem_specs[400])
-                responses.setdefault("422", _problem_response(spec, problem_specs[422]))
-            for parameter in operation.parameters or []:
-                if (
-                    isinstance(parameter, Parameter)
-                    and parameter.param_in == "path"
-                    and not parameter.description
-                ):
-                    noun = parameter.name.removesuffix("_id").replace("_", " ")
-                    parameter.description = f"24-hex id of the {noun}; unknown or another user's id is a 404."
-                    if "404" not in responses:
-                        responses["404"] = _problem_response(spec, problem_specs[404])
-            operation.responses = dict(sorted(responses.items()))
-
-
-def _retry_after(response: OpenAPIResponse | Reference) -> None:
-    if isinstance(response, OpenAPIResponse):
-        response.headers = {
-            "Retry-After": OpenAPIHeader(
-                schema=OpenAPISchema(type=OpenAPIType.INTEGER, examples=[RETRY_AFTER_SECONDS]),
-                description="Seconds to wait before retrying.",
-            )
-        }
-
-
-def _mark_optional_body(body: RequestBody | Reference | None) -> None:
-    if not isinstance(body, RequestBody) or not body.content:
-        return
-    schemas = [media.schema for media in body.content.values()]
-    if all(
-        isinstance(schema, OpenAPISchema)
-        and any(isinstance(b, OpenAPISchema) and b.type == OpenAPIType.NULL for b in schema.one_of or [])
-        for schema in schemas
-    ):
-        body.required = False
-
-
-def problem_response_object(status: int) -> OpenAPIResponse:
-    """The documented problem response of `status` as a spec object, for spec post-processing."""
-    return _problem_response(None, problem_responses(status)[status])
-
-
-def _problem_response(spec: OpenAPI | None, response_spec: ResponseSpec) -> OpenAPIResponse:
-    examples = {
-        f"problem-example-{i}": example for i, example in enumerate(response_spec.examples or [], start=1)
-    }
-    return OpenAPIResponse(
-        description=response_spec.description,
-        content={
-            PROBLEM_MEDIA_TYPE: OpenAPIMediaType(
-                schema=Reference(ref="#/components/schemas/Problem"),
-                examples=examples or None,  # type: ignore[arg-type]
-            )
-        },
+def example_response(container: Any, description: str, examples: Mapping[str, Any]) -> ResponseSpec:
+    """A success response whose examples are whole objects (`summary` -> a Struct of `container`),
+    so renderers show a consistent object instead of one assembled from each field's example."""
+    return ResponseSpec(
+        container,
+        description=description,
+        generate_examples=False,
+        examples=[
+            ExactExample(summary=summary, value=msgspec.to_builtins(value))
+            for summary, value in examples.items()
+        ],
     )
-
-
-# --- examples for fields that declare none ---------------------------------------------------
-
-_EXAMPLE_TIME = "2026-11-27T18:30:00Z"
-
-
-def fill_missing_examples(spec: OpenAPI) -> None:
-    """Give every scalar field of the component schemas an example value.
-
-    Fields whose Meta carries real `examples` keep them; the rest get a deterministic value
-    that satisfies their type and bounds, so Swagger UI and Redoc show complete, valid
-    response bodies.
-    """
-    for component in (spec.components.schemas or {}).values():
-        if isinstance(component, OpenAPISchema):
-            for name, prop in (component.properties or {}).items():
-                if isinstance(prop, OpenAPISchema):
-                    _fill(prop, name)
-
-
-def _fill(schema: OpenAPISchema, name: str) -> None:
-    if schema.examples or schema.const is not None or schema.enum:
-        return
-    for branch in [*(schema.one_of or []), *(schema.any_of or [])]:
-        if isinstance(branch, OpenAPISchema):
-            _fill(branch, name)
-    types = set(schema.type if isinstance(schema.type, list) else [schema.type] if schema.type else [])
-    if OpenAPIType.ARRAY in types and isinstance(schema.items, OpenAPISchema):
-        _fill(schema.items, name)
-        return
-    value = _scalar_example(schema, name, types)
-    if value is not None:
-        schema.examples = [value]
-
-
-def _scalar_example(schema: OpenAPISchema, name: str, types: set[Any]) -> Any:
-    if OpenAPIType.STRING in types:
-        if schema.format == OpenAPIFormat.DATE_TIME:
-            return _EXAMPLE_TIME
-        if schema.pattern or schema.format:
-            return None  # cannot invent a value for an arbitrary pattern or format
-        text = name.replace("_", "-")
-        return text[: schema.max_length] if schema.max_length else text
-    if OpenAPIType.INTEGER in types:
-        return int(_clamp(schema, 3))
-    if OpenAPIType.NUMBER in types:
-        return _clamp(schema, 0.75)
-    if not types and not (schema.one_of or schema.any_of or schema.all_of):
-        return name.replace("_", "-")  # an untyped value (a class label, a cell): any JSON value
-    return None
-
-
-def _clamp(schema: OpenAPISchema, preferred: float) -> float:
-    low = schema.minimum if schema.minimum is not None else schema.exclusive_minimum
-    high = schema.maximum if schema.maximum is not None else schema.exclusive_maximum
-    value = preferred
-    if low is not None and value <= low:
-        value = low if schema.minimum is not None else low + 1
-    if high is not None and value >= high:
-        value = high if schema.maximum is not None else high - 1
-    return value
 
 
 class ExactExample(Example):

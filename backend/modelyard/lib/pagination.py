@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import msgspec
 from bson import ObjectId
+from litestar.openapi.spec import Example
 from litestar.params import Parameter
 
+from modelyard.lib import examples
 from modelyard.lib.errors import FieldError, ValidationFailedError
 
 if TYPE_CHECKING:  # a runtime import would load beanie into every process that builds a Page
@@ -49,6 +51,7 @@ Cursor = Annotated[
         max_length=CURSOR_MAX_LENGTH,
         description="Opaque position: the `next_cursor` of the previous page (omit for the first "
         "page). Send the same filters with it. Stable under inserts and deletes.",
+        examples=[Example(summary="The next_cursor of a page", value=examples.NEXT_CURSOR)],
     ),
 ]
 
@@ -69,7 +72,7 @@ class Page(msgspec.Struct, kw_only=True):
         str | None,
         msgspec.Meta(
             description="Pass as `cursor` to get the next page; null on the last page.",
-            examples=["MTcxNzUwMDAwMDAwMC42NjVmMWMyYTliMWU4YTNkNGM1YjZhNzk"],
+            examples=[examples.NEXT_CURSOR],
         ),
     ]
     has_more: Annotated[bool, msgspec.Meta(description="Whether items follow this page.", examples=[True])]

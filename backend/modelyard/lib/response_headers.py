@@ -8,9 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from litestar.openapi.spec import OpenAPI, OpenAPIHeader, OpenAPIResponse, Operation, PathItem, Reference
+from litestar.openapi.spec import (
+    Example,
+    OpenAPI,
+    OpenAPIHeader,
+    OpenAPIResponse,
+    Operation,
+    Parameter,
+    PathItem,
+    Reference,
+)
 from litestar.openapi.spec import Schema as OpenAPISchema
 from litestar.openapi.spec.enums import OpenAPIType
+
+from modelyard.lib import examples
 
 METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
 
@@ -27,6 +38,8 @@ class HeaderRule:
     """Only on `/api/` operations (the rate limiter covers them, not health, metrics or docs)."""
     operations: frozenset[str] | None = None
     """Only on these operation ids; None: on every operation."""
+    parameter: str | None = None
+    """Only on operations that take this parameter (e.g. the request header it answers)."""
 
 
 RULES = (
@@ -39,8 +52,42 @@ RULES = (
     HeaderRule(
         "Location",
         "The URL of the resource created, or of the job to poll.",
-        "/api/v1/training-jobs/665f1c2a9b1e8a3d4c5b6a79",
+        "",  # each operation's own: see _location_example
         statuses=frozenset({"201", "202"}),
+    ),
+    HeaderRule(
+        "Idempotent-Replayed",
+        "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`.",
+        "true",
+        statuses=frozenset({"201", "202"}),
+        parameter="Idempotency-Key",
+    ),
+    HeaderRule(
+        "WWW-Authenticate",
+        "The authentication scheme to use: `Bearer`.",
+        "Bearer",
+        statuses=frozenset({"401"}),
+    ),
+    HeaderRule(
+        "Content-Disposition",
+        "Download as a file, under the name it was uploaded with.",
+        "attachment; filename*=UTF-8''customers-2024.csv",
+        statuses=frozenset({"200"}),
+        operations=frozenset({"downloadDataset"}),
+    ),
+    HeaderRule(
+        "X-Content-SHA256",
+        "SHA-256 of the bytes, hex (the dataset's `sha256`): check the download against it.",
+        examples.DATASET_SHA256,
+        statuses=frozenset({"200"}),
+        operations=frozenset({"downloadDataset"}),
+    ),
+    HeaderRule(
+        "Content-Disposition",
+        "Download as a file named after the job.",
+        f'attachment; filename="predictions-{examples.BATCH_JOB_ID}.csv"',
+        statuses=frozenset({"200"}),
+        operations=frozenset({"getBatchPredictionResult"}),
     ),
     HeaderRule(
         "Retry-After",
@@ -62,7 +109,7 @@ RULES = (
         "ETag",
         "The version of the resource: send it back as `If-Match` to change only this version, or "
         "as `If-None-Match` to get a 304 while it is current.",
-        '"3f2a9c1d7e5b4a6f8c0d2e4f6a8b0c1d"',
+        examples.ETAG,
         statuses=frozenset({"200", "304", "412"}),
         operations=frozenset(
             {"getDataset", "updateDataset", "deleteDataset", "getModel", "updateModel", "deleteModel"}
@@ -75,10 +122,48 @@ RULES = (
 )
 
 
-def _header(rule: HeaderRule) -> OpenAPIHeader:
+def _header(rule: HeaderRule, example: str) -> OpenAPIHeader:
     schema = OpenAPISchema(type=OpenAPIType.INTEGER if rule.integer else OpenAPIType.STRING)
-    example = int(rule.example) if rule.integer else rule.example
-    return OpenAPIHeader(schema=schema, description=rule.description, example=example)
+    return OpenAPIHeader(
+        schema=schema, description=rule.description, example=int(example) if rule.integer else example
+    )
+
+
+def _applies(rule: HeaderRule, path: str, operation: Operation, status: str) -> bool:
+    if rule.statuses is not None and status not in rule.statuses:
+        return False
+    if rule.api_only and not path.startswith("/api/"):
+        return False
+    if rule.operations is not None and operation.operation_id not in rule.operations:
+        return False
+    names = {p.name for p in operation.parameters or [] if isinstance(p, Parameter)}
+    return rule.parameter is None or rule.parameter in names
+
+
+def _location_example(spec: OpenAPI, response: OpenAPIResponse) -> str:
+    """Where the created resource (or the job) is read: the GET path that returns the same schema
+    (or, for an `XCreated` body, which adds what is shown only once, `X`), with the id of this
+    response's example."""
+    media = (response.content or {}).get("application/json")
+    if media is None or not isinstance(media.schema, Reference):
+        return ""
+    readable = {media.schema.ref, media.schema.ref.removesuffix("Created")}
+    body = next((e.value for e in (media.examples or {}).values() if isinstance(e, Example)), None)
+    for path, item in (spec.paths or {}).items():
+        reader = item.get if isinstance(item, PathItem) else None
+        found = (reader.responses or {}).get("200") if reader is not None else None
+        found_media = (
+            (found.content or {}).get("application/json") if isinstance(found, OpenAPIResponse) else None
+        )
+        if found_media is None or not isinstance(found_media.schema, Reference):
+            continue
+        if found_media.schema.ref not in readable or path.count("{") > 1:
+            continue
+        if "{" not in path:
+            return path
+        if isinstance(body, dict) and "id" in body:
+            return path[: path.index("{")] + str(body["id"]) + path[path.index("}") + 1 :]
+    return ""
 
 
 def _operations(item: PathItem) -> list[Operation]:
@@ -96,11 +181,9 @@ def document_response_headers(spec: OpenAPI) -> None:
                     continue
                 headers = dict(response.headers or {})
                 for rule in RULES:
-                    if rule.statuses is not None and status not in rule.statuses:
-                        continue
-                    if rule.api_only and not path.startswith("/api/"):
-                        continue
-                    if rule.operations is not None and operation.operation_id not in rule.operations:
-                        continue
-                    headers.setdefault(rule.name, _header(rule))
+                    if _applies(rule, path, operation, status):
+                        example = (
+                            _location_example(spec, response) if rule.name == "Location" else rule.example
+                        )
+                        headers.setdefault(rule.name, _header(rule, example))
                 response.headers = headers

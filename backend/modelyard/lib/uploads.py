@@ -21,12 +21,13 @@ from litestar.exceptions import InternalServerException
 from multipart import MultipartError, MultipartSegment, PushMultipartParser
 
 from modelyard.lib.errors import (
-    BadRequestError,
     FieldError,
+    MalformedBodyError,
     PayloadTooLargeError,
     UnsupportedMediaTypeError,
     ValidationFailedError,
 )
+from modelyard.lib.scratch import process_scratch
 
 FILE_FIELD = "file"
 TEXT_FIELDS = ("name", "description")
@@ -62,7 +63,7 @@ def _boundary(content_type: str) -> str:
         key, _, value = param.strip().partition("=")
         if key.lower() == "boundary" and value.strip('"'):
             return value.strip('"')
-    raise BadRequestError("The multipart Content-Type has no boundary.")
+    raise MalformedBodyError("The multipart Content-Type has no boundary.")
 
 
 async def receive_upload(
@@ -73,9 +74,10 @@ async def receive_upload(
     max_bytes: int,
     head_bytes: int,
     check_head: Callable[[bytes], Awaitable[object]] | None = None,
-    temp_dir: Path | None = None,
+    scratch_root: Path,
 ) -> ReceivedUpload:
-    """Read a multipart body; the `file` part lands in a temporary file.
+    """Read a multipart body; the `file` part lands in a temporary file in this process's scratch
+    space under `scratch_root` (`lib.scratch`), which a restart cleans if the process is killed.
 
     `check_head` sees the first `head_bytes` of the file as soon as they arrive; an error it
     raises stops the transfer there (a file that is not tabular data is refused before the
@@ -85,9 +87,12 @@ async def receive_upload(
     too_large = _too_large(max_bytes)
     if content_length is not None and content_length > max_bytes + MULTIPART_OVERHEAD:
         raise too_large
-    handle: IO[bytes] = await asyncio.to_thread(
-        tempfile.NamedTemporaryFile, prefix="modelyard-upload-", dir=temp_dir, delete=False
-    )
+
+    def create() -> IO[bytes]:
+        directory = process_scratch(scratch_root)
+        return tempfile.NamedTemporaryFile(prefix="upload-", dir=directory, delete=False)
+
+    handle = await asyncio.to_thread(create)
     path = Path(handle.name)
     parts = _MultipartParts(
         handle, too_large, max_bytes=max_bytes, head_bytes=head_bytes, check_head=check_head
@@ -103,7 +108,7 @@ async def receive_upload(
         handle.close()
         await asyncio.to_thread(path.unlink, True)
         if isinstance(exc, MultipartError):
-            raise BadRequestError(
+            raise MalformedBodyError(
                 f"The multipart body is malformed or was cut short ({exc}); nothing was stored."
             ) from None
         raise
@@ -214,6 +219,6 @@ async def _checked(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
             if chunk:
                 yield chunk
     except InternalServerException:
-        raise BadRequestError(
+        raise MalformedBodyError(
             "The client disconnected before the upload finished; nothing was stored."
         ) from None

@@ -3,7 +3,8 @@
 Work leaves the event loop through `run_in_process`. Each worker pins its BLAS and
 OpenMP threads so that workers x threads never exceeds the cores: on a 2-core
 machine an unpinned 2-thread fit in each of two workers runs many times slower.
-Polars keeps every core (see `worker_thread_env`).
+Polars keeps every core (see `worker_thread_env`). The pool counts the work handed to it
+(`ProcessPool.load`), so the metrics can show busy workers and work waiting for one.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from typing import ParamSpec, TypeVar
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -71,13 +73,61 @@ def _pin_threads(threads: int) -> None:
         pass
 
 
+@dataclass(frozen=True)
+class PoolLoad:
+    """How busy a process pool is at one moment."""
+
+    workers: int
+    """Processes the pool may run."""
+    busy: int
+    """Workers running a task (at most `workers`)."""
+    queued: int
+    """Tasks handed to the pool that wait for a free worker."""
+
+
+class ProcessPool(ProcessPoolExecutor):
+    """A `ProcessPoolExecutor` that counts the tasks it holds, whoever submitted them.
+
+    Every path into the pool (`run_in_process`, a job's `run_in_process`, `loop.run_in_executor`)
+    ends in `submit`, so counting there misses nothing. The executor does not say when a worker
+    picks a task up, but it starts one as soon as a worker is free: of the tasks not yet done,
+    the first `workers` run and the rest wait.
+    """
+
+    def __init__(self, max_workers: int, **kwargs: Any) -> None:
+        super().__init__(max_workers=max_workers, **kwargs)
+        self.size = max_workers
+        self._lock = threading.Lock()
+        self._unfinished = 0
+
+    def submit(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> Future[R]:
+        with self._lock:
+            self._unfinished += 1
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self._finished(None)
+            raise
+        future.add_done_callback(self._finished)  # runs at once if the task is already done
+        return future
+
+    def _finished(self, _future: Future[Any] | None) -> None:
+        with self._lock:
+            self._unfinished -= 1
+
+    def load(self) -> PoolLoad:
+        with self._lock:
+            unfinished = max(0, self._unfinished)
+        return PoolLoad(self.size, min(unfinished, self.size), max(0, unfinished - self.size))
+
+
 def default_worker_count() -> int:
     return max(1, min(4, (os.cpu_count() or 1)))
 
 
 def create_process_pool(
     workers: int | None = None, *, preload: Sequence[str] = (), warm: bool = False
-) -> ProcessPoolExecutor:
+) -> ProcessPool:
     """A spawn pool of `workers` processes, each importing `preload` when it starts.
 
     Workers start on demand; `warm` starts them all now (in the background: this does not wait).
@@ -85,8 +135,8 @@ def create_process_pool(
     workers = workers or default_worker_count()
     threads = max(1, (os.cpu_count() or 1) // workers)
     # spawn, not fork: the parent holds event-loop and database-client state a fork would copy.
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
+    pool = ProcessPool(
+        workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_init_worker,
         initargs=(threads, tuple(preload)),

@@ -40,32 +40,52 @@ class TrainingDataError(ValueError):
 
 
 class FeatureSchema(Schema):
-    """A column the model reads."""
+    """A column the model reads (here `region`)."""
 
-    name: str
-    kind: Annotated[FeatureKind, msgspec.Meta()]
-    dtype: str
+    name: Annotated[str, msgspec.Meta(description="The column, as in the dataset.", examples=["region"])]
+    kind: Annotated[FeatureKind, msgspec.Meta(description="How the model reads it.")]
+    dtype: Annotated[
+        str, msgspec.Meta(description="The column's type in training (pandas dtype).", examples=["str"])
+    ]
     categories: Annotated[
         list[str] | None,
-        msgspec.Meta(description="Categories seen in training (up to 200, most frequent first)."),
+        msgspec.Meta(
+            description="Categories seen in training (up to 200, most frequent first).",
+            examples=[["north", "south", "east", "west"]],
+        ),
     ] = None
-    cardinality: int | None = None
-    missing_ratio: float = 0.0
+    cardinality: Annotated[
+        int | None, msgspec.Meta(description="Distinct categories in training.", examples=[4])
+    ] = None
+    missing_ratio: Annotated[
+        float, msgspec.Meta(description="Share of training rows missing it.", examples=[0.0875])
+    ] = 0.0
 
 
 class DroppedColumn(Schema):
-    name: str
-    reason: str
+    """A column of the dataset the model does not read, and why."""
+
+    name: Annotated[str, msgspec.Meta(description="The column.", examples=["customer_id"])]
+    reason: Annotated[
+        str,
+        msgspec.Meta(
+            description="Why it was left out (excluded by request, identifier-like, constant, empty).",
+            examples=["identifier-like: distinct integer per row"],
+        ),
+    ]
 
 
 class TrainingSchema(Schema):
     """What the model expects as input, and what training left out."""
 
-    target: str
+    target: Annotated[str, msgspec.Meta(description="The column it predicts.", examples=["churned"])]
     problem_type: ProblemType
     features: list[FeatureSchema]
     dropped: list[DroppedColumn]
-    classes: list[Any] | None = None
+    classes: Annotated[
+        list[Any] | None,
+        msgspec.Meta(description="Classifiers: the classes it predicts, in order.", examples=[["no", "yes"]]),
+    ] = None
 
     def to_dict(self) -> dict[str, Any]:
         """The stored shape (a model record's `training_schema`)."""

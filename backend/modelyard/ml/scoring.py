@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from modelyard.ml.compiled import CompiledPreprocessor, compile_pipeline
+from modelyard.ml.explain import Explained, ModelExplainer
 from modelyard.ml.features import MAX_STORED_CATEGORIES, TrainingSchema, prepare_frame
 from modelyard.ml.trees import NotCompilableError
 
@@ -39,14 +40,28 @@ class LoadedModel:
     estimator: Any
     nbytes: int
     known_categories: dict[str, set[str]] = field(default_factory=dict)
+    explanation_means: list[float] | None = None
+    _explainer: ModelExplainer | None = field(default=None, repr=False)
 
     @property
     def path(self) -> InferencePath:
         return "compiled" if self.compiled is not None else "pipeline"
 
+    def explainer(self) -> ModelExplainer:
+        """The model's explainer, built on first use (NotExplainableError when it has none)."""
+        if self._explainer is None:
+            self._explainer = ModelExplainer(self.pipeline, self.explanation_means, self.estimator)
+        return self._explainer
+
     @classmethod
     def build(
-        cls, pipeline: Any, schema: TrainingSchema, nbytes: int, *, compile: bool = True
+        cls,
+        pipeline: Any,
+        schema: TrainingSchema,
+        nbytes: int,
+        *,
+        compile: bool = True,
+        explanation_means: list[float] | None = None,
     ) -> LoadedModel:
         compiled: CompiledPreprocessor | None = None
         estimator = pipeline
@@ -60,7 +75,7 @@ class LoadedModel:
             for f in schema.features
             if f.kind == "categorical" and (f.cardinality or 0) <= MAX_STORED_CATEGORIES
         }
-        return cls(pipeline, schema, compiled, estimator, nbytes, known)
+        return cls(pipeline, schema, compiled, estimator, nbytes, known, explanation_means)
 
 
 @dataclass
@@ -201,6 +216,29 @@ def labels_of(model: LoadedModel, out: np.ndarray[Any, Any]) -> tuple[list[Any],
 
 def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
+
+
+def explain_records(model: LoadedModel, records: list[dict[str, Any]]) -> tuple[Scored, dict[int, Explained]]:
+    """Score records like `predict_records` and explain each scored one: {record index: its
+    one-row explanation}. Raises NotExplainableError for a model without explanations."""
+    explainer = model.explainer()
+    columns, valid, errors, warnings, ignored = coerce_records(model, records)
+    if not valid:
+        return Scored([], None, valid, errors, warnings, ignored), {}
+    n = len(valid)
+    if model.compiled is not None:
+        X, estimator = model.compiled.transform(columns, n), model.estimator
+    else:
+        frame = prepare_frame(pd.DataFrame(columns), model.schema)
+        X, estimator = model.pipeline[:-1].transform(frame), model.pipeline[-1]
+    classify = model.schema.problem_type != "regression"
+    out = estimator.predict_proba(X) if classify else estimator.predict(X)
+    predicted = np.argmax(out, axis=1) if classify else np.zeros(n, dtype=np.intp)
+    explained = explainer.explain(X, predicted)
+    labels, proba = labels_of(model, out)
+    by_record = {index: explained.row(i) for i, index in enumerate(valid)}
+    scored = without_non_finite(Scored(labels, proba, valid, errors, warnings, ignored))
+    return scored, {index: by_record[index] for index in scored.valid}
 
 
 def predict_records(model: LoadedModel, records: list[dict[str, Any]]) -> Scored:

@@ -43,6 +43,7 @@ class _FlatTrees:
     categorical: np.ndarray[Any, Any] | None = None  # bool per node, None when no categorical split
     cat_row: np.ndarray[Any, Any] | None = None  # node -> row of cat_left
     cat_left: np.ndarray[Any, Any] | None = None  # (rows, 256) bool: code goes left
+    cover: np.ndarray[Any, Any] | None = None  # training rows (weights) reaching each node (TreeSHAP)
 
     def __post_init__(self) -> None:
         # children[2 * node + go_left]: one gather per level instead of two and a select.
@@ -59,22 +60,28 @@ class _FlatTrees:
         any_missing = bool(np.isnan(flat).any())
         for _ in range(self.depth):
             x = flat.take(base + self.feature.take(idx))
-            go_left = x <= self.threshold.take(idx)
-            if self.categorical is not None:
-                assert self.cat_row is not None and self.cat_left is not None
-                is_cat = self.categorical.take(idx)
-                if is_cat.any():
-                    missing = np.isnan(x)
-                    out_of_range = ~missing & ((x < 0) | (x >= 256))
-                    code = np.where(missing | out_of_range, 0, x).astype(np.intp)
-                    cat_go_left = np.where(
-                        out_of_range, self.missing_left.take(idx), self.cat_left[self.cat_row.take(idx), code]
-                    )
-                    go_left = np.where(is_cat, cat_go_left, go_left)
-            if any_missing:
-                go_left = np.where(np.isnan(x), self.missing_left.take(idx), go_left)
-            idx = self.children.take(2 * idx + go_left)
+            idx = self.children.take(2 * idx + self.goes_left(x, idx, any_missing))
         return idx
+
+    def goes_left(
+        self, x: np.ndarray[Any, Any], idx: np.ndarray[Any, Any], any_missing: bool
+    ) -> np.ndarray[Any, Any]:
+        """Whether values `x` go left at nodes `idx` (same shape): threshold, categories, NaN."""
+        go_left = x <= self.threshold.take(idx)
+        if self.categorical is not None:
+            assert self.cat_row is not None and self.cat_left is not None
+            is_cat = self.categorical.take(idx)
+            if is_cat.any():
+                missing = np.isnan(x)
+                out_of_range = ~missing & ((x < 0) | (x >= 256))
+                code = np.where(missing | out_of_range, 0, x).astype(np.intp)
+                cat_go_left = np.where(
+                    out_of_range, self.missing_left.take(idx), self.cat_left[self.cat_row.take(idx), code]
+                )
+                go_left = np.where(is_cat, cat_go_left, go_left)
+        if any_missing:
+            go_left = np.where(np.isnan(x), self.missing_left.take(idx), go_left)
+        return go_left
 
 
 def _in_bitset(bitset: np.ndarray[Any, Any], code: int) -> bool:
@@ -148,6 +155,7 @@ class _TreeNodes:
         self.missing: list[np.ndarray[Any, Any]] = []
         self.lefts: list[np.ndarray[Any, Any]] = []
         self.rights: list[np.ndarray[Any, Any]] = []
+        self.covers: list[np.ndarray[Any, Any]] = []
         self.count = 0
         self.depth = 0
 
@@ -160,6 +168,7 @@ class _TreeNodes:
         left: np.ndarray[Any, Any],
         right: np.ndarray[Any, Any],
         depth: int,
+        cover: np.ndarray[Any, Any],
     ) -> None:
         """One tree, its children as its own node indices; its leaves will point at themselves."""
         offset = self.count
@@ -170,6 +179,7 @@ class _TreeNodes:
         self.missing.append(np.asarray(missing_left, dtype=bool))
         self.lefts.append(np.where(leaf, own, left + offset))
         self.rights.append(np.where(leaf, own, right + offset))
+        self.covers.append(np.asarray(cover, dtype=np.float64))
         self.depth = max(self.depth, depth)
         self.count += len(leaf)
 
@@ -182,6 +192,7 @@ class _TreeNodes:
             np.concatenate(self.lefts),
             np.concatenate(self.rights),
             self.depth,
+            cover=np.concatenate(self.covers),
         )
 
 
@@ -223,6 +234,7 @@ def _flatten_hgb(estimator: Any) -> tuple[_FlatTrees, np.ndarray[Any, Any]]:
             nodes["left"].astype(np.intp),
             nodes["right"].astype(np.intp),
             int(nodes["depth"].max()),
+            nodes["count"],
         )
         values.append(nodes["value"].astype(np.float64))
         is_cat = nodes["is_categorical"].astype(bool) & ~leaf
@@ -260,6 +272,7 @@ def _flatten_forest(estimators: list[Any], classify: bool) -> tuple[_FlatTrees, 
             tree.children_left,
             tree.children_right,
             int(tree.max_depth),
+            tree.weighted_n_node_samples,
         )
         if classify:
             proba = tree.value[:, 0, : tree_estimator.n_classes_].astype(np.float64)
@@ -299,15 +312,20 @@ class CompiledEnsemble:
             self._count = len(estimator.estimators_)
         self.n_features_in_ = int(estimator.n_features_in_)
 
-    def _raw(self, X: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-        """HGB raw predictions (n, n_trees_per_iteration), or the forest's summed tree outputs."""
+    def tree_input(self, X: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        """X as the trees compare it: float32 values for forests, HGB's own category codes."""
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             raise ValueError(f"expected {self.n_features_in_} features")
         if not self._hgb:  # forests validate X to float32 and compare it with float64 thresholds
-            X = X.astype(np.float32).astype(np.float64)
-        elif self._input is not None:
-            X = self._input.transform(X)
+            return X.astype(np.float32).astype(np.float64)
+        if self._input is not None:
+            return self._input.transform(X)
+        return X
+
+    def _raw(self, X: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        """HGB raw predictions (n, n_trees_per_iteration), or the forest's summed tree outputs."""
+        X = self.tree_input(X)
         leaves = self.trees.leaves(X)
         n = X.shape[0]
         if self._hgb:
@@ -324,6 +342,23 @@ class CompiledEnsemble:
         for j in range(terms.shape[2]):
             out[:, j] = _ordered_sum(np.zeros(n), terms[:, :, j])
         return out
+
+    def shap_terms(self) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """(offset, weights, origin) with raw[:, k] = offset[k] + sum over trees of weights[leaf, k]
+        (`raw`: HGB's raw predictions, a forest's mean tree output), and origin[j] = the input
+        column behind tree feature j (HGB reorders categorical columns first)."""
+        nodes = len(self.values)
+        if self._hgb:
+            k = self._per_iteration
+            tree = np.searchsorted(self.trees.roots, np.arange(nodes), side="right") - 1
+            weights = np.zeros((nodes, k))
+            weights[np.arange(nodes), tree % k] = self.values
+            origin = np.arange(self.n_features_in_)
+            if self._input is not None:
+                origin = np.concatenate([self._input.categorical, self._input.numeric])
+            return self._baseline.copy(), weights, origin
+        values = self.values if self.values.ndim == 2 else self.values[:, None]
+        return np.zeros(values.shape[1]), values / self._count, np.arange(self.n_features_in_)
 
     def predict_proba(self, X: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         if not self.classify:

@@ -1,4 +1,5 @@
-"""Every metric Modelyard exposes, declared once: `METRICS`, their specs, buckets and label values.
+"""Every metric Modelyard exposes, declared once: `METRICS` and their specs (buckets and label values
+are in `bounds.py`).
 
 The single source of truth: `metrics.py` builds the process-local objects from it, the
 business metrics emit the `source="mongodb"` ones, and the docs' metrics reference is
@@ -7,100 +8,32 @@ rendered from it. Plain data: importing it touches no prometheus-client state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
-MetricKind = Literal["counter", "gauge", "histogram"]
-MetricSource = Literal["process", "mongodb"]
-
-
-@dataclass(frozen=True)
-class MetricSpec:
-    """One metric, as the exposition and the docs' metrics reference show it."""
-
-    name: str
-    """Full exposed name (counters include `_total`)."""
-    kind: MetricKind
-    help: str
-    labels: tuple[str, ...] = ()
-    buckets: tuple[float, ...] | None = None
-    """Histogram upper bounds (`+Inf` implied)."""
-    source: MetricSource = "process"
-    """`process`: counted in each server process (aggregated across workers);
-    `mongodb`: computed from the database by the business collectors, the same in every process."""
-    example_promql: str = ""
-    multiprocess_mode: str = "all"
-    """Gauges only: how values of several worker processes combine."""
-
-
-# Fine steps between 1 and 10 s (a bucket's quantile is interpolated inside it: with only 5 and 10,
-# requests that all took 5.0-5.5 s showed p50/p95/p99 = 7.5/9.75/9.95 s).
-HTTP_DURATION_BUCKETS = (
-    0.005,
-    0.01,
-    0.025,
-    0.05,
-    0.075,
-    0.1,
-    0.25,
-    0.5,
-    0.75,
-    1.0,
-    1.5,
-    2.0,
-    2.5,
-    3.0,
-    4.0,
-    5.0,
-    6.0,
-    7.5,
-    10.0,
-    15.0,
-    30.0,
+from modelyard.lib.schema import PROBLEM_TYPES
+from modelyard.observability.bounds import (
+    API_KEY_REQUEST_SERIES,
+    API_KEY_STATES,
+    CACHE_RESULTS,
+    DATASET_BYTES_BUCKETS,
+    DATASET_ROWS_BUCKETS,
+    DB_OPERATIONS,
+    GC_GENERATIONS,
+    HTTP_DURATION_BUCKETS,
+    HTTP_METHODS,
+    JOB_KINDS,
+    JOB_OUTCOMES,
+    LLM_DURATION_BUCKETS,
+    LLM_OUTCOMES,
+    LLM_TOKEN_KINDS,
+    PREDICTION_DURATION_BUCKETS,
+    PREDICTION_KINDS,
+    STATUS_CLASSES,
+    STORE_OPERATIONS,
+    TRAINING_DURATION_BUCKETS,
+    TRAINING_OUTCOMES,
+    UNMATCHED_ROUTE,
 )
-TRAINING_DURATION_BUCKETS = (1.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0)
-# Sub-10 ms resolution: a compiled tree scores a row in well under a millisecond.
-PREDICTION_DURATION_BUCKETS = (
-    0.0005,
-    0.001,
-    0.0015,
-    0.002,
-    0.003,
-    0.004,
-    0.005,
-    0.0075,
-    0.01,
-    0.025,
-    0.05,
-    0.1,
-    0.25,
-    0.5,
-    1.0,
-    2.5,
-    5.0,
-    10.0,
-    30.0,
-    60.0,
-    300.0,
-)
-DATASET_ROWS_BUCKETS = (10.0, 100.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0, 10_000_000.0)
-DATASET_BYTES_BUCKETS = (1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9)
-LLM_DURATION_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
-
-# Bounded label values. Anything else is recorded as "other" so a caller's typo or a
-# client's odd method cannot grow the number of series.
-HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-TRAINING_OUTCOMES = ("succeeded", "failed", "cancelled")
-PREDICTION_KINDS = ("online", "batch")
-LLM_OUTCOMES = ("success", "error", "timeout", "invalid_output")
-UNMATCHED_ROUTE = "<unmatched>"
-STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
-"""Pre-created for every route and method, so the first 5xx of a route is counted (see below)."""
-LLM_TOKEN_KINDS = ("prompt", "completion")
-GC_GENERATIONS = ("0", "1", "2")
-CACHE_RESULTS = ("hit", "miss")
-API_KEY_STATES = ("active", "expired")
-API_KEY_REQUEST_SERIES = (("read", "allowed"), ("predict", "allowed"), ("none", "forbidden"))
+from modelyard.observability.resource_metrics import RESOURCE_METRICS
+from modelyard.observability.spec import MetricSpec
 
 METRICS: list[MetricSpec] = [
     # HTTP (the outermost ASGI middleware; /metrics and /health/* are not counted)
@@ -214,66 +147,19 @@ METRICS: list[MetricSpec] = [
         ("provider", "model", "kind"),
         example_promql="sum by (kind) (increase(modelyard_llm_tokens_total[1d]))",
     ),
-    # Saturation: sampled every second by observability/runtime.py in each worker process
+    # Jobs: recorded by the job runner of each server process
     MetricSpec(
-        "modelyard_process_cpu_seconds_total",
+        "modelyard_jobs_finished_total",
         "counter",
-        "CPU time (user + system) used by the server processes, summed over workers (process pool "
-        "children excluded).",
-        example_promql="sum by (instance) (rate(modelyard_process_cpu_seconds_total[5m]))",
+        "Jobs this server brought to a final status, by kind (training, analysis, batch_prediction) "
+        "and status (succeeded, failed, cancelled). A job cancelled while still queued never ran and "
+        "is not counted; a job handed back to the queue (a restart, an outage) is counted once, when "
+        "it finally ends.",
+        ("kind", "status"),
+        example_promql="sum by (kind, status) (increase(modelyard_jobs_finished_total[1h]))",
     ),
-    MetricSpec(
-        "modelyard_process_resident_memory_bytes",
-        "gauge",
-        "Resident memory of each live server process (a `pid` label per worker in multiprocess mode).",
-        example_promql="max by (instance, pid) (modelyard_process_resident_memory_bytes)",
-        multiprocess_mode="liveall",
-    ),
-    MetricSpec(
-        "modelyard_process_open_fds",
-        "gauge",
-        "Open file descriptors of each live server process (`pid` label per worker in multiprocess mode).",
-        example_promql="max by (instance, pid) (modelyard_process_open_fds)",
-        multiprocess_mode="liveall",
-    ),
-    MetricSpec(
-        "modelyard_event_loop_lag_seconds",
-        "gauge",
-        "How late the event loop woke a 1-second timer at the last sample, per live process: time the "
-        "loop spent on something else (blocking code on the request path).",
-        example_promql="max(modelyard_event_loop_lag_seconds)",
-        multiprocess_mode="liveall",
-    ),
-    MetricSpec(
-        "modelyard_python_gc_collections_total",
-        "counter",
-        "Garbage-collector runs of the server processes, by generation (0, 1, 2), summed over workers.",
-        ("generation",),
-        example_promql="sum by (generation) (rate(modelyard_python_gc_collections_total[5m]))",
-    ),
-    MetricSpec(
-        "modelyard_model_cache_bytes",
-        "gauge",
-        "Artifact bytes of the models held by the online-prediction cache, summed over workers.",
-        example_promql="sum by (instance) (modelyard_model_cache_bytes)",
-        multiprocess_mode="livesum",
-    ),
-    MetricSpec(
-        "modelyard_model_cache_entries",
-        "gauge",
-        "Models held by the online-prediction cache, summed over workers.",
-        example_promql="sum by (instance) (modelyard_model_cache_entries)",
-        multiprocess_mode="livesum",
-    ),
-    MetricSpec(
-        "modelyard_model_cache_lookups_total",
-        "counter",
-        "Online-prediction model lookups, by result: `hit` (served from the cache) or `miss` (loaded).",
-        ("result",),
-        example_promql='sum(rate(modelyard_model_cache_lookups_total{result="hit"}[5m])) '
-        "/ sum(rate(modelyard_model_cache_lookups_total[5m]))",
-    ),
-    # Business: computed from MongoDB by observability/collectors.py
+    *RESOURCE_METRICS,
+    # Business: computed from MongoDB by workflows/business_metrics.py
     MetricSpec(
         "modelyard_registered_users",
         "gauge",
@@ -334,6 +220,23 @@ METRICS: list[MetricSpec] = [
         ("status",),
         source="mongodb",
         example_promql='max(modelyard_training_jobs{status="queued"})',
+    ),
+    MetricSpec(
+        "modelyard_job_queue_depth",
+        "gauge",
+        "Jobs waiting to be claimed (status `queued`), by kind; every kind is exported, 0 included.",
+        ("kind",),
+        source="mongodb",
+        example_promql="max by (kind) (modelyard_job_queue_depth)",
+    ),
+    MetricSpec(
+        "modelyard_job_queue_oldest_age_seconds",
+        "gauge",
+        "How long the oldest queued job of each kind has waited since it was created, at the last "
+        "refresh; 0 when none waits.",
+        ("kind",),
+        source="mongodb",
+        example_promql="max by (kind) (modelyard_job_queue_oldest_age_seconds)",
     ),
     MetricSpec(
         "modelyard_production_model_score",
@@ -403,3 +306,23 @@ METRICS: list[MetricSpec] = [
 
 
 SPECS: dict[str, MetricSpec] = {spec.name: spec for spec in METRICS}
+
+LABEL_VALUES: dict[str, tuple[str, ...]] = {
+    "method": (*sorted(HTTP_METHODS), "other"),
+    "problem_type": (*PROBLEM_TYPES, "other"),
+    "status_class": (*STATUS_CLASSES, "other"),
+    "kind (jobs)": JOB_KINDS,
+    "status (jobs)": JOB_OUTCOMES,
+    "status (training)": TRAINING_OUTCOMES,
+    "kind (predictions)": PREDICTION_KINDS,
+    "outcome (LLM)": LLM_OUTCOMES,
+    "kind (LLM tokens)": LLM_TOKEN_KINDS,
+    "generation": GC_GENERATIONS,
+    "result (model cache)": CACHE_RESULTS,
+    "operation (database)": DB_OPERATIONS,
+    "operation (object store)": STORE_OPERATIONS,
+    "scope (API keys)": tuple(dict.fromkeys(scope for scope, _ in API_KEY_REQUEST_SERIES)),
+    "outcome (API keys)": tuple(dict.fromkeys(outcome for _, outcome in API_KEY_REQUEST_SERIES)),
+    "state (API keys)": API_KEY_STATES,
+}
+"""The fixed label value sets, for the metrics reference (anything else is recorded as `other`)."""

@@ -19,20 +19,23 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from modelyard import __version__
 from modelyard.lib.schema import PROBLEM_TYPES
-from modelyard.observability.definitions import (
+from modelyard.observability.bounds import (
     CACHE_RESULTS,
+    DB_OPERATIONS,
     GC_GENERATIONS,
     HTTP_METHODS,
+    JOB_KINDS,
+    JOB_OUTCOMES,
     LLM_OUTCOMES,
     LLM_TOKEN_KINDS,
-    METRICS,
     PREDICTION_KINDS,
-    SPECS,
     STATUS_CLASSES,
+    STORE_OPERATIONS,
     TRAINING_OUTCOMES,
     UNMATCHED_ROUTE,
-    MetricSpec,
 )
+from modelyard.observability.definitions import METRICS, SPECS
+from modelyard.observability.spec import MetricSpec
 
 VERSION = __version__
 
@@ -78,6 +81,15 @@ GC_COLLECTIONS: Counter = _OBJECTS["modelyard_python_gc_collections_total"]  # t
 CACHE_BYTES: Gauge = _OBJECTS["modelyard_model_cache_bytes"]  # type: ignore[assignment]
 CACHE_ENTRIES: Gauge = _OBJECTS["modelyard_model_cache_entries"]  # type: ignore[assignment]
 CACHE_LOOKUPS: Counter = _OBJECTS["modelyard_model_cache_lookups_total"]  # type: ignore[assignment]
+JOBS_FINISHED: Counter = _OBJECTS["modelyard_jobs_finished_total"]  # type: ignore[assignment]
+PROCESS_MAX_FDS: Gauge = _OBJECTS["modelyard_process_max_fds"]  # type: ignore[assignment]
+POOL_WORKERS: Gauge = _OBJECTS["modelyard_process_pool_workers"]  # type: ignore[assignment]
+POOL_BUSY: Gauge = _OBJECTS["modelyard_process_pool_busy_workers"]  # type: ignore[assignment]
+POOL_QUEUED: Gauge = _OBJECTS["modelyard_process_pool_queued_tasks"]  # type: ignore[assignment]
+DB_DURATION: Histogram = _OBJECTS["modelyard_db_operation_duration_seconds"]  # type: ignore[assignment]
+DB_ERRORS: Counter = _OBJECTS["modelyard_db_operation_errors_total"]  # type: ignore[assignment]
+STORE_DURATION: Histogram = _OBJECTS["modelyard_object_store_operation_duration_seconds"]  # type: ignore[assignment]
+STORE_ERRORS: Counter = _OBJECTS["modelyard_object_store_operation_errors_total"]  # type: ignore[assignment]
 
 
 def multiprocess_enabled() -> bool:
@@ -103,6 +115,7 @@ def precreate_series(
     routes: Iterable[tuple[str, str]],
     algorithms: Iterable[str],
     llm_models: Iterable[tuple[str, str]],
+    job_kinds: Iterable[str] = JOB_KINDS,
 ) -> None:
     """Create at 0 every series whose label values are known up front. Call once per worker process.
 
@@ -110,17 +123,18 @@ def precreate_series(
     `increase()` miss that event (1 of 1 when it happens once). With the series at 0 from
     the start, every event counts. `routes` are (method, route template) pairs from the
     route table; `algorithms` the estimator families training can pick; `llm_models` the
-    (provider, model) pairs the analysis may call.
+    (provider, model) pairs the analysis may call; `job_kinds` the kinds the runner runs.
     """
-    routes = list(routes)
-    for method, route in routes:
-        method_label = method if method in HTTP_METHODS else "other"
-        HTTP_DURATION.labels(method_label, route)
-        for status in STATUS_CLASSES:
-            HTTP_RESPONSES.labels(method_label, route, status)
-    for route in {route for _, route in routes}:  # a method the route lacks: 405, a 4xx
-        for method in HTTP_METHODS:
-            HTTP_RESPONSES.labels(method, route, "4xx")
+    _precreate_http(list(routes))
+    for kind in job_kinds:
+        for outcome in JOB_OUTCOMES:
+            JOBS_FINISHED.labels(_bounded(kind, JOB_KINDS), outcome)
+    for operation in DB_OPERATIONS:
+        DB_DURATION.labels(operation)
+        DB_ERRORS.labels(operation)
+    for operation in STORE_OPERATIONS:
+        STORE_DURATION.labels(operation)
+        STORE_ERRORS.labels(operation)
     for problem in PROBLEM_TYPES:
         for outcome in TRAINING_OUTCOMES:
             TRAINING_FINISHED.labels(problem, outcome)
@@ -140,6 +154,17 @@ def precreate_series(
             LLM_REQUESTS.labels(provider_label, model_label, outcome)
         for kind in LLM_TOKEN_KINDS:
             LLM_TOKENS.labels(provider_label, model_label, kind)
+
+
+def _precreate_http(routes: list[tuple[str, str]]) -> None:
+    for method, route in routes:
+        method_label = method if method in HTTP_METHODS else "other"
+        HTTP_DURATION.labels(method_label, route)
+        for status in STATUS_CLASSES:
+            HTTP_RESPONSES.labels(method_label, route, status)
+    for route in {route for _, route in routes}:  # a method the route lacks: 405, a 4xx
+        for method in HTTP_METHODS:
+            HTTP_RESPONSES.labels(method, route, "4xx")
 
 
 def observe_training(
@@ -168,6 +193,42 @@ def observe_prediction(*, problem_type: str, kind: str, rows: int, duration_seco
     PREDICTION_DURATION.labels(problem, which).observe(max(0.0, duration_seconds))
     if rows > 0:
         PREDICTIONS.labels(problem, which).inc(rows)
+
+
+def observe_job_finished(kind: str, status: str) -> None:
+    """Record a job the runner brought to a final status (the runner's `on_finished` hook)."""
+    JOBS_FINISHED.labels(_bounded(kind, JOB_KINDS), _bounded(status, JOB_OUTCOMES)).inc()
+
+
+_DEPENDENCY_CHILDREN: dict[tuple[str, str], tuple[Histogram, Counter]] = {}
+"""Labelled children by (dependency, operation): `labels()` costs more than the observation."""
+
+
+def _dependency_children(dependency: str, operation: str) -> tuple[Histogram, Counter]:
+    children = _DEPENDENCY_CHILDREN.get((dependency, operation))
+    if children is None:
+        duration, errors = (DB_DURATION, DB_ERRORS) if dependency == "db" else (STORE_DURATION, STORE_ERRORS)
+        children = _DEPENDENCY_CHILDREN[(dependency, operation)] = (
+            duration.labels(operation),
+            errors.labels(operation),
+        )
+    return children
+
+
+def observe_db_operation(operation: str, duration_seconds: float, *, failed: bool) -> None:
+    """Record one MongoDB command (`operation` is its name; an unlisted one is `other`)."""
+    duration, errors = _dependency_children("db", _bounded(operation, DB_OPERATIONS))
+    duration.observe(max(0.0, duration_seconds))
+    if failed:
+        errors.inc()
+
+
+def observe_store_operation(operation: str, duration_seconds: float, *, failed: bool) -> None:
+    """Record one object-store call (`operation` is the interface method)."""
+    duration, errors = _dependency_children("store", _bounded(operation, STORE_OPERATIONS))
+    duration.observe(max(0.0, duration_seconds))
+    if failed:
+        errors.inc()
 
 
 def observe_model_cache(*, hit: bool | None, entries: int, size_bytes: int) -> None:
@@ -213,9 +274,12 @@ __all__ = [
     "UNMATCHED_ROUTE",
     "MetricSpec",
     "observe_dataset_upload",
+    "observe_db_operation",
+    "observe_job_finished",
     "observe_llm_call",
     "observe_model_cache",
     "observe_prediction",
+    "observe_store_operation",
     "observe_training",
     "precreate_series",
     "status_class",

@@ -16,7 +16,7 @@ from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import Counter, Histogram
 
-from modelyard.observability.definitions import HTTP_METHODS, UNMATCHED_ROUTE
+from modelyard.observability.bounds import HTTP_METHODS, UNMATCHED_ROUTE
 from modelyard.observability.metrics import (
     HTTP_DURATION,
     HTTP_IN_PROGRESS,

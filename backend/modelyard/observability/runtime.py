@@ -1,4 +1,5 @@
-"""Saturation of each server process, sampled every second: CPU, memory, file descriptors, GC, event-loop lag.
+"""Saturation of each server process, sampled every second: CPU, memory, file descriptors and their
+limit, GC, event-loop lag, and how busy its process pool is.
 
 prometheus-client's process and GC collectors do not work in multiprocess mode (they would
 report whichever worker answers the scrape), so each worker samples itself into the
@@ -11,15 +12,29 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import resource
 from pathlib import Path
+from typing import Protocol
 
+from modelyard.lib.workers import PoolLoad
 from modelyard.observability.metrics import (
     EVENT_LOOP_LAG,
     GC_COLLECTIONS,
+    POOL_BUSY,
+    POOL_QUEUED,
+    POOL_WORKERS,
     PROCESS_CPU,
     PROCESS_FDS,
+    PROCESS_MAX_FDS,
     PROCESS_MEMORY,
 )
+
+
+class LoadedPool(Protocol):
+    """A process pool that says how busy it is (`lib.workers.ProcessPool`)."""
+
+    def load(self) -> PoolLoad: ...
+
 
 PROC = Path("/proc/self")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -44,10 +59,16 @@ def _open_fds() -> int | None:
         return None
 
 
+def _max_fds() -> int | None:
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
 class RuntimeSampler:
     """Keeps the previous sample so counters grow by exactly what happened since."""
 
-    def __init__(self) -> None:
+    def __init__(self, pool: LoadedPool | None = None) -> None:
+        self.pool = pool
         self.cpu = _cpu_seconds()
         self.gc = [stats["collections"] for stats in gc.get_stats()]
 
@@ -65,12 +86,19 @@ class RuntimeSampler:
             PROCESS_MEMORY.set(resident)
         if (fds := _open_fds()) is not None:
             PROCESS_FDS.set(fds)
+        if (limit := _max_fds()) is not None:
+            PROCESS_MAX_FDS.set(limit)
+        if self.pool is not None:
+            load = self.pool.load()
+            POOL_WORKERS.set(load.workers)
+            POOL_BUSY.set(load.busy)
+            POOL_QUEUED.set(load.queued)
 
 
-async def sample_runtime_forever(interval_seconds: float = 1.0) -> None:
+async def sample_runtime_forever(pool: LoadedPool | None = None, interval_seconds: float = 1.0) -> None:
     """Sample every `interval_seconds`; the timer's lateness is the event-loop lag."""
     loop = asyncio.get_running_loop()
-    sampler = RuntimeSampler()
+    sampler = RuntimeSampler(pool)
     sampler.sample(0.0)
     while True:
         started = loop.time()

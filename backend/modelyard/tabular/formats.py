@@ -117,9 +117,12 @@ def convert_parquet(source: Path, target: Path) -> Converted:
         rows = _write_batches(batches(), target)
         if rows == 0:
             return Converted(rows=0, columns=names, renamed=renamed)
-    except (pa.ArrowException, pl.exceptions.PolarsError, OSError) as exc:
+    except (pa.ArrowException, pl.exceptions.PolarsError, OSError):
         raise DatasetRejected(
-            "invalid", f"The Parquet file could not be read: {str(exc)[:300]}", "file"
+            "invalid",
+            "The Parquet file could not be read: it is damaged or cut short, or uses an encoding "
+            "or type this service cannot read.",
+            "file",
         ) from None
     return Converted(rows=rows, columns=names, renamed=renamed)
 
@@ -190,9 +193,12 @@ def convert_xlsx(source: Path, target: Path) -> Converted:
     try:
         workbook = CalamineWorkbook.from_path(str(source))
         rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=True)
-    except Exception as exc:  # calamine raises its own untyped errors
+    except Exception:  # calamine raises its own untyped errors
         raise DatasetRejected(
-            "invalid", f"The workbook could not be read: {str(exc)[:300]}", "file"
+            "invalid",
+            "The workbook could not be read: it is damaged, encrypted or not really an .xlsx file; "
+            "open it in a spreadsheet and save it again as .xlsx or CSV.",
+            "file",
         ) from None
     if not rows:
         raise DatasetRejected("invalid", "The workbook's first sheet is empty.", "file")

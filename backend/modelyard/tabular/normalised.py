@@ -58,10 +58,24 @@ def sink_normalised(frame: pl.LazyFrame, target: Path) -> None:
 
 
 def parse_rejection(exc: Exception, what: str) -> DatasetRejected:
-    """The rejection for a parser error while reading the upload as `what` (CSV, JSON Lines)."""
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    """The rejection for a parser error while reading the upload as `what` (CSV, JSON Lines), in the
+    uploader's terms: the parser's own words (polars' `new_columns`, dtypes, row offsets) would
+    tell them nothing about their file."""
+    message = str(exc).lower()
     if "more fields" in message or "ragged" in message:
         return DatasetRejected(
             "invalid", "Ragged rows: some records have more fields than the header.", "file"
         )
-    return DatasetRejected("invalid", f"The file could not be read as {what}: {message[:300]}", "file")
+    if what == "JSON Lines":
+        reason = (
+            "a field holds values of different kinds on different lines (an object on one, a list "
+            "or a number on another)"
+            if "supertype" in message
+            else "a line is not one complete JSON object"
+        )
+    else:
+        reason = (
+            "a record does not follow the header's layout; look for a quote that is never closed or "
+            "a quote inside an unquoted value"
+        )
+    return DatasetRejected("invalid", f"The file could not be read as {what}: {reason}.", "file")

@@ -65,6 +65,13 @@ def sniff(head: bytes, *, complete: bool, limits: IngestLimits) -> Sniffed:
     text = _decode_head(head, encoding, complete=complete)
     if _looks_binary(text):
         raise DatasetRejected("unsupported", f"The file is binary, not {ACCEPTED_FORMATS}.", "file")
+    if "\r" in text and "\n" not in text:
+        raise DatasetRejected(
+            "invalid",
+            "The file's lines end with a carriage return alone (old Mac OS line endings); save it "
+            "with Windows (CRLF) or Unix (LF) line endings.",
+            "file",
+        )
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     if first.startswith("{"):
         try:

@@ -21,16 +21,19 @@ from pydantic_core import PydanticUndefined
 
 from modelyard.lib.errors import PROBLEM_KINDS, problem_type
 from modelyard.settings import Settings
+from modelyard.tools import api_reference
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
     from mkdocs.structure.files import Files
+    from mkdocs.structure.pages import Page
 
 REPO = Path(__file__).resolve().parents[3]
 SPEC_PATH = REPO / "docs" / "reference" / "openapi.json"
 MERMAID_JS = REPO / ".tools" / "mermaid" / "mermaid.min.js"
 SWAGGER_ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css")
 
+REFERENCE_INDEX = "reference/index.md"
 CONFIGURATION_PAGE = "operations/configuration.md"
 METRICS_PAGE = "reference/metrics.md"
 PROBLEMS_PAGE = "guides/problem-types.md"
@@ -160,9 +163,11 @@ COUNTING_NOTES = (
     "a series born at its first event hides that event. Every series whose label values are known",
     "up front is therefore created at 0 when each server process starts: every route template x",
     "method with each status class (`modelyard_http_responses_total`, and `4xx` under every method,",
-    "for 405s), the request-duration histogram per route and method, training outcomes and",
-    "durations per problem type and algorithm, prediction kinds, and the configured language-model",
-    "provider's outcomes and token kinds.",
+    "for 405s), the request-duration histogram per route and method, every job kind x final status",
+    "(`modelyard_jobs_finished_total`), training outcomes and durations per problem type and",
+    "algorithm, prediction kinds, the configured language-model provider's outcomes and token kinds,",
+    "and every database and object-store operation's latency and errors. The MongoDB-backed job",
+    "queues export every kind, 0 included.",
     "",
     "Exact status codes are not known up front. `modelyard_http_requests_total` keeps them for",
     "diagnosis, but its series are born at their first response: **ratios, counts and alerts use",
@@ -171,14 +176,42 @@ COUNTING_NOTES = (
     "`job:modelyard_training_jobs_finished:increase1h`) add the current value of any series that did",
     "not exist at the start of the window to the `increase()` of those that did.",
     "",
-    "Dashboard count panels show `round(increase(...))`: with the series at 0 from the start,",
-    "`increase()` is only off by its extrapolation to the window's end (4.03 for 4), which",
-    "rounding removes.",
+    "Dashboard count panels show whole numbers that equal what happened: the counter's difference",
+    "over the window (`x - x offset 24h`), not `increase()`, which extrapolates to the window's",
+    "edges (it read 4.03 for 4 datasets). A series born inside the window counts in full; across a",
+    "restart inside the window, where the difference would be wrong, `round(increase(...))` takes",
+    "over. Each count panel's description says so.",
+    "",
+    "## Bounded labels",
+    "",
+    "No label carries a user, dataset, request or object id, a raw path, a collection name or an",
+    "object key. Routes are the route templates (unknown paths share `<unmatched>`), the `provider`",
+    "and `model` of language-model metrics are the configured ones (trimmed to 32 and 64",
+    "characters), `algorithm` the estimator families training can pick, and `pid` (saturation",
+    "gauges, multiprocess mode only) one per live worker process. `window` (1d, 7d, 30d), `stage`",
+    "(the registry's stages), `dependency` (the readiness probes) and `metric` (a model's test",
+    "metrics) come from the code's own fixed lists. Every other label takes its values from the",
+    "fixed set below; a value outside it is recorded as `other`.",
     "",
     "`modelyard_production_model_score` is bounded: its `model_id` label is user-controlled, so only",
     "the 100 newest models in the `production` stage are exported (at most 100 x their test",
     "metrics, about 1,000 series). Older production models are still served and listed by the API.",
 )
+
+
+def label_values_table() -> list[str]:
+    """The fixed label value sets, from `definitions.LABEL_VALUES`."""
+    try:
+        module = importlib.import_module("modelyard.observability.definitions")
+    except ModuleNotFoundError:
+        return []
+    values: dict[str, tuple[str, ...]] = getattr(module, "LABEL_VALUES", {})
+    lines = ["", "| Label | Values |", "| --- | --- |"]
+    for label, allowed in values.items():
+        name, _, scope = label.partition(" ")
+        title = f"`{name}` {scope}".rstrip()
+        lines.append(f"| {title} | {', '.join(f'`{value}`' for value in allowed)} |")
+    return lines if values else []
 
 
 def metrics_reference() -> str:
@@ -194,6 +227,7 @@ def metrics_reference() -> str:
         "See [interpreting metrics](../runbook/metrics.md) for how to read them during an incident.",
         "",
         *COUNTING_NOTES,
+        *label_values_table(),
         "",
         "| Metric | Type | Labels | Source |",
         "| --- | --- | --- | --- |",
@@ -250,19 +284,25 @@ def swagger_asset_dir() -> Path:
     return root / "static" / "drf_spectacular_sidecar" / "swagger-ui-dist"
 
 
+def load_spec() -> dict[str, Any]:
+    spec: dict[str, Any] = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    return spec
+
+
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     """Add the generated pages, the spec as YAML, and the offline Swagger UI and Mermaid bundles."""
     from mkdocs.exceptions import PluginError
     from mkdocs.structure.files import File
 
+    spec = load_spec()
     pages = {
         CONFIGURATION_PAGE: configuration_reference(),
         METRICS_PAGE: metrics_reference(),
         PROBLEMS_PAGE: problem_types_table(),
+        **api_reference.reference_pages(spec),
     }
     for uri, content in pages.items():
         files.append(File.generated(config, uri, content=content))
-    spec = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
     yaml: Any = importlib.import_module("yaml")  # PyYAML comes with MkDocs; it ships no type stubs
     files.append(
         File.generated(config, "reference/openapi.yaml", content=yaml.safe_dump(spec, sort_keys=False))
@@ -298,11 +338,13 @@ def alert_pages(docs_dir: Path) -> list[tuple[str, str]]:
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    """List every alert page under Runbook > Alerts, so adding an alert's page is enough."""
+    """List every alert page under Runbook > Alerts, so adding an alert's page is enough, and the
+    generated API reference pages (one per tag, then the schemas) after the reference's index."""
     alerts_index = "runbook/alerts/index.md"
-    entries: list[Any] = [alerts_index] + [
+    alert_entries: list[Any] = [alerts_index] + [
         {title: path} for title, path in alert_pages(Path(config.docs_dir))
     ]
+    reference_entries: list[Any] = api_reference.nav_entries(load_spec())
 
     def expand(items: list[Any]) -> list[Any]:
         result: list[Any] = []
@@ -310,17 +352,30 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
             if isinstance(item, dict):
                 ((title, value),) = item.items()
                 if value == alerts_index:
-                    result.append({title: entries})
+                    result.append({title: alert_entries})
                 elif isinstance(value, list):
                     result.append({title: expand(value)})
                 else:
                     result.append(item)
             else:
                 result.append(item)
+                if item == REFERENCE_INDEX:
+                    result += reference_entries
         return result
 
     config.nav = expand(config.nav or [])
     return config
+
+
+def on_page_markdown(markdown: str, page: Page, **_: Any) -> str:
+    """Put the generated overview (tags, authentication, common headers) into the reference index."""
+    if page.file.src_uri == REFERENCE_INDEX:
+        if api_reference.OVERVIEW_MARKER not in markdown:
+            from mkdocs.exceptions import PluginError
+
+            raise PluginError(f"{REFERENCE_INDEX} lost its {api_reference.OVERVIEW_MARKER} line")
+        return markdown.replace(api_reference.OVERVIEW_MARKER, api_reference.overview(load_spec()))
+    return markdown
 
 
 if __name__ == "__main__":

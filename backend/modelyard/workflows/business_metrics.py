@@ -32,9 +32,10 @@ from modelyard.domain.models.services import ModelService
 from modelyard.domain.training.services import TrainingService
 from modelyard.lib import tally
 from modelyard.lib.health import Probe, check_readiness
+from modelyard.lib.jobs import JobRunner, QueueStats
 from modelyard.lib.schema import JOB_STATUSES, PROBLEM_TYPES
 from modelyard.observability import metrics as m
-from modelyard.observability.definitions import API_KEY_REQUEST_SERIES, API_KEY_STATES
+from modelyard.observability.bounds import API_KEY_REQUEST_SERIES, API_KEY_STATES
 from modelyard.workflows.usage import UsageFlusher
 
 log = structlog.get_logger("modelyard.metrics")
@@ -59,6 +60,8 @@ class MetricSources:
     training: TrainingService
     usage: UsageFlusher
     api_keys: ApiKeyService
+    jobs: JobRunner
+    """Reads the queue of every kind of job it runs."""
 
 
 class _Snapshot:
@@ -70,6 +73,7 @@ class _Snapshot:
         self.datasets: int | None = None
         self.models: dict[tuple[str, str], int] = {}
         self.jobs: dict[str, int] = {}
+        self.queues: dict[str, QueueStats] = {}
         self.usage: dict[str, int] = {}
         self.scores: dict[tuple[str, str], float] = {}
         self.keys: dict[str, int] = {}
@@ -120,6 +124,7 @@ class BusinessMetrics:
         models_task = asyncio.ensure_future(attempt(self.areas.models.count_by_problem_and_stage()))
         jobs_task = asyncio.ensure_future(attempt(self.areas.training.count_by_status()))
         usage_task = asyncio.ensure_future(attempt(self.areas.usage.totals()))
+        queues_task = asyncio.ensure_future(attempt(self.areas.jobs.queue_stats()))
         scores_task = asyncio.ensure_future(
             attempt(self.areas.models.production_scores(MAX_PRODUCTION_MODELS))
         )
@@ -137,6 +142,8 @@ class BusinessMetrics:
             snap.jobs = jobs
         if (usage := await usage_task) is not None:
             snap.usage = usage
+        if (queues := await queues_task) is not None:
+            snap.queues = queues
         if (scores := await scores_task) is not None:
             snap.scores = scores
         if (keys := await keys_task) is not None:
@@ -218,6 +225,11 @@ class BusinessMetrics:
         jobs = gauge("modelyard_training_jobs", ("status",))
         for status in sorted({*JOB_STATUSES, *snap.jobs}):  # every status, 0 included: see the rules
             jobs.add_metric([status], snap.jobs.get(status, 0))
+        depth = gauge("modelyard_job_queue_depth", ("kind",))
+        oldest = gauge("modelyard_job_queue_oldest_age_seconds", ("kind",))
+        for kind, queue in sorted(snap.queues.items()):  # every kind the runner runs, 0 included
+            depth.add_metric([kind], queue.queued)
+            oldest.add_metric([kind], queue.oldest_age_seconds)
         scores = gauge("modelyard_production_model_score", ("model_id", "metric"))
         for (model_id, metric), value in sorted(snap.scores.items()):
             scores.add_metric([model_id, metric], value)

@@ -13,10 +13,10 @@ from litestar.params import FromPath
 from modelyard.domain.accounts.auth import UserRequest, owner
 from modelyard.domain.accounts.controllers import AuthController
 from modelyard.domain.datasets.controllers import DatasetController
-from modelyard.domain.datasets.schemas import DatasetIdParam
 from modelyard.domain.models.controllers import ModelController
 from modelyard.lib.conditional import IfMatch
 from modelyard.lib.openapi import AUTHENTICATED, problem_responses
+from modelyard.lib.path_ids import DatasetPathId, ModelPathId
 from modelyard.workflows.deletion import DeletionService
 
 
@@ -59,7 +59,7 @@ class DatasetRoutes(DatasetController):
         self,
         request: UserRequest,
         deletion: NamedDependency[DeletionService],
-        dataset_id: FromPath[DatasetIdParam],
+        dataset_id: FromPath[DatasetPathId],
         if_match: IfMatch = None,
     ) -> None:
         """Delete the dataset, every stored copy of its data and its analyses. 204 when done.
@@ -87,7 +87,7 @@ class ModelRoutes(ModelController):
     async def delete_model(
         self,
         request: UserRequest,
-        model_id: FromPath[str],
+        model_id: FromPath[ModelPathId],
         deletion: NamedDependency[DeletionService],
         if_match: IfMatch = None,
     ) -> None:

@@ -65,7 +65,7 @@ async def test_history_is_paged_newest_first_and_owner_only(env: AnalysisEnv) ->
         await env.client.get(f"/api/v1/analyses/{first['id']}", headers=other),
         await env.client.get(f"/api/v1/datasets/{dataset_id}/analyses", headers=other),
         await env.start(other, dataset_id),
-        await env.client.get("/api/v1/analyses/not-an-id", headers=headers),
+        await env.client.get("/api/v1/analyses/665f1c2a9b1e8a3d4c5b6a79", headers=headers),
         await env.client.post("/api/v1/models/665f1c2a9b1e8a3d4c5b6a79/analyses", headers=headers),
     ):
         assert response.status_code == 404, response.text

@@ -126,6 +126,11 @@ async def test_another_users_key_is_a_404_and_not_listed(
     assert (await client.get(KEYS, headers=other)).json()["items"] == []
     # Still mine, still working.
     assert (await client.get("/api/v1/datasets", headers=bearer(mine["secret"]))).status_code == 200
+    # A malformed id is never a key: a 422 that says where, as for every path id.
+    for method in ("GET", "DELETE"):
+        malformed = await client.request(method, f"{KEYS}/not-an-id", headers=auth_headers)
+        assert malformed.status_code == 422, (method, malformed.text)
+        assert [e["location"] for e in malformed.json()["errors"]] == ["path.key_id"]
 
 
 async def test_keys_are_paged_by_cursor(client: httpx.AsyncClient, auth_headers: dict[str, str]) -> None:

@@ -87,6 +87,41 @@ async def test_bad_upload_is_rejected_and_nothing_stored(
     await assert_nothing_stored(env, headers)
 
 
+PARSER_WORDS = (
+    "new_columns",
+    "extra_columns",
+    "dtype",
+    "row_offset",
+    "chunk",
+    "supertype",
+    "struct[",
+    "polars",
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "words"),
+    [
+        (b"a,b\r1,2\r3,4\r", "mac.csv", "carriage return alone"),
+        (b'a,b\n1,"2\n3,4\n', "open-quote.csv", "quote that is never closed"),
+        (b'a,b\n1,2"x\n3,4\n', "stray-quote.csv", "quote inside an unquoted value"),
+        (b'{"a": 1}\n{"a": 2\n{"a": 3}\n', "cut.jsonl", "not one complete json object"),
+        (b'{"a": {"b": 1}}\n{"a": [1, 2]}\n', "kinds.jsonl", "values of different kinds"),
+    ],
+    ids=["cr-only-line-endings", "unclosed-quote", "stray-quote", "broken-json-line", "mixed-json-kinds"],
+)
+async def test_unreadable_files_are_explained_in_the_uploaders_terms(
+    env: DatasetEnv, content: bytes, filename: str, words: str
+) -> None:
+    headers = await env.headers()
+    response = await env.upload(headers, content, filename)
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert words in detail.lower(), detail
+    assert not [word for word in PARSER_WORDS if word in detail.lower()], detail  # no parser internals
+    await assert_nothing_stored(env, headers)
+
+
 async def test_upload_over_the_size_limit_is_413(env: DatasetEnv) -> None:
     headers = await env.headers()
     response = await env.upload(headers, b"a,b\n" + b"1,2\n" * (MAX_UPLOAD // 4 + 10))
@@ -123,6 +158,8 @@ async def test_truncated_multipart_body_is_400(env: DatasetEnv) -> None:
     )
     assert response.status_code == 400, response.text
     assert "cut short" in response.json()["detail"]
+    # The errors guide's kind for a broken multipart body, as the spec's 400 example says.
+    assert response.json()["type"].endswith("/malformed-body")
     await assert_nothing_stored(env, headers)
 
 

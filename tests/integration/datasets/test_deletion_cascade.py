@@ -59,9 +59,12 @@ async def test_deleting_a_dataset_removes_its_analyses_and_cancels_its_training(
     assert (await client.get(narrative.headers["location"], headers=headers)).status_code == 200
     assert await app_state(app).store.list(f"models/{model}/")
 
-    # Another user's id, a malformed one and the deleted one are all 404.
-    for target in (dataset, "665f1c2a9b1e8a3d4c5b6a79", "not-an-id"):
+    # Another user's id and the deleted one are both 404; a malformed one is a 422 that says where.
+    for target in (dataset, "665f1c2a9b1e8a3d4c5b6a79"):
         assert (await client.delete(f"/api/v1/datasets/{target}", headers=headers)).status_code == 404
+    malformed = await client.delete("/api/v1/datasets/not-an-id", headers=headers)
+    assert malformed.status_code == 422
+    assert [e["location"] for e in malformed.json()["errors"]] == ["path.dataset_id"]
 
 
 async def test_a_training_finishing_while_its_dataset_is_deleted_keeps_no_model(

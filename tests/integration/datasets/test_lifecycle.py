@@ -159,11 +159,13 @@ async def test_delete_failing_half_way_is_finished_by_the_next_request(
     assert (await env.client.get(f"/api/v1/datasets/{dataset['id']}", headers=headers)).status_code == 404
 
 
-async def test_unknown_and_malformed_ids_are_404(env: DatasetEnv) -> None:
+async def test_an_unknown_id_is_404_and_a_malformed_one_422(env: DatasetEnv) -> None:
     headers = await env.headers()
-    for dataset_id in ("665f1c2a9b1e8a3d4c5b6a79", "not-an-id"):
-        response = await env.client.get(f"/api/v1/datasets/{dataset_id}", headers=headers)
-        assert response.status_code == 404
+    response = await env.client.get("/api/v1/datasets/665f1c2a9b1e8a3d4c5b6a79", headers=headers)
+    assert response.status_code == 404
+    response = await env.client.get("/api/v1/datasets/not-an-id", headers=headers)
+    assert response.status_code == 422
+    assert [e["location"] for e in response.json()["errors"]] == ["path.dataset_id"]
 
 
 async def test_requires_authentication(env: DatasetEnv) -> None:

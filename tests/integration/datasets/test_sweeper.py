@@ -1,8 +1,12 @@
 """Crash leftovers: a dataset recorded but never finished storing (or never finished deleting) is
-invisible to its owner and removed, with its objects, by the sweeper."""
+invisible to its owner and removed, with its objects, by the sweeper: after an hour, or at once
+when the process that was storing it is known dead."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,6 +16,7 @@ from beanie import PydanticObjectId
 from modelyard.domain.datasets.documents import DatasetDocument
 from modelyard.domain.datasets.services import DatasetService
 from modelyard.lib.clock import utcnow
+from modelyard.lib.processes import process_tag
 from modelyard.lifespan import app_state
 from tests.conftest import make_settings
 from tests.integration.datasets.conftest import DatasetEnv
@@ -59,3 +64,33 @@ async def test_abandoned_uploads_and_deletes_are_swept(any_env: DatasetEnv, tmp_
     assert not [key for key in objects if crashed_upload in key or crashed_delete in key]
     assert [key for key in objects if kept in key] and [key for key in objects if in_flight in key]
     assert await service.sweep_abandoned() == 0
+
+
+async def test_an_upload_whose_process_died_is_swept_at_once(any_env: DatasetEnv, tmp_path: Path) -> None:
+    headers = await any_env.headers()
+    ids = []
+    for name in ("killed-uploader", "live-uploader"):
+        response = await any_env.upload(headers, CSV, f"{name}.csv")
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["id"])
+    killed, live = ids
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    collection = DatasetDocument.get_pymongo_collection()
+    for dataset_id, uploader in (
+        (killed, f"{socket.gethostname()}:{dead.pid}:0badc0de"),
+        (live, process_tag()),  # this process, still storing it
+    ):
+        await collection.update_one(
+            {"_id": PydanticObjectId(dataset_id)},
+            {"$set": {"status": "uploading", "uploader": uploader, "updated_at": utcnow()}},
+        )
+
+    state = app_state(any_env.app)
+    settings = make_settings("mongodb://unused", "file:///unused", var_dir=tmp_path)
+    assert await DatasetService(state.store, state.pool, settings, state.tally).sweep_abandoned() == 1
+
+    remaining = {str(doc.id) for doc in await DatasetDocument.find_all().to_list()}
+    assert killed not in remaining and live in remaining
+    objects = any_env.stored_objects()
+    assert not [key for key in objects if killed in key] and [key for key in objects if live in key]

@@ -9,8 +9,9 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from modelyard.access_settings import EventSettings
 from modelyard.lifespan import app_state
-from modelyard.settings import EventSettings, Settings
+from modelyard.settings import Settings
 from tests.conftest import register_and_login
 from tests.integration.training.helpers import churn_frame, to_csv, upload_csv
 from tests.services.jobs import wait_for_job

@@ -40,7 +40,7 @@ async def test_racing_runners_run_each_job_exactly_once(app: Litestar, tmp_path:
         return run
 
     pool = ProcessPoolExecutor(max_workers=1)
-    runners = [JobRunner(pool, concurrency=3, poll_interval=0.01, work_dir=tmp_path) for _ in range(2)]
+    runners = [JobRunner(pool, concurrency=3, poll_interval=0.01, scratch_root=tmp_path) for _ in range(2)]
     for index, runner in enumerate(runners):
         runner.register(TrainingJobDocument, handler(f"runner-{index}"))
     try:

@@ -49,4 +49,4 @@ async def test_list_patch_delete(
         await client.post(url + "/predictions", headers=auth_headers, json={"records": [{}]})
     ).status_code == 404
     assert await store.list(f"models/{a['model_id']}/") == []
-    assert (await client.get("/api/v1/models/not-an-id", headers=auth_headers)).status_code == 404
+    assert (await client.get("/api/v1/models/not-an-id", headers=auth_headers)).status_code == 422

@@ -7,7 +7,9 @@ analyse the dataset; after each step the process-local metric it should move is 
 
 from __future__ import annotations
 
+import asyncio
 import io
+import time
 
 import httpx
 import pytest
@@ -25,6 +27,17 @@ pytestmark = pytest.mark.integration
 
 def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def finished_jobs(kind: str, expected: float) -> float:
+    """`modelyard_jobs_finished_total` of `kind` once it reaches `expected`: the runner counts a job
+    just after writing its outcome, which a poll of the job may see a moment earlier."""
+    deadline = time.monotonic() + 5
+    while (found := sample("modelyard_jobs_finished_total", kind=kind, status="succeeded")) < expected:
+        if time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.02)
+    return found
 
 
 async def test_every_area_moves_its_metrics(app: Litestar, client: httpx.AsyncClient) -> None:
@@ -55,9 +68,12 @@ async def test_every_area_moves_its_metrics(app: Litestar, client: httpx.AsyncCl
     # Training: one finished job, with its duration under the best model's algorithm.
     finished = {"problem_type": "binary", "status": "succeeded"}
     jobs_before = sample("modelyard_training_jobs_finished_total", **finished)
+    kinds = ("training", "batch_prediction", "analysis")
+    kinds_before = {k: sample("modelyard_jobs_finished_total", kind=k, status="succeeded") for k in kinds}
     job = await train(client, headers, dataset_id, time_budget_s=1, algorithms=["linear"])
     assert job["status"] == "succeeded", job
     assert sample("modelyard_training_jobs_finished_total", **finished) == jobs_before + 1
+    assert await finished_jobs("training", kinds_before["training"] + 1) == kinds_before["training"] + 1
     durations = REGISTRY.get_sample_value(
         "modelyard_training_duration_seconds_count", {"problem_type": "binary", "algorithm": "linear"}
     )
@@ -85,6 +101,8 @@ async def test_every_area_moves_its_metrics(app: Litestar, client: httpx.AsyncCl
     done = await wait_for_job(client, started.headers["location"], headers)
     assert done["status"] == "succeeded", done
     assert sample("modelyard_predictions_total", **batch) == batch_before + 30
+    batches = kinds_before["batch_prediction"] + 1
+    assert await finished_jobs("batch_prediction", batches) == batches
 
     # Analysis: one language-model call (the heuristic analyst in tests) per analysis.
     provenance = {"provider": "heuristic", "model": "rules", "outcome": "success"}
@@ -95,6 +113,7 @@ async def test_every_area_moves_its_metrics(app: Litestar, client: httpx.AsyncCl
     assert analysis["status"] == "succeeded", analysis
     assert (analysis["provenance"]["provider"], analysis["provenance"]["model"]) == ("heuristic", "rules")
     assert sample("modelyard_llm_requests_total", **provenance) == llm_before + 1
+    assert await finished_jobs("analysis", kinds_before["analysis"] + 1) == kinds_before["analysis"] + 1
 
     # The MongoDB-backed totals (flushed by the refresh loop) saw the same events.
     await app_state(app).business.refresh()

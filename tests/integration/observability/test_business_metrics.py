@@ -13,9 +13,9 @@ from litestar import Litestar
 from modelyard.lib.storage import StorageError
 from modelyard.lib.tally import DATASETS_CREATED, MODELS_TRAINED
 from modelyard.lifespan import app_state
-from modelyard.workflows.business_metrics import BusinessMetrics
+from modelyard.workflows.business_metrics import MAX_PRODUCTION_MODELS, BusinessMetrics
 from tests.conftest import register_and_login
-from tests.integration.observability.test_http_metrics import scrape, value
+from tests.integration.observability.test_http_metrics import samples, scrape, value
 
 pytestmark = pytest.mark.integration
 
@@ -54,7 +54,15 @@ async def test_numbers_come_from_the_database(app: Litestar, client: httpx.Async
             },
         ]
     )
-    await db["training_jobs"].insert_many([{"status": s} for s in ("queued", "queued", "queued", "running")])
+    now = datetime.now(UTC)
+    waited = [timedelta(minutes=5), timedelta(minutes=2), timedelta(0)]  # the oldest waits 5 minutes
+    await db["training_jobs"].insert_many(
+        [{"status": "queued", "created_at": now - age} for age in waited]
+        + [{"status": "running", "created_at": now - timedelta(hours=1)}]
+    )
+    await db["batch_prediction_jobs"].insert_one(
+        {"status": "succeeded", "created_at": now - timedelta(days=1)}
+    )
     tally = app_state(app).tally  # what predictions, uploads and training jobs add to
     tally.predicted(str(production), 7)
     tally.count(DATASETS_CREATED)
@@ -70,6 +78,12 @@ async def test_numbers_come_from_the_database(app: Litestar, client: httpx.Async
     assert value(text, "modelyard_models", problem_type="binary", stage="none") == 2
     assert value(text, "modelyard_training_jobs", status="queued") == 3
     assert value(text, "modelyard_training_jobs", status="failed") == 0
+    # Each kind's queue, 0 included; the age is the oldest queued job's, not the running one's.
+    assert value(text, "modelyard_job_queue_depth", kind="training") == 3
+    assert value(text, "modelyard_job_queue_depth", kind="batch_prediction") == 0
+    assert 'modelyard_job_queue_depth{kind="analysis"} 0.0' in text
+    assert 300 <= value(text, "modelyard_job_queue_oldest_age_seconds", kind="training") < 330
+    assert 'modelyard_job_queue_oldest_age_seconds{kind="batch_prediction"} 0.0' in text
     assert value(text, "modelyard_production_model_score", model_id=str(production), metric="r2") == 0.81
     assert value(text, "modelyard_production_model_score", model_id=str(production), metric="rmse") == 3.5
     assert value(text, "modelyard_predictions_made_total") == 7
@@ -122,3 +136,32 @@ async def test_background_loop_refreshes_on_its_interval(app: Litestar, client: 
         assert b"modelyard_registered_users 1.0" in business.exposition()
     finally:
         task.cancel()
+
+
+async def test_production_scores_are_bounded_to_the_newest_models(
+    app: Litestar, client: httpx.AsyncClient
+) -> None:
+    """`model_id` is user-controlled: only the newest MAX_PRODUCTION_MODELS production models are exported."""
+    await register_and_login(client)
+    db = app_state(app).client[app_state(app).database_name]
+    ids = [ObjectId() for _ in range(MAX_PRODUCTION_MODELS + 5)]  # ascending: the last are the newest
+    await db["models"].insert_many(
+        [
+            {
+                "_id": model_id,
+                "training_job_id": ObjectId(),
+                "problem_type": "binary",
+                "stage": "production",
+                "test_metrics": {"roc_auc": 0.9},
+            }
+            for model_id in ids
+        ]
+    )
+    await app_state(app).business.refresh()
+    text = await scrape(client)
+    exported = {
+        dict(labels)["model_id"]
+        for name, labels in samples(text)
+        if name == "modelyard_production_model_score"
+    }
+    assert exported == {str(model_id) for model_id in ids[-MAX_PRODUCTION_MODELS:]}

@@ -11,8 +11,15 @@ import pytest
 from litestar import Litestar
 
 from modelyard.lib.schema import PROBLEM_TYPES
+from modelyard.lifespan import app_state
 from modelyard.observability import metrics as m
-from modelyard.observability.definitions import LLM_OUTCOMES, STATUS_CLASSES, UNMATCHED_ROUTE
+from modelyard.observability.bounds import (
+    DB_OPERATIONS,
+    LLM_OUTCOMES,
+    STATUS_CLASSES,
+    STORE_OPERATIONS,
+    UNMATCHED_ROUTE,
+)
 from modelyard.observability.middleware import counted_routes
 from tests.integration.observability.test_http_metrics import samples, scrape
 
@@ -45,6 +52,18 @@ async def test_known_series_are_exposed_before_any_event(app: Litestar, client: 
     for outcome in LLM_OUTCOMES:
         assert has("modelyard_llm_requests_total", provider="heuristic", model="rules", outcome=outcome)
     assert has("modelyard_llm_tokens_total", provider="heuristic", model="rules", kind="prompt")
+    # Every kind of job the runner runs, with every final status (not only training).
+    assert sorted(app_state(app).runner.kinds) == ["analysis", "batch_prediction", "training"]
+    for kind in ("training", "analysis", "batch_prediction"):
+        for status in ("succeeded", "failed", "cancelled"):
+            assert has("modelyard_jobs_finished_total", kind=kind, status=status)
+    # Dependency calls: every operation's latency and errors, before the first failure.
+    for operation in DB_OPERATIONS:
+        assert has("modelyard_db_operation_duration_seconds_count", operation=operation)
+        assert has("modelyard_db_operation_errors_total", operation=operation)
+    for operation in STORE_OPERATIONS:
+        assert has("modelyard_object_store_operation_duration_seconds_count", operation=operation)
+        assert has("modelyard_object_store_operation_errors_total", operation=operation)
 
 
 def test_status_class_is_bounded() -> None:

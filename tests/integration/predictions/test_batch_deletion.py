@@ -78,9 +78,11 @@ async def test_delete_a_batch_prediction(
     assert await store.list(f"batch-predictions/{gone_id}/") == []
     assert await store.list(f"batch-predictions/{kept.json()['id']}/")
 
-    for job_id in (gone_id, "665f1c2a9b1e8a3d4c5b6a79", "not-an-id"):
+    for job_id in (gone_id, "665f1c2a9b1e8a3d4c5b6a79"):
         again = await client.delete(f"/api/v1/batch-predictions/{job_id}", headers=headers)
         assert again.status_code == 404 and again.json()["type"].endswith("/not-found")
+    malformed = await client.delete("/api/v1/batch-predictions/not-an-id", headers=headers)
+    assert malformed.status_code == 422 and malformed.json()["type"].endswith("/validation-error")
 
 
 async def test_a_batch_finishing_during_its_deletion_leaves_no_result(

@@ -196,8 +196,15 @@ async def test_out_of_range_numbers_are_per_record_errors(
     dataset_id = await upload_csv(client, auth_headers, to_csv(churn_frame(problem="regression")))
     job = await train(client, auth_headers, dataset_id, algorithms=["linear"])
     assert job["status"] == "succeeded", job
-    records = [GOOD, {**GOOD, "age": 10**400}, {**GOOD, "age": 1e308}, {**GOOD, "age": -1e308}]
-    body = json.dumps({"records": records}).encode()
+    records = [
+        GOOD,
+        {**GOOD, "age": 10**400},  # an integer beyond the float range
+        {**GOOD, "age": 1.25},  # becomes 1e309 below: a float literal beyond the range (json.dumps
+        {**GOOD, "age": -2.25},  # cannot write one), and -1e309
+        {**GOOD, "age": 1e308},
+        {**GOOD, "age": -1e308},
+    ]
+    body = json.dumps({"records": records}).encode().replace(b"1.25", b"1e309").replace(b"-2.25", b"-1e309")
     response = await client.post(
         f"/api/v1/models/{job['model_id']}/predictions",
         headers={**auth_headers, "Content-Type": "application/json"},
@@ -207,7 +214,8 @@ async def test_out_of_range_numbers_are_per_record_errors(
     result = response.json()
     predictions = result["predictions"]
     assert isinstance(predictions[0]["prediction"], float)
-    assert "outside the range" in predictions[1]["errors"][0], predictions[1]
+    for beyond in predictions[1:4]:
+        assert beyond["errors"] == ["column 'age' is outside the range of a 64-bit float"], beyond
     for record in predictions:
         # Either a finite prediction or an error: never a null counted as scored.
         assert (record.get("prediction") is not None) != bool(record.get("errors")), record

@@ -85,6 +85,42 @@ async def test_control_and_format_characters_in_emails_are_refused(
     assert response.json()["errors"][0]["location"] == "body.email"
 
 
+@pytest.mark.parametrize(
+    ("email", "mixed"),
+    [
+        ("p\u0430ypal@example.com", "Cyrillic and Latin"),  # a Cyrillic a (U+0430) in a Latin local part
+        ("paypal@ex\u0430mple.com", "Cyrillic and Latin"),  # ... in a domain label
+        ("\u03bfpenai@example.com", "Greek and Latin"),  # a Greek omicron
+    ],
+    ids=["local-part", "domain", "greek"],
+)
+async def test_mixed_script_look_alike_emails_are_refused(
+    client: httpx.AsyncClient, email: str, mixed: str
+) -> None:
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": email, "password": "a-long-password"}
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()["errors"][0]
+    assert error["location"] == "body.email" and f"mixes {mixed} letters" in error["message"], error
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "\u0434\u043c\u0438\u0442\u0440\u0438\u0439@\u043f\u0440\u0438\u043c\u0435\u0440.\u0440\u0444",
+        "jos\u00e9-1990@b\u00fccher.example",
+        "\u5c71\u7530\u305f\u308d\u3046@\u4f8b\u3048.jp",  # Japanese: kanji with hiragana
+    ],
+    ids=["cyrillic", "latin-accents", "japanese"],
+)
+async def test_one_script_per_part_is_accepted(client: httpx.AsyncClient, email: str) -> None:
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": email, "password": "a-long-password"}
+    )
+    assert response.status_code == 201, response.text
+
+
 async def test_emails_are_normalised_to_nfkc(client: httpx.AsyncClient) -> None:
     fullwidth = "\uff41lice-nfkc@example.com"  # fullwidth "a"
     response = await client.post(
@@ -154,3 +190,19 @@ async def test_options_lists_every_method_of_the_path(
     response = await client.options(path)
     assert response.status_code == 204
     assert response.headers["allow"] == methods
+
+
+@pytest.mark.parametrize("path", ["/api/v1/models", "/api/v1/training-jobs"])
+async def test_a_dataset_id_filter_is_located_in_the_query(
+    client: httpx.AsyncClient, auth_headers: dict[str, str], path: str
+) -> None:
+    """Litestar files every name starting with `data` under the body; the client sent a query."""
+    response = await client.get(path, params={"dataset_id": "f" * 65}, headers=auth_headers)
+    assert response.status_code == 422, response.text
+    assert [e["location"] for e in response.json()["errors"]] == ["query.dataset_id"]
+
+
+async def test_a_form_field_missing_from_the_token_request_is_named(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/auth/token", data={"username": "ada@example.com"})
+    assert response.status_code == 422, response.text
+    assert [e["location"] for e in response.json()["errors"]] == ["body.password"]

@@ -1,5 +1,6 @@
 """A training job retried after a crash that followed its model's insert (before the job recorded
-it) ends with exactly one model: the retry reuses the model and drops its own artifact."""
+it) ends with exactly one model: the retry finds the job's model and ends with it, storing no
+second artifact (tests/faults/crash_flow.py does this with a real SIGKILL)."""
 
 from __future__ import annotations
 

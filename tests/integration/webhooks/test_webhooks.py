@@ -12,9 +12,10 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from modelyard.access_settings import WebhookSettings
 from modelyard.app import create_app
 from modelyard.lifespan import app_state
-from modelyard.settings import Settings, WebhookSettings
+from modelyard.settings import Settings
 from tests.conftest import register_and_login, running
 from tests.integration.training.helpers import churn_frame, to_csv, upload_csv
 from tests.services.jobs import wait_for_job
@@ -68,6 +69,10 @@ async def test_a_webhook_is_registered_with_its_secret_once_changed_and_deleted(
         body = {"json": {"enabled": True}} if method == "PATCH" else {}
         assert (await client.request(method, url, headers=other, **body)).status_code == 404, method
     assert (await client.get(f"{url}/deliveries", headers=other)).status_code == 404
+    # A malformed id is never a webhook: a 422 that says where, as for every path id.
+    malformed = await client.get(f"{HOOKS}/not-an-id/deliveries", headers=auth_headers)
+    assert malformed.status_code == 422, malformed.text
+    assert [e["location"] for e in malformed.json()["errors"]] == ["path.webhook_id"]
 
     assert (await client.delete(url, headers=auth_headers)).status_code == 204
     assert (await client.get(url, headers=auth_headers)).status_code == 404

@@ -43,3 +43,18 @@ def test_workers_pin_openmp_and_blas_but_not_polars() -> None:
     env = worker_thread_env(1)
     assert env["OMP_NUM_THREADS"] == env["OPENBLAS_NUM_THREADS"] == env["MKL_NUM_THREADS"] == "1"
     assert env["POLARS_MAX_THREADS"] == str(os.cpu_count())
+
+
+def test_pool_load_counts_running_and_waiting_tasks() -> None:
+    pool = create_process_pool(1)
+    try:
+        assert (pool.load().workers, pool.load().busy, pool.load().queued) == (1, 0, 0)
+        futures = [pool.submit(time.sleep, 0.5) for _ in range(3)]
+        load = pool.load()
+        assert (load.busy, load.queued) == (1, 2)  # one worker: one runs, two wait
+        for future in futures:
+            future.result(timeout=60)
+        load = pool.load()
+        assert (load.busy, load.queued) == (0, 0)
+    finally:
+        pool.shutdown()

@@ -92,12 +92,16 @@ def test_every_alert_has_severity_text_and_its_runbook_page() -> None:
         "ModelyardDown",
         "ModelyardNotReady",
         "ModelyardErrorBudgetBurn",
-        "ModelyardHighRequestLatency",
+        "ModelyardLatencyBudgetBurn",
         "ModelyardHighPredictionLatency",
         "ModelyardTrainingFailureRatioHigh",
         "ModelyardTrainingBacklogGrowing",
         "ModelyardLLMErrorRatioHigh",
         "ModelyardProductionModelScoreLow",
+        "ModelyardJobQueueOldestAgeHigh",
+        "ModelyardFileDescriptorsNearLimit",
+        "ModelyardEventLoopLagHigh",
+        "ModelyardProcessPoolBackedUp",
     }
     rules = alert_rules()
     assert required <= {rule["alert"] for rule in rules}
@@ -108,6 +112,23 @@ def test_every_alert_has_severity_text_and_its_runbook_page() -> None:
         assert annotations["runbook_url"] == f"{RUNBOOK}{kebab(rule['alert'])}/", rule["alert"]
     tiers = {rule["labels"]["severity"] for rule in rules if rule["alert"] == "ModelyardErrorBudgetBurn"}
     assert tiers == {"warning", "critical"}
+
+
+def test_one_slow_condition_pages_once() -> None:
+    """Slow requests page through the latency budget burn only: no second latency page, and the
+    saturation alerts that cause slow requests open tickets instead."""
+    rules = alert_rules()
+    latency = [
+        r for r in rules if "modelyard_http_request_duration_seconds" in r["expr"] or "p95" in r["expr"]
+    ]
+    assert latency == [], [r["alert"] for r in latency]
+    severity = {r["alert"]: r["labels"]["severity"] for r in rules}
+    assert severity["ModelyardEventLoopLagHigh"] == severity["ModelyardProcessPoolBackedUp"] == "warning"
+    assert (
+        severity["ModelyardJobQueueOldestAgeHigh"]
+        == severity["ModelyardFileDescriptorsNearLimit"]
+        == "critical"
+    )
 
 
 def test_every_alert_links_to_the_dashboard_panel_that_shows_it() -> None:

@@ -11,6 +11,7 @@ from modelyard.domain.accounts.auth import TokenIssuer, UserRequest
 from modelyard.domain.accounts.documents import UserDocument
 from modelyard.domain.accounts.schemas import AccessToken, TokenRequest, User, UserCreate
 from modelyard.domain.accounts.services import AccountService
+from modelyard.lib.errors import FieldError
 from modelyard.lib.openapi import AUTHENTICATED, PublicOperation, problem_responses
 
 
@@ -28,7 +29,9 @@ class AuthController(Controller):
         operation_class=PublicOperation,
         summary="Register an account",
         security=[],
-        responses=problem_responses(400, 409, 422, 429),
+        responses=problem_responses(
+            400, 409, 422, 429, details={409: "An account with this email already exists."}
+        ),
     )
     async def register(
         self, data: JSONBody[UserCreate], accounts: NamedDependency[AccountService]
@@ -36,7 +39,12 @@ class AuthController(Controller):
         """Create an account from an email and a password (at least 8 characters).
 
         Emails are unique and compared case-insensitively: registering `Ada@Example.com`
-        when `ada@example.com` exists is a 409. Then request a token from `/api/v1/auth/token`.
+        when `ada@example.com` exists is a 409. An email is stored in Unicode NFKC form
+        (fullwidth and other compatibility characters folded). A 422 at `body.email` refuses
+        an email with control or invisible characters (NUL, zero-width spaces, bidi
+        overrides) or a part (the local part, a domain label) mixing letters of different
+        scripts, such as a Cyrillic `a` (U+0430) among Latin letters; Japanese, Chinese and Korean
+        mixes are allowed. Then request a token from `/api/v1/auth/token`.
         """
         user = to_user(await accounts.register(data.email, data.password))
         return Response(user, status_code=HTTP_201_CREATED, headers={"Location": "/api/v1/auth/me"})
@@ -48,7 +56,16 @@ class AuthController(Controller):
         summary="Get an access token",
         security=[],
         status_code=200,
-        responses=problem_responses(400, 401, 422, 429),
+        responses=problem_responses(
+            400,
+            401,
+            422,
+            429,
+            details={
+                401: "Incorrect email or password.",
+                422: FieldError("Object missing required field `password`", "body"),
+            },
+        ),
     )
     async def token(
         self,

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from modelyard.lib.schema import Schema
+from modelyard.lib import examples
+from modelyard.lib.schema import Schema, UserId
 
 Email = Annotated[
     str,
@@ -40,11 +41,11 @@ class UserCreate(Schema):
 class User(Schema):
     """An account, as its owner sees it."""
 
-    id: Annotated[str, msgspec.Meta(description="24-hex account id.", examples=["665f1c2a9b1e8a3d4c5b6a79"])]
+    id: UserId
     email: Email
     created_at: Annotated[
         datetime,
-        msgspec.Meta(description="When the account was created (UTC).", examples=["2026-11-02T09:30:00Z"]),
+        msgspec.Meta(description="When the account was created (UTC).", examples=[examples.USER_CREATED_AT]),
     ]
 
 
@@ -81,9 +82,7 @@ class AccessToken(Schema):
         str,
         msgspec.Meta(
             description="The JWT to send as `Authorization: Bearer {access_token}`.",
-            examples=[
-                "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI2NjVmMWMyYTliMWU4YTNkNGM1YjZhNzkifQ.sig"
-            ],
+            examples=[examples.ACCESS_TOKEN],
         ),
     ]
     token_type: Annotated[Literal["bearer"], msgspec.Meta(description="Always `bearer`.")]

@@ -28,7 +28,8 @@ _REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
 
 def checked_email(email: str) -> str:
-    """The normalised email, or a 422 at `body.email` naming the first invisible character."""
+    """The normalised email, or a 422 at `body.email` naming the first invisible character or the
+    part that mixes scripts."""
     normalised = normalise_email(email)
     for char in normalised:
         if unicodedata.category(char) in _REFUSED_CATEGORIES or char.isspace():
@@ -37,7 +38,40 @@ def checked_email(email: str) -> str:
                 "type the address again."
             )
             raise ValidationFailedError(message, errors=[FieldError(message, "body.email")])
+    local, _, domain = normalised.rpartition("@")
+    for part in [local, *domain.split(".")]:
+        scripts = scripts_of(part)
+        if len(scripts) > 1 and not any(scripts <= allowed for allowed in _SCRIPTS_USED_TOGETHER):
+            names = " and ".join(sorted(script.title() for script in scripts))
+            message = (
+                f"The email mixes {names} letters in {part!r}, as addresses that imitate others do; "
+                "write each part of the address in one script."
+            )
+            raise ValidationFailedError(message, errors=[FieldError(message, "body.email")])
     return normalised
+
+
+# Scripts that are written together (Unicode TR39, "highly restrictive"): Japanese, Chinese with
+# Bopomofo, Korean, each also with Latin letters. Any other mix within one part is refused.
+_SCRIPTS_USED_TOGETHER = (
+    frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}),
+    frozenset({"LATIN", "HAN", "BOPOMOFO"}),
+    frozenset({"LATIN", "HAN", "HANGUL"}),
+)
+_HAN = {"CJK", "IDEOGRAPHIC"}
+
+
+def scripts_of(text: str) -> set[str]:
+    """The scripts of the letters of `text`, by the first word of each letter's Unicode name
+    (`LATIN`, `CYRILLIC`, `GREEK`, `HAN`...). Digits, punctuation, marks and modifier letters
+    belong to no script here: they go with any."""
+    scripts = set()
+    for char in text:
+        if unicodedata.category(char) not in ("Lu", "Ll", "Lt", "Lo"):
+            continue
+        word = unicodedata.name(char, "?").split(" ")[0]
+        scripts.add("HAN" if word in _HAN else word)
+    return scripts
 
 
 class AccountService:

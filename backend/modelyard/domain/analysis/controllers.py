@@ -2,34 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
-
 import msgspec
 from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.openapi import ResponseSpec
-from litestar.openapi.spec import Example
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import ServerSentEvent
 
 from modelyard.domain.accounts.auth import UserRequest, owner
+from modelyard.domain.analysis import examples
 from modelyard.domain.analysis.documents import AnalysisJobDocument
 from modelyard.domain.analysis.schemas import (
     Analysis,
     AnalysisCreate,
     AnalysisPage,
-    ColumnExclusion,
     DatasetAnalysisResult,
-    Finding,
     ModelNarrative,
-    PreprocessingStep,
     Provenance,
-    TargetSuggestion,
-    TokenUsage,
 )
 from modelyard.domain.analysis.services import AnalysisService
-from modelyard.lib.errors import Problem
+from modelyard.lib.errors import FieldError, Problem
 from modelyard.lib.events import (
     NOTHING_NEWER,
     STREAM_DESCRIPTION,
@@ -39,13 +30,10 @@ from modelyard.lib.events import (
     poll_headers,
 )
 from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
-from modelyard.lib.openapi import AUTHENTICATED, ExactExample, problem_responses
+from modelyard.lib.openapi import AUTHENTICATED, example_response, problem_responses
 from modelyard.lib.pagination import Cursor, Limit, Offset
+from modelyard.lib.path_ids import AnalysisPathId, DatasetPathId, ModelPathId
 from modelyard.settings import Settings
-
-DatasetIdParam = Annotated[str, Parameter(description="The dataset's 24-hex id.")]
-ModelIdParam = Annotated[str, Parameter(description="The model's 24-hex id.")]
-AnalysisIdParam = Annotated[str, Parameter(description="The analysis' 24-hex id.")]
 
 
 def to_analysis(job: AnalysisJobDocument) -> Analysis:
@@ -77,94 +65,51 @@ def accepted(job: AnalysisJobDocument) -> Response[Analysis]:
     return Response(to_analysis(job), status_code=202, headers={"Location": f"/api/v1/analyses/{job.id}"})
 
 
-_CREATED_AT = datetime(2025, 11, 27, 10, 0, tzinfo=UTC)
-_QUEUED = Analysis(
-    id="6660a1b2c3d4e5f6a7b8c9d0",
-    kind="dataset",
-    dataset_id="665f1c2a9b1e8a3d4c5b6a79",
-    model_id=None,
-    status="queued",
-    progress=0.0,
-    message=None,
-    error=None,
-    result=None,
-    narrative=None,
-    provenance=None,
-    created_at=_CREATED_AT,
-    started_at=None,
-    finished_at=None,
+_UNKNOWN_TARGET = (
+    "The dataset has no column named 'churn'.",
+    [FieldError("No column named 'churn'.", "body.target")],
 )
-_SUCCEEDED = msgspec.structs.replace(
-    _QUEUED,
-    status="succeeded",
-    progress=1.0,
-    message="Done.",
-    started_at=_CREATED_AT,
-    finished_at=_CREATED_AT,
-    result=DatasetAnalysisResult(
-        overview="400 rows and 10 columns. The most likely target is `churned`, a binary classification "
-        "problem. 1 critical and 1 warning findings need attention before training.",
-        findings=[
-            Finding(
-                category="leakage",
-                severity="critical",
-                title="Leakage suspect: account_closed",
-                detail="`account_closed` holds the same value as `churned` in 100% of rows.",
-                columns=["account_closed", "churned"],
-            )
-        ],
-        target_suggestions=[
-            TargetSuggestion(column="churned", problem_type="binary", reason="It has exactly two values.")
-        ],
-        preprocessing=[
-            PreprocessingStep(
-                action="impute", columns=["region"], reason="These columns have missing values."
-            )
-        ],
-        exclude_columns=[
-            ColumnExclusion(column="customer_id", reason_code="identifier", reason="Identifies rows.")
-        ],
-        caveats=["Written by the built-in heuristic analyst."],
-    ),
-    provenance=Provenance(
-        provider="heuristic",
-        model="rules",
-        prompt_version="heuristic-2",
-        token_usage=TokenUsage(prompt_tokens=0, completion_tokens=0, total_tokens=0),
-        latency_ms=3.2,
-        attempts=0,
-        fallback_used=False,
-        fallback_reason=None,
-    ),
-)
-
-
-def _example(summary: str, value: Any) -> Example:
-    return ExactExample(summary=summary, value=msgspec.to_builtins(value))
-
-
-_ACCEPTED = ResponseSpec(
+_ACCEPTED = example_response(
     Analysis,
-    description="Queued. Poll the `Location` URL (`GET /api/v1/analyses/{id}`) until `status` is final.",
-    generate_examples=False,
-    examples=[_example("Queued", _QUEUED)],
+    "Queued. Poll the `Location` URL (`GET /api/v1/analyses/{id}`) until `status` is final.",
+    {"Queued": examples.QUEUED},
 )
-_ANALYSIS = ResponseSpec(
+_NARRATIVE_ACCEPTED = example_response(
     Analysis,
-    description="The analysis job, with its result once succeeded.",
-    generate_examples=False,
-    examples=[_example("Succeeded", _SUCCEEDED), _example("Queued", _QUEUED)],
+    "Queued. Poll the `Location` URL (`GET /api/v1/analyses/{id}`) until `status` is final.",
+    {"Queued": examples.NARRATIVE_QUEUED},
 )
-_PAGE = ResponseSpec(
+_ANALYSIS = example_response(
+    Analysis,
+    "The analysis job, with its result once succeeded.",
+    {
+        "Dataset analysis, succeeded": examples.SUCCEEDED,
+        "Model narrative, succeeded": examples.NARRATIVE_SUCCEEDED,
+        "Queued": examples.QUEUED,
+    },
+)
+_PAGE = example_response(
     AnalysisPage,
-    description="A page of analyses, newest first.",
-    generate_examples=False,
-    examples=[
-        _example(
-            "One analysis",
-            AnalysisPage(items=[_SUCCEEDED], total=1, limit=20, offset=0, next_cursor=None, has_more=False),
+    "A page of analyses, newest first.",
+    {
+        "One analysis": AnalysisPage(
+            items=[examples.SUCCEEDED], total=1, limit=20, offset=0, next_cursor=None, has_more=False
         )
-    ],
+    },
+)
+_NARRATIVE_PAGE = example_response(
+    AnalysisPage,
+    "A page of the model's narratives, newest first.",
+    {
+        "One narrative": AnalysisPage(
+            items=[examples.NARRATIVE_SUCCEEDED],
+            total=1,
+            limit=20,
+            offset=0,
+            next_cursor=None,
+            has_more=False,
+        )
+    },
 )
 
 
@@ -177,12 +122,15 @@ class DatasetAnalysesController(Controller):
         operation_id="createDatasetAnalysis",
         summary="Analyse a dataset",
         status_code=202,
-        responses={202: _ACCEPTED, **problem_responses(400, 404, 422, *AUTHENTICATED)},
+        responses={
+            202: _ACCEPTED,
+            **problem_responses(400, 404, 422, *AUTHENTICATED, details={422: _UNKNOWN_TARGET}),
+        },
     )
     async def create(
         self,
         request: UserRequest,
-        dataset_id: FromPath[DatasetIdParam],
+        dataset_id: FromPath[DatasetPathId],
         analyses: NamedDependency[AnalysisService],
         data: JSONBody[AnalysisCreate | None] = None,
         idempotency_key: IdempotencyKey = None,
@@ -217,7 +165,7 @@ class DatasetAnalysesController(Controller):
     async def list_for_dataset(
         self,
         request: UserRequest,
-        dataset_id: FromPath[DatasetIdParam],
+        dataset_id: FromPath[DatasetPathId],
         analyses: NamedDependency[AnalysisService],
         limit: FromQuery[Limit] = 20,
         offset: FromQuery[Offset] = 0,
@@ -239,12 +187,12 @@ class ModelAnalysesController(Controller):
         operation_id="createModelAnalysis",
         summary="Explain a model",
         status_code=202,
-        responses={202: _ACCEPTED, **problem_responses(400, 404, 422, *AUTHENTICATED)},
+        responses={202: _NARRATIVE_ACCEPTED, **problem_responses(404, 422, *AUTHENTICATED)},
     )
     async def create(
         self,
         request: UserRequest,
-        model_id: FromPath[ModelIdParam],
+        model_id: FromPath[ModelPathId],
         analyses: NamedDependency[AnalysisService],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Analysis]:
@@ -265,12 +213,12 @@ class ModelAnalysesController(Controller):
         "/",
         operation_id="listModelAnalyses",
         summary="List a model's narratives",
-        responses={200: _PAGE, **problem_responses(400, 404, 422, *AUTHENTICATED)},
+        responses={200: _NARRATIVE_PAGE, **problem_responses(404, 422, *AUTHENTICATED)},
     )
     async def list_for_model(
         self,
         request: UserRequest,
-        model_id: FromPath[ModelIdParam],
+        model_id: FromPath[ModelPathId],
         analyses: NamedDependency[AnalysisService],
         limit: FromQuery[Limit] = 20,
         offset: FromQuery[Offset] = 0,
@@ -296,7 +244,7 @@ class AnalysesController(Controller):
     async def get_analysis(
         self,
         request: UserRequest,
-        analysis_id: FromPath[AnalysisIdParam],
+        analysis_id: FromPath[AnalysisPathId],
         analyses: NamedDependency[AnalysisService],
         settings: NamedDependency[Settings],
     ) -> Response[Analysis]:
@@ -320,7 +268,7 @@ class AnalysesController(Controller):
     async def events(
         self,
         request: UserRequest,
-        analysis_id: FromPath[AnalysisIdParam],
+        analysis_id: FromPath[AnalysisPathId],
         analyses: NamedDependency[AnalysisService],
         settings: NamedDependency[Settings],
         last_event_id: LastEventId = None,
@@ -337,12 +285,20 @@ class AnalysesController(Controller):
         "/{analysis_id:str}",
         operation_id="deleteAnalysis",
         summary="Delete a finished analysis",
-        responses=problem_responses(404, 409, *AUTHENTICATED),
+        responses=problem_responses(
+            404,
+            409,
+            *AUTHENTICATED,
+            details={
+                409: "The analysis is running; it finishes within a minute or so. Delete it once its status "
+                "is succeeded or failed."
+            },
+        ),
     )
     async def delete_analysis(
         self,
         request: UserRequest,
-        analysis_id: FromPath[AnalysisIdParam],
+        analysis_id: FromPath[AnalysisPathId],
         analyses: NamedDependency[AnalysisService],
     ) -> None:
         """Remove a succeeded or failed analysis; 204 when done. One still queued or running is a

@@ -40,7 +40,8 @@ from modelyard.lib.db import find_owned
 from modelyard.lib.errors import AppError, ConflictError, FieldError, ValidationFailedError
 from modelyard.lib.jobs import FINAL_STATUSES, JobContext, JobRunner
 from modelyard.lib.pagination import Window, newest_first
-from modelyard.lib.storage import ObjectStore, download, scratch_dir
+from modelyard.lib.scratch import scratch_dir, scratch_root
+from modelyard.lib.storage import ObjectStore, download
 from modelyard.settings import AnalysisSettings, Settings
 
 log = structlog.get_logger("modelyard.analysis")
@@ -158,7 +159,7 @@ class AnalysisEngine:
     async def _signals(self, table_key: str, targets: list[str], context: JobContext) -> DataSignals:
         if not targets:
             return DataSignals()
-        async with scratch_dir("modelyard-analysis-") as work:
+        async with scratch_dir(scratch_root(self.settings.app.var_dir), "analysis-") as work:
             path = work / "table.parquet"
             await download(self.store, table_key, path)
             raw = await context.run_in_process(compute_signals, str(path), targets)

@@ -9,6 +9,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from modelyard.domain.accounts.auth import UserRequest, owner
+from modelyard.domain.api_keys import examples
 from modelyard.domain.api_keys.cache import ApiKeyCache
 from modelyard.domain.api_keys.documents import ApiKeyDocument
 from modelyard.domain.api_keys.schemas import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyPage
@@ -16,8 +17,9 @@ from modelyard.domain.api_keys.services import ApiKeyService, OwnedModels
 from modelyard.lib.clock import utcnow
 from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
 from modelyard.lib.key_access import KEY_SCOPES
-from modelyard.lib.openapi import AUTHENTICATED, problem_responses
+from modelyard.lib.openapi import AUTHENTICATED, example_response, problem_responses
 from modelyard.lib.pagination import Cursor, Limit, Offset
+from modelyard.lib.path_ids import ApiKeyPathId
 
 
 def _fields(doc: ApiKeyDocument) -> dict[str, object]:
@@ -43,6 +45,13 @@ def _without_secret(created: ApiKeyCreated) -> ApiKeyCreated:
     return msgspec.structs.replace(created, secret=None)
 
 
+_CREATED = example_response(
+    ApiKeyCreated, "Created: the key with its `secret`, shown this once.", {"Created": examples.CREATED}
+)
+_KEY = example_response(ApiKey, "The key (never its secret).", {"In use": examples.IN_USE})
+_PAGE = example_response(ApiKeyPage, "A page of your keys, newest first.", {"One key": examples.PAGE})
+
+
 class ApiKeyController(Controller):
     path = "/api/v1/api-keys"
     tags = ["api-keys"]
@@ -53,7 +62,7 @@ class ApiKeyController(Controller):
         operation_id="createApiKey",
         summary="Create an API key",
         status_code=HTTP_201_CREATED,
-        responses=problem_responses(400, 409, 422, *AUTHENTICATED),
+        responses={201: _CREATED, **problem_responses(400, 409, 422, *AUTHENTICATED)},
     )
     async def create(
         self,
@@ -101,7 +110,7 @@ class ApiKeyController(Controller):
         "/",
         operation_id="listApiKeys",
         summary="List your API keys",
-        responses=problem_responses(422, *AUTHENTICATED),
+        responses={200: _PAGE, **problem_responses(422, *AUTHENTICATED)},
     )
     async def list_keys(
         self,
@@ -120,10 +129,10 @@ class ApiKeyController(Controller):
         "/{key_id:str}",
         operation_id="getApiKey",
         summary="Get an API key",
-        responses=problem_responses(404, *AUTHENTICATED),
+        responses={200: _KEY, **problem_responses(404, *AUTHENTICATED)},
     )
     async def get_key(
-        self, request: UserRequest, key_id: FromPath[str], api_keys: NamedDependency[ApiKeyService]
+        self, request: UserRequest, key_id: FromPath[ApiKeyPathId], api_keys: NamedDependency[ApiKeyService]
     ) -> ApiKey:
         """One of your keys (never its secret)."""
         return to_api_key(await api_keys.get_owned(owner(request), key_id))
@@ -137,7 +146,7 @@ class ApiKeyController(Controller):
     async def revoke(
         self,
         request: UserRequest,
-        key_id: FromPath[str],
+        key_id: FromPath[ApiKeyPathId],
         api_keys: NamedDependency[ApiKeyService],
         api_key_cache: NamedDependency[ApiKeyCache],
     ) -> None:

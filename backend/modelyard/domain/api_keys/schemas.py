@@ -7,9 +7,10 @@ from typing import Annotated
 
 import msgspec
 
+from modelyard.lib import examples
 from modelyard.lib.key_access import KeyScope
 from modelyard.lib.pagination import Page
-from modelyard.lib.schema import ObjectId, Schema
+from modelyard.lib.schema import ApiKeyId, ModelId, Schema
 
 KeyName = Annotated[
     str,
@@ -32,20 +33,20 @@ Scopes = Annotated[
     ),
 ]
 ModelIdList = Annotated[
-    list[ObjectId],
+    list[ModelId],
     msgspec.Meta(
         min_length=1,
         max_length=100,
         description="Models the `predict` scope is limited to. Omit it for every model of yours, "
         "including those trained later. Only with the `predict` scope.",
-        examples=[["665f1c2a9b1e8a3d4c5b6a7a"]],
+        examples=[[examples.MODEL_ID]],
     ),
 ]
 ModelIds = Annotated[
     list[str] | None,
     msgspec.Meta(
         description="Models the `predict` scope is limited to; null means every model of yours.",
-        examples=[["665f1c2a9b1e8a3d4c5b6a7a"]],
+        examples=[[examples.MODEL_ID]],
     ),
 ]
 ExpiresAt = Annotated[
@@ -69,7 +70,7 @@ class ApiKeyCreate(Schema):
 class ApiKey(Schema):
     """An API key as listed: never its secret."""
 
-    id: Annotated[str, msgspec.Meta(description="24-hex key id.", examples=["6660a1b2c3d4e5f6a7b8c9d0"])]
+    id: ApiKeyId
     name: KeyName
     prefix: Annotated[
         str,
@@ -84,14 +85,14 @@ class ApiKey(Schema):
     expired: Annotated[bool, msgspec.Meta(description="Whether `expires_at` has passed.", examples=[False])]
     created_at: Annotated[
         datetime,
-        msgspec.Meta(description="When the key was created (UTC).", examples=["2026-11-02T09:30:00Z"]),
+        msgspec.Meta(description="When the key was created (UTC).", examples=[examples.API_KEY_CREATED_AT]),
     ]
     last_used_at: Annotated[
         datetime | None,
         msgspec.Meta(
             description="When the key last authenticated a request (UTC), to within a few seconds (uses "
             "are recorded in batches); null if never.",
-            examples=["2026-11-03T14:05:00Z"],
+            examples=["2024-06-05T08:14:52Z"],
         ),
     ]
     use_count: Annotated[

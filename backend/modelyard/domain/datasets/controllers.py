@@ -15,11 +15,11 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
 
 from modelyard.domain.accounts.auth import UserRequest, owner
+from modelyard.domain.datasets import examples
 from modelyard.domain.datasets.documents import DatasetDocument
 from modelyard.domain.datasets.schemas import (
     ColumnRename,
     Dataset,
-    DatasetIdParam,
     DatasetPage,
     DatasetProfile,
     DatasetUpdate,
@@ -29,8 +29,10 @@ from modelyard.domain.datasets.services import DatasetService
 from modelyard.lib.conditional import NOT_MODIFIED, IfMatch, IfNoneMatch, etag, tagged
 from modelyard.lib.errors import FieldError, ValidationFailedError
 from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
-from modelyard.lib.openapi import AUTHENTICATED, multipart_upload, problem_responses
+from modelyard.lib.openapi import AUTHENTICATED, example_response, multipart_upload, problem_responses
 from modelyard.lib.pagination import Cursor, Limit, Offset
+from modelyard.lib.path_ids import DatasetPathId
+from modelyard.lib.scratch import scratch_root
 from modelyard.lib.uploads import receive_upload
 from modelyard.settings import Settings
 from modelyard.tabular.intake import ingest_limits, sniff_head
@@ -47,9 +49,13 @@ UploadOperation = multipart_upload(
         type=OpenAPIType.STRING,
         max_length=NAME_MAX,
         description="Display name; defaults to the file name without its extension.",
+        examples=[examples.DATASET.name],
     ),
     description=SchemaSpec(
-        type=OpenAPIType.STRING, max_length=DESCRIPTION_MAX, description="Free-text description."
+        type=OpenAPIType.STRING,
+        max_length=DESCRIPTION_MAX,
+        description="Free-text description.",
+        examples=[examples.DATASET.description],
     ),
 )
 
@@ -72,6 +78,22 @@ def to_dataset(doc: DatasetDocument) -> Dataset:
         created_at=doc.created_at,
         updated_at=doc.updated_at,
     )
+
+
+_NO_ROWS_TEXT = "The file has a header but no data rows."
+_NO_ROWS = (_NO_ROWS_TEXT, [FieldError(_NO_ROWS_TEXT, "file")])
+_NAME_TOO_LONG = FieldError("Expected `str` of length <= 200", "body.name")
+_CREATED = example_response(
+    Dataset, "Stored and profiled; `Location` is the dataset's URL.", {"Uploaded": examples.DATASET}
+)
+_DATASET = example_response(Dataset, "The dataset, with its `ETag`.", {"Dataset": examples.DATASET})
+_PAGE = example_response(
+    DatasetPage, "A page of datasets, newest first.", {"First page of two": examples.PAGE}
+)
+_PROFILE = example_response(
+    DatasetProfile, "The profile (here four of the ten columns).", {"Profile": examples.PROFILE}
+)
+_PREVIEW = example_response(PreviewPage, "The requested rows.", {"First two rows": examples.PREVIEW})
 
 
 def _text_field(fields: dict[str, str], key: str, max_length: int) -> str | None:
@@ -97,7 +119,10 @@ class DatasetController(Controller):
         summary="Upload a dataset",
         request_max_body_size=None,  # enforced while streaming, against MODELYARD_MAX_UPLOAD_BYTES
         operation_class=UploadOperation,
-        responses=problem_responses(400, 413, 415, 422, *AUTHENTICATED),
+        responses={
+            201: _CREATED,
+            **problem_responses(400, 413, 415, 422, *AUTHENTICATED, details={422: _NO_ROWS}),
+        },
     )
     async def create(
         self,
@@ -132,6 +157,7 @@ class DatasetController(Controller):
             max_bytes=settings.app.max_upload_bytes,
             head_bytes=SNIFF_BYTES,
             check_head=functools.partial(sniff_head, limits=ingest_limits(settings.app)),
+            scratch_root=scratch_root(settings.app.var_dir),
         )
         try:
             name = _text_field(upload.fields, "name", NAME_MAX)
@@ -154,7 +180,7 @@ class DatasetController(Controller):
         "/",
         operation_id="listDatasets",
         summary="List datasets",
-        responses=problem_responses(422, *AUTHENTICATED),
+        responses={200: _PAGE, **problem_responses(422, *AUTHENTICATED)},
     )
     async def list_datasets(
         self,
@@ -182,13 +208,13 @@ class DatasetController(Controller):
         "/{dataset_id:str}",
         operation_id="getDataset",
         summary="Get a dataset",
-        responses={**NOT_MODIFIED, **problem_responses(404, *AUTHENTICATED)},
+        responses={200: _DATASET, **NOT_MODIFIED, **problem_responses(404, *AUTHENTICATED)},
     )
     async def get_dataset(
         self,
         request: UserRequest,
         datasets: NamedDependency[DatasetService],
-        dataset_id: FromPath[DatasetIdParam],
+        dataset_id: FromPath[DatasetPathId],
         if_none_match: IfNoneMatch = None,
     ) -> Response[Dataset]:
         """One of your datasets. Another user's dataset id is a 404. Carries an `ETag`;
@@ -200,13 +226,16 @@ class DatasetController(Controller):
         "/{dataset_id:str}",
         operation_id="updateDataset",
         summary="Rename or describe a dataset",
-        responses=problem_responses(400, 404, 412, 422, *AUTHENTICATED),
+        responses={
+            200: _DATASET,
+            **problem_responses(400, 404, 412, 422, *AUTHENTICATED, details={422: _NAME_TOO_LONG}),
+        },
     )
     async def update_dataset(
         self,
         request: UserRequest,
         datasets: NamedDependency[DatasetService],
-        dataset_id: FromPath[DatasetIdParam],
+        dataset_id: FromPath[DatasetPathId],
         data: JSONBody[DatasetUpdate],
         if_match: IfMatch = None,
     ) -> Response[Dataset]:
@@ -223,13 +252,13 @@ class DatasetController(Controller):
         "/{dataset_id:str}/profile",
         operation_id="getDatasetProfile",
         summary="Get a dataset's profile",
-        responses=problem_responses(404, *AUTHENTICATED),
+        responses={200: _PROFILE, **problem_responses(404, *AUTHENTICATED)},
     )
     async def get_profile(
         self,
         request: UserRequest,
         datasets: NamedDependency[DatasetService],
-        dataset_id: FromPath[DatasetIdParam],
+        dataset_id: FromPath[DatasetPathId],
     ) -> DatasetProfile:
         """Per-column statistics and semantic types, dataset-level counts, quality and PII findings.
 
@@ -243,13 +272,13 @@ class DatasetController(Controller):
         "/{dataset_id:str}/preview",
         operation_id="previewDataset",
         summary="Preview rows",
-        responses=problem_responses(404, 422, *AUTHENTICATED),
+        responses={200: _PREVIEW, **problem_responses(404, 422, *AUTHENTICATED)},
     )
     async def preview(
         self,
         request: UserRequest,
         datasets: NamedDependency[DatasetService],
-        dataset_id: FromPath[DatasetIdParam],
+        dataset_id: FromPath[DatasetPathId],
         offset: FromQuery[Offset] = 0,
         limit: FromQuery[
             Annotated[int, Parameter(ge=1, le=MAX_PREVIEW_ROWS, description="Rows to return (1-1000).")]
@@ -276,7 +305,7 @@ class DatasetController(Controller):
         self,
         request: UserRequest,
         datasets: NamedDependency[DatasetService],
-        dataset_id: FromPath[DatasetIdParam],
+        dataset_id: FromPath[DatasetPathId],
     ) -> Response[Any]:
         """The bytes exactly as uploaded, streamed, with the original file name."""
         document = await datasets.get_owned(owner(request), dataset_id)

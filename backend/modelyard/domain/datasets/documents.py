@@ -34,6 +34,9 @@ class DatasetDocument(Document):
     status: Literal["uploading", "ready", "deleting"] = "ready"
     """`uploading`: recorded, its objects being stored (invisible to the owner); `deleting`: removal
     started, objects may remain. Either one left behind by a crash is finished by the sweeper."""
+    uploader: str | None = None
+    """While `uploading`: the process storing it (`lib.processes` tag); once that process is dead,
+    the sweeper removes the dataset without waiting."""
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

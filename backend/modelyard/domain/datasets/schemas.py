@@ -6,18 +6,26 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar.params import Parameter
 
+from modelyard.lib import examples
 from modelyard.lib.pagination import Page
-from modelyard.lib.schema import DatasetFormat, Schema, Severity
+from modelyard.lib.schema import DatasetFormat, DatasetId, Schema, Severity
 
-DatasetId = Annotated[
-    str, msgspec.Meta(description="24-hex dataset id.", examples=["665f1c2a9b1e8a3d4c5b6a79"])
-]
 DatasetName = Annotated[
     str, msgspec.Meta(min_length=1, max_length=200, description="Display name.", examples=["customers-2024"])
 ]
-Description = Annotated[str, msgspec.Meta(max_length=5000, description="Free-text description.")]
+Description = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=5000,
+        description="Free-text description.",
+        examples=["Customer accounts with plan, fees, tenure and whether they churned."],
+    ),
+]
+ColumnName = Annotated[
+    str, msgspec.Meta(description="A column name, as in the dataset.", examples=["region"])
+]
+Count = Annotated[int, msgspec.Meta(ge=0)]
 SemanticType = Literal["integer", "float", "boolean", "categorical", "text", "datetime", "identifier"]
 PiiKindName = Literal["email", "phone", "credit_card", "iban", "national_id", "ip_address", "person_name"]
 
@@ -25,8 +33,8 @@ PiiKindName = Literal["email", "phone", "credit_card", "iban", "national_id", "i
 class ColumnRename(Schema):
     """A column whose header had to change: blank headers get `column_<n>`, repeats get `_2`, `_3`..."""
 
-    original: str
-    renamed_to: str
+    original: Annotated[str, msgspec.Meta(description="The header as uploaded.", examples=["revenue"])]
+    renamed_to: Annotated[str, msgspec.Meta(description="The column's name now.", examples=["revenue_2"])]
 
 
 class Dataset(Schema):
@@ -35,30 +43,52 @@ class Dataset(Schema):
     id: DatasetId
     name: DatasetName
     description: Description | None
-    filename: Annotated[str | None, msgspec.Meta(description="File name the client sent.")]
+    filename: Annotated[
+        str | None, msgspec.Meta(description="File name the client sent.", examples=["customers-2024.csv"])
+    ]
     format: Annotated[
         DatasetFormat, msgspec.Meta(description="Detected from the content, not the file name.")
     ]
     encoding: Annotated[
         str | None,
         msgspec.Meta(
-            description="Text encoding used to read CSV/TSV/JSON Lines: utf-8, utf-8-sig, utf-16, latin-1."
+            description="Text encoding used to read CSV/TSV/JSON Lines: utf-8, utf-8-sig, utf-16, latin-1.",
+            examples=["utf-8"],
         ),
     ]
-    delimiter: Annotated[str | None, msgspec.Meta(description="CSV/TSV field delimiter that was detected.")]
-    size_bytes: Annotated[int, msgspec.Meta(ge=0, description="Size of the original upload.")]
-    sha256: Annotated[str, msgspec.Meta(description="SHA-256 of the original bytes, hex.")]
+    delimiter: Annotated[
+        str | None, msgspec.Meta(description="CSV/TSV field delimiter that was detected.", examples=[","])
+    ]
+    size_bytes: Annotated[
+        int, msgspec.Meta(ge=0, description="Size of the original upload.", examples=[28227])
+    ]
+    sha256: Annotated[
+        str,
+        msgspec.Meta(
+            pattern="^[0-9a-f]{64}$",
+            description="SHA-256 of the original bytes, hex.",
+            examples=[examples.DATASET_SHA256],
+        ),
+    ]
     duplicate_of: Annotated[
-        str | None,
+        DatasetId | None,
         msgspec.Meta(
             description="Id of this user's earlier dataset with identical bytes, if any (nothing is merged)."
         ),
     ]
-    rows: int
-    columns: int
+    rows: Annotated[
+        int, msgspec.Meta(ge=0, description="Data rows (the header not counted).", examples=[400])
+    ]
+    columns: Annotated[int, msgspec.Meta(ge=0, description="Columns.", examples=[10])]
     renamed_columns: list[ColumnRename]
-    created_at: datetime
-    updated_at: datetime
+    created_at: Annotated[
+        datetime,
+        msgspec.Meta(description="When it was uploaded (UTC).", examples=[examples.DATASET_CREATED_AT]),
+    ]
+    updated_at: Annotated[
+        datetime,
+        msgspec.Meta(description="When it last changed (UTC).", examples=[examples.DATASET_UPDATED_AT]),
+    ]
 
 
 class DatasetUpdate(Schema):
@@ -73,20 +103,30 @@ class DatasetPage(Page):
 
 
 class NumericStats(Schema):
-    min: float
-    max: float
-    mean: float
-    std: float | None
+    """Statistics of a numeric column (here `monthly_fee`)."""
+
+    min: Annotated[float, msgspec.Meta(examples=[9.0])]
+    max: Annotated[float, msgspec.Meta(examples=[39.0])]
+    mean: Annotated[float, msgspec.Meta(examples=[17.4])]
+    std: Annotated[float | None, msgspec.Meta(description="Null for a single value.", examples=[10.76])]
     quantiles: Annotated[
-        dict[str, float], msgspec.Meta(description="Keys `p01` `p05` `p25` `p50` `p75` `p95` `p99`.")
+        dict[str, float],
+        msgspec.Meta(
+            description="Keys `p01` `p05` `p25` `p50` `p75` `p95` `p99`.",
+            examples=[
+                {"p01": 9.0, "p05": 9.0, "p25": 9.0, "p50": 14.0, "p75": 19.0, "p95": 39.0, "p99": 39.0}
+            ],
+        ),
     ]
-    skewness: float | None
-    outliers: Annotated[int, msgspec.Meta(description="Values beyond 3 IQR from the quartiles.")]
+    skewness: Annotated[float | None, msgspec.Meta(examples=[1.14])]
+    outliers: Annotated[
+        int, msgspec.Meta(ge=0, description="Values beyond 3 IQR from the quartiles.", examples=[0])
+    ]
 
 
 class ValueCount(Schema):
-    value: str
-    count: int
+    value: Annotated[str, msgspec.Meta(description="A value, as text.", examples=["north"])]
+    count: Annotated[int, msgspec.Meta(ge=1, description="Rows holding it.", examples=[101])]
 
 
 class PiiFinding(Schema):
@@ -94,30 +134,49 @@ class PiiFinding(Schema):
 
     kind: PiiKindName
     ratio: Annotated[
-        float, msgspec.Meta(ge=0, le=1, description="Share of sampled non-null values that match.")
+        float,
+        msgspec.Meta(ge=0, le=1, description="Share of sampled non-null values that match.", examples=[1.0]),
     ]
     confidence: Literal["low", "medium", "high"]
     sample_size: Annotated[
-        int, msgspec.Meta(description="Non-null values examined (a sample of the column).")
+        int,
+        msgspec.Meta(ge=0, description="Non-null values examined (a sample of the column).", examples=[400]),
     ]
 
 
 class ColumnProfile(Schema):
-    name: str
+    """One column: its types, how full it is, its values (here `region`)."""
+
+    name: ColumnName
     physical_type: Annotated[
-        str, msgspec.Meta(description="Storage type: Int64, Float64, String, Boolean, Datetime...")
+        str,
+        msgspec.Meta(
+            description="Storage type: Int64, Float64, String, Boolean, Datetime...", examples=["String"]
+        ),
     ]
     semantic_type: SemanticType
-    count: Annotated[int, msgspec.Meta(description="Non-null values.")]
-    null_count: int
-    null_ratio: float
-    distinct_count: int
-    numeric: NumericStats | None = None
-    datetime_min: datetime | None = None
-    datetime_max: datetime | None = None
-    top_values: list[ValueCount] = []
+    count: Annotated[int, msgspec.Meta(ge=0, description="Non-null values.", examples=[365])]
+    null_count: Annotated[int, msgspec.Meta(ge=0, description="Missing values.", examples=[35])]
+    null_ratio: Annotated[
+        float, msgspec.Meta(ge=0, le=1, description="Share of rows missing it.", examples=[0.0875])
+    ]
+    distinct_count: Annotated[int, msgspec.Meta(ge=0, description="Distinct non-null values.", examples=[4])]
+    numeric: Annotated[NumericStats | None, msgspec.Meta(description="Numeric columns only.")] = None
+    datetime_min: Annotated[
+        datetime | None,
+        msgspec.Meta(description="Date and time columns: the earliest.", examples=["2018-01-01T00:00:00Z"]),
+    ] = None
+    datetime_max: Annotated[
+        datetime | None,
+        msgspec.Meta(description="Date and time columns: the latest.", examples=["2023-08-26T00:00:00Z"]),
+    ] = None
+    top_values: Annotated[list[ValueCount], msgspec.Meta(description="The most frequent values.")] = []
     sample_values: Annotated[
-        list[str], msgspec.Meta(description="A few distinct values; masked when the column holds PII.")
+        list[str],
+        msgspec.Meta(
+            description="A few distinct values; masked when the column holds PII.",
+            examples=[["north", "west", "south", "east"]],
+        ),
     ] = []
     pii: list[PiiFinding] = []
 
@@ -127,24 +186,38 @@ class QualityFinding(Schema):
         str,
         msgspec.Meta(
             description="constant_column, mostly_missing, high_cardinality, identifier_like, skewed, "
-            "outliers, duplicate_rows, mixed_types, csv_injection, renamed_columns, pii"
+            "outliers, duplicate_rows, mixed_types, csv_injection, renamed_columns, pii",
+            examples=["pii"],
         ),
     ]
     severity: Severity
-    message: str
-    columns: list[str]
-    count: int | None = None
+    message: Annotated[
+        str,
+        msgspec.Meta(
+            description="What was found, for people.",
+            examples=["'email' appears to hold personal data (email); shown values are masked."],
+        ),
+    ]
+    columns: Annotated[list[str], msgspec.Meta(description="The columns involved.", examples=[["email"]])]
+    count: Annotated[
+        int | None, msgspec.Meta(description="Rows or values concerned, when counted.", examples=[12])
+    ] = None
 
 
 class DatasetProfile(Schema):
     """Everything computed about a dataset's content at upload."""
 
-    rows: int
-    columns: int
+    rows: Annotated[int, msgspec.Meta(ge=0, description="Data rows.", examples=[400])]
+    columns: Annotated[int, msgspec.Meta(ge=0, description="Columns.", examples=[10])]
     memory_bytes: Annotated[
-        int, msgspec.Meta(description="Estimated size of the table in memory (Arrow buffers).")
+        int,
+        msgspec.Meta(
+            ge=0, description="Estimated size of the table in memory (Arrow buffers).", examples=[29572]
+        ),
     ]
-    duplicate_rows: Annotated[int, msgspec.Meta(description="Rows identical to an earlier row.")]
+    duplicate_rows: Annotated[
+        int, msgspec.Meta(ge=0, description="Rows identical to an earlier row.", examples=[0])
+    ]
     column_profiles: list[ColumnProfile]
     findings: list[QualityFinding]
     estimated: Annotated[
@@ -153,7 +226,8 @@ class DatasetProfile(Schema):
             description="Figures that are estimates rather than exact: `memory_bytes` (Arrow buffer "
             "sizes), `duplicate_rows`, `distinct_count` and `top_values` (64-bit hashes: exact unless two "
             "different values collide), `pii` (ratios from a sample of up to 2,000 values per column). "
-            "Counts, min/max, mean/std and quantiles are exact."
+            "Counts, min/max, mean/std and quantiles are exact.",
+            examples=[["memory_bytes", "duplicate_rows", "distinct_count", "top_values", "pii"]],
         ),
     ]
 
@@ -161,14 +235,52 @@ class DatasetProfile(Schema):
 class PreviewPage(Schema, kw_only=True):
     """Rows of the dataset, as JSON values (datetimes as RFC 3339 strings)."""
 
-    total: Annotated[int, msgspec.Meta(ge=0, description="Rows in the dataset.", examples=[891])]
+    total: Annotated[int, msgspec.Meta(ge=0, description="Rows in the dataset.", examples=[400])]
     limit: Annotated[
-        int, msgspec.Meta(ge=1, le=1000, description="Rows per page, as requested.", examples=[50])
+        int, msgspec.Meta(ge=1, le=1000, description="Rows per page, as requested.", examples=[2])
     ]
     offset: Annotated[int, msgspec.Meta(ge=0, description="Rows skipped before this page.", examples=[0])]
 
-    columns: list[str]
-    rows: list[list[Any]]
-
-
-DatasetIdParam = Annotated[str, Parameter(description="24-hex dataset id.", min_length=1, max_length=64)]
+    columns: Annotated[
+        list[str],
+        msgspec.Meta(
+            description="Column names, in the order of each row's values.",
+            examples=[
+                [
+                    "customer_id",
+                    "email",
+                    "signup_date",
+                    "region",
+                    "plan",
+                    "monthly_fee",
+                    "tenure_months",
+                    "support_tickets",
+                    "account_closed",
+                    "churned",
+                ]
+            ],
+        ),
+    ]
+    rows: Annotated[
+        list[list[Any]],
+        msgspec.Meta(
+            description="The rows, each a list of values in `columns` order (null when missing).",
+            examples=[
+                [
+                    [
+                        10000,
+                        "customer0@example.com",
+                        "2018-01-01",
+                        "north",
+                        "basic",
+                        9.0,
+                        20,
+                        0,
+                        "yes",
+                        "yes",
+                    ],
+                    [10001, "customer1@example.com", "2019-06-12", "west", "basic", 9.0, 8, 4, "yes", "yes"],
+                ]
+            ],
+        ),
+    ]

@@ -32,7 +32,9 @@ from modelyard.lib.errors import (
     NotFoundError,
 )
 from modelyard.lib.pagination import Window, newest_first
-from modelyard.lib.storage import FileObjectStore, ObjectStore, RangeReader, file_chunks, opened, scratch_dir
+from modelyard.lib.processes import is_dead_process, process_tag
+from modelyard.lib.scratch import scratch_dir, scratch_root
+from modelyard.lib.storage import ObjectStore, RangeReader, file_chunks, opened
 from modelyard.lib.tally import DATASETS_CREATED, UsageTally
 from modelyard.lib.uploads import ReceivedUpload
 from modelyard.lib.workers import run_in_process
@@ -46,8 +48,9 @@ log = structlog.get_logger("modelyard.datasets")
 ORIGINAL = "original"
 TABLE = "table.parquet"
 ABANDONED_AFTER = timedelta(hours=1)
-"""An `uploading` or `deleting` dataset untouched this long was left by a crashed process."""
-SWEEP_EVERY_S = 600.0
+"""An `uploading` or `deleting` dataset untouched this long was left by a crashed process (one
+whose uploader is a dead process of this host is known abandoned at once), and so was a partial
+object write."""
 
 
 async def load_dataset_columns(store: ObjectStore, dataset: DatasetDocument, columns: list[str]) -> pa.Table:
@@ -71,6 +74,7 @@ class DatasetService:
         self.pool = pool
         self.limits = ingest_limits(settings.app)
         self.tally = tally
+        self.scratch = scratch_root(settings.app.var_dir)
 
     async def count_live(self) -> int:
         """Datasets stored and not being deleted, over every user (business metrics)."""
@@ -89,7 +93,7 @@ class DatasetService:
         sniffed = await sniff_upload(upload, self.limits)
         dataset_id = PydanticObjectId()
         prefix = dataset_prefix(dataset_id)
-        async with scratch_dir("modelyard-dataset-") as work:
+        async with scratch_dir(self.scratch, "dataset-") as work:
             table_path = work / TABLE
             result = await self._analyse(upload, sniffed, table_path)
             duplicate = await _first_ready_upload(owner_id, upload.sha256)
@@ -112,6 +116,7 @@ class DatasetService:
                 original_key=prefix + ORIGINAL,
                 table_key=prefix + TABLE,
                 status="uploading",
+                uploader=process_tag(),
             )
             await self._record_and_store(document, upload.path, table_path)
         log.info("dataset created", dataset_id=str(dataset_id), rows=document.rows, format=document.format)
@@ -227,20 +232,24 @@ class DatasetService:
         log.info("dataset deleted", dataset_id=str(document.id))
 
     async def sweep_abandoned(self, older_than: timedelta = ABANDONED_AFTER) -> int:
-        """Finish what a crashed process left: uploads never completed and deletes never finished
-        (untouched for `older_than`). Removes their objects, then their records; how many."""
+        """Finish what a crashed process left: uploads never completed (their uploader, a process of
+        this host, is dead; or untouched for `older_than`) and deletes never finished (untouched for
+        `older_than`). Removes their objects, then their records; how many. Then the partial
+        writes (`.part` files, unfinished S3 multipart uploads) untouched for `older_than`."""
         cutoff = utcnow() - older_than
-        abandoned = await DatasetDocument.find(
+        stale = await DatasetDocument.find(
             {"status": {"$in": ["uploading", "deleting"]}, "updated_at": {"$lt": cutoff}}
         ).to_list()
+        uploading = await DatasetDocument.find({"status": "uploading", "uploader": {"$ne": None}}).to_list()
+        orphaned = [d for d in uploading if d.uploader and is_dead_process(d.uploader)]
+        abandoned = list({document.id: document for document in stale + orphaned}.values())
         for document in abandoned:
             await self._finish_delete(document)
         if abandoned:
             log.warning("abandoned datasets removed", count=len(abandoned))
-        if isinstance(self.store, FileObjectStore):  # S3 never shows a partial object
-            partial = await self.store.remove_stale_partial(older_than.total_seconds())
-            if partial:
-                log.warning("partial objects of killed writes removed", count=partial)
+        partial = await self.store.remove_stale_partial(older_than.total_seconds())
+        if partial:
+            log.warning("partial objects of killed writes removed", count=partial)
         return len(abandoned)
 
     # ------------------------------------------------------------------ content
@@ -294,14 +303,3 @@ def _read_rows(source: Path | io.RawIOBase, offset: int, limit: int) -> list[lis
     temporal = [name for name, dtype in frame.schema.items() if dtype.is_temporal()]
     frame = frame.with_columns(pl.col(temporal).cast(pl.String)) if temporal else frame
     return [list(row) for row in frame.rows()]
-
-
-async def sweep_forever(service: DatasetService) -> None:
-    """Sweep datasets a crashed process left half-stored or half-deleted: at start, then every
-    `SWEEP_EVERY_S` (a background loop of the app's lifespan)."""
-    while True:
-        try:
-            await service.sweep_abandoned()
-        except Exception:  # the next round retries; the API keeps serving meanwhile
-            log.exception("dataset sweep failed")
-        await asyncio.sleep(SWEEP_EVERY_S)

@@ -10,22 +10,32 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from modelyard.domain.accounts.auth import UserRequest, owner
+from modelyard.domain.models import examples
 from modelyard.domain.models.documents import ModelDocument
 from modelyard.domain.models.schemas import (
     Candidate,
     ConfusionMatrix,
     FeatureImportance,
+    LeakageFinding,
     Model,
     ModelPage,
     ModelSummary,
     ModelUpdate,
+    ShapSummary,
     Stage,
     TrainingSchema,
 )
 from modelyard.domain.models.services import ModelService, StageChangeHook
 from modelyard.lib.conditional import NOT_MODIFIED, IfMatch, IfNoneMatch, etag, tagged
-from modelyard.lib.openapi import AUTHENTICATED, problem_responses
+from modelyard.lib.errors import FieldError
+from modelyard.lib.openapi import (
+    AUTHENTICATED,
+    example_response,
+    problem_response_example,
+    problem_responses,
+)
 from modelyard.lib.pagination import Cursor, Limit, Offset
+from modelyard.lib.path_ids import ModelPathId
 
 
 def to_model(doc: ModelDocument) -> Model:
@@ -49,6 +59,9 @@ def to_model(doc: ModelDocument) -> Model:
         confusion_matrix=ConfusionMatrix(**doc.confusion) if doc.confusion else None,
         residuals=doc.residuals,
         feature_importance=[FeatureImportance(**f) for f in doc.feature_importance],
+        shap_summary=msgspec.convert(doc.shap_summary, ShapSummary) if doc.shap_summary else None,
+        leakage_findings=[LeakageFinding(**f) for f in doc.leakage_findings],
+        leakage_acknowledged_at=doc.leakage_acknowledged_at,
         leaderboard=[Candidate(**c) for c in doc.leaderboard],
         training_schema=TrainingSchema.from_dict(schema),
         rows_train=doc.rows_train,
@@ -79,6 +92,10 @@ def to_summary(doc: ModelDocument) -> ModelSummary:
     )
 
 
+_MODEL = example_response(Model, "The model, with its `ETag`.", {"Churn model": examples.MODEL})
+_PAGE = example_response(ModelPage, "A page of models, newest first.", {"One model": examples.PAGE})
+
+
 class ModelController(Controller):
     path = "/api/v1/models"
     tags = ["models"]
@@ -87,7 +104,7 @@ class ModelController(Controller):
         "/",
         operation_id="listModels",
         summary="List models",
-        responses=problem_responses(422, *AUTHENTICATED),
+        responses={200: _PAGE, **problem_responses(422, *AUTHENTICATED)},
     )
     async def list_models(
         self,
@@ -112,12 +129,12 @@ class ModelController(Controller):
         "/{model_id:str}",
         operation_id="getModel",
         summary="Get a model",
-        responses={**NOT_MODIFIED, **problem_responses(404, *AUTHENTICATED)},
+        responses={200: _MODEL, **NOT_MODIFIED, **problem_responses(404, *AUTHENTICATED)},
     )
     async def get_model(
         self,
         request: UserRequest,
-        model_id: FromPath[str],
+        model_id: FromPath[ModelPathId],
         models: NamedDependency[ModelService],
         if_none_match: IfNoneMatch = None,
     ) -> Response[Model]:
@@ -133,12 +150,37 @@ class ModelController(Controller):
         "/{model_id:str}",
         operation_id="updateModel",
         summary="Rename, describe or promote a model",
-        responses=problem_responses(400, 404, 412, 422, *AUTHENTICATED),
+        responses={
+            200: _MODEL,
+            **problem_responses(
+                400,
+                404,
+                412,
+                422,
+                *AUTHENTICATED,
+                details={422: FieldError("Invalid enum value 'live'", "body.stage")},
+            ),
+            **problem_response_example(
+                409,
+                "`stage: production` on a model with `leakage_findings`, without "
+                "`acknowledge_leakage: true`; `errors` lists the findings. Nothing was changed.",
+                "The model has 1 leakage finding(s) (see `errors` and the model's `leakage_findings`); "
+                "promoting it to production needs `acknowledge_leakage: true` in the request, or "
+                "retrain without the columns at fault (`exclude_columns`).",
+                [
+                    FieldError(
+                        "derived_from_target: 'account_closed' takes exactly one value per class of the "
+                        "target (2 values for 2 classes): it restates the target.",
+                        "column:account_closed",
+                    )
+                ],
+            ),
+        },
     )
     async def update_model(
         self,
         request: UserRequest,
-        model_id: FromPath[str],
+        model_id: FromPath[ModelPathId],
         data: JSONBody[ModelUpdate],
         models: NamedDependency[ModelService],
         stage_changed: NamedDependency[StageChangeHook],
@@ -150,10 +192,18 @@ class ModelController(Controller):
 
         Send the `ETag` of your last GET as `If-Match` so that two people promoting or archiving
         the same model cannot overwrite each other: if it changed meanwhile the answer is 412
-        and nothing changes. The response carries the new `ETag`."""
+        and nothing changes. The response carries the new `ETag`.
+
+        A model whose training raised `leakage_findings` goes to `production` only with
+        `acknowledge_leakage: true` in the same request; without it the answer is 409 with one
+        entry of `errors` per finding, and nothing changes. The model then records
+        `leakage_acknowledged_at`."""
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+        acknowledge = bool(changes.pop("acknowledge_leakage", False))
         before = (await models.get_owned(owner(request), model_id)).stage if "stage" in changes else None
-        document = await models.update(owner(request), model_id, changes, if_match)
+        document = await models.update(
+            owner(request), model_id, changes, if_match, acknowledge_leakage=acknowledge
+        )
         if before is not None and document.stage != before:
             await stage_changed(owner(request), document, before)
         return tagged(to_model(document), etag(document.id, document.updated_at))

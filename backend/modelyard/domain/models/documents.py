@@ -34,6 +34,14 @@ class ModelDocument(Document):
     confusion: dict[str, Any] | None = None
     residuals: dict[str, float] | None = None
     feature_importance: list[dict[str, Any]] = Field(default_factory=list)
+    leakage_findings: list[dict[str, Any]] = Field(default_factory=list)
+    """The training job's leakage findings (none on models trained before the gate existed)."""
+    leakage_acknowledged_at: datetime | None = None
+    """When the owner promoted the model to production despite its leakage findings."""
+    shap_summary: dict[str, Any] | None = None
+    """Mean |SHAP contribution| per input column on held-out rows (None before explanations)."""
+    explanation_means: list[float] | None = None
+    """Linear models: each encoded feature's training mean, the base of their explanations."""
     leaderboard: list[dict[str, Any]] = Field(default_factory=list)
     training_schema: dict[str, Any]
     rows_train: int

@@ -12,8 +12,10 @@ from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
 from modelyard.domain.models.documents import ModelDocument, model_prefix
+from modelyard.lib.clock import utcnow
 from modelyard.lib.conditional import PreconditionFailedError, etag, next_version, require_match
 from modelyard.lib.db import find_owned
+from modelyard.lib.errors import ConflictError, FieldError
 from modelyard.lib.pagination import Window, newest_first
 from modelyard.lib.storage import ObjectStore
 
@@ -38,6 +40,9 @@ TRAINING_RESULT_FIELDS = (
     "confusion",
     "residuals",
     "feature_importance",
+    "leakage_findings",
+    "shap_summary",
+    "explanation_means",
     "leaderboard",
     "training_schema",
     "rows_train",
@@ -45,6 +50,24 @@ TRAINING_RESULT_FIELDS = (
     "inference_path",
 )
 """What a model record copies from the training worker's result."""
+
+
+def unacknowledged_leakage(findings: list[dict[str, Any]]) -> ConflictError:
+    """The 409 of a promotion to production that does not acknowledge the model's leakage
+    findings: one entry of `errors` per finding, located at its column or test metric."""
+    errors = [
+        FieldError(
+            f"{f['kind']}: {f['detail']}",
+            f"column:{f['column']}" if f.get("column") else f"test_metrics.{f['statistic']}",
+        )
+        for f in findings
+    ]
+    return ConflictError(
+        f"The model has {len(findings)} leakage finding(s) (see `errors` and the model's "
+        "`leakage_findings`); promoting it to production needs `acknowledge_leakage: true` in the "
+        "request, or retrain without the columns at fault (`exclude_columns`).",
+        errors=errors,
+    )
 
 
 class ModelService:
@@ -99,6 +122,10 @@ class ModelService:
             raise
         return model
 
+    async def trained_by(self, training_job_id: PydanticObjectId) -> ModelDocument | None:
+        """The model a training job recorded, if it did (at most one: a unique index)."""
+        return await ModelDocument.find_one({"training_job_id": training_job_id})
+
     async def create(self, document: ModelDocument) -> ModelDocument:
         """Record a model whose artifact is stored."""
         await document.insert()
@@ -142,12 +169,25 @@ class ModelService:
         return {str(row["_id"]) async for row in cursor}
 
     async def update(
-        self, owner_id: PydanticObjectId, model_id: str, changes: dict[str, Any], if_match: str | None = None
+        self,
+        owner_id: PydanticObjectId,
+        model_id: str,
+        changes: dict[str, Any],
+        if_match: str | None = None,
+        *,
+        acknowledge_leakage: bool = False,
     ) -> ModelDocument:
         """Apply `changes`; with `if_match`, only to the version that tag names (412 otherwise),
-        checked in the update itself so a concurrent change is never overwritten."""
+        checked in the update itself so a concurrent change is never overwritten.
+
+        Promoting a model with leakage findings to production needs `acknowledge_leakage`
+        (409 listing the findings otherwise); the acknowledgement's time is recorded."""
         document = await self.get_owned(owner_id, model_id)
         require_match(if_match, etag(document.id, document.updated_at))
+        if changes.get("stage") == "production" and document.leakage_findings:
+            if not acknowledge_leakage:
+                raise unacknowledged_leakage(document.leakage_findings)
+            changes["leakage_acknowledged_at"] = utcnow()
         if changes:
             changes["updated_at"] = next_version(document.updated_at)
             guard: dict[str, Any] = {"_id": document.id}

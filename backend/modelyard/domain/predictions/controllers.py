@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import functools
+from typing import Annotated
 
 from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.response import ServerSentEvent, Stream
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from modelyard.domain.accounts.auth import UserRequest, owner
+from modelyard.domain.predictions import examples
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument
 from modelyard.domain.predictions.schemas import (
+    MAX_EXPLAIN_TOP,
+    MAX_EXPLAINED_RECORDS,
     BatchPredictionJob,
     BatchPredictionJobPage,
     PredictionRequest,
     PredictionResponse,
 )
 from modelyard.domain.predictions.services import PredictionService
-from modelyard.lib.errors import Problem
+from modelyard.lib.errors import FieldError, Problem
 from modelyard.lib.events import (
     NOTHING_NEWER,
     STREAM_DESCRIPTION,
@@ -30,8 +34,10 @@ from modelyard.lib.events import (
 )
 from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
 from modelyard.lib.key_access import KEY_SCOPES, require_model_access
-from modelyard.lib.openapi import AUTHENTICATED, multipart_upload, problem_responses
+from modelyard.lib.openapi import AUTHENTICATED, example_response, multipart_upload, problem_responses
 from modelyard.lib.pagination import Cursor, Limit, Offset
+from modelyard.lib.path_ids import BatchJobPathId, ModelPathId
+from modelyard.lib.scratch import scratch_root
 from modelyard.lib.uploads import receive_upload
 from modelyard.settings import Settings
 from modelyard.tabular.intake import ingest_limits, sniff_head
@@ -44,6 +50,37 @@ BatchUploadOperation = multipart_upload(
     f"The rows to score: {ACCEPTED_FORMATS}, detected from the content; every feature column of the "
     "model must be present."
 )
+_MISTYPED = "column 'monthly_fee' expects a number, got str"
+_MISSING = "missing required column 'tenure_months'"
+_NOTHING_SCORED = (
+    "None of the 2 records could be scored; `errors` says why for each.",
+    [FieldError(_MISTYPED, "body.records[0]"), FieldError(_MISSING, "body.records[1]")],
+)
+_PREDICTIONS = example_response(
+    PredictionResponse,
+    "One prediction per record, in request order; records that could not be scored carry `errors`.",
+    {"Two scored, one rejected": examples.PARTLY_SCORED},
+)
+_BATCH_ACCEPTED = example_response(
+    BatchPredictionJob,
+    "Queued. Poll the `Location` URL (`GET /api/v1/batch-predictions/{id}`) until `status` is final.",
+    {"Queued": examples.BATCH_QUEUED},
+)
+_BATCH = example_response(
+    BatchPredictionJob,
+    "The job; `result_url` once succeeded.",
+    {"Succeeded": examples.BATCH_SUCCEEDED, "Queued": examples.BATCH_QUEUED},
+)
+_BATCH_PAGE = example_response(
+    BatchPredictionJobPage,
+    "A page of the model's batch prediction jobs, newest first.",
+    {
+        "One job": BatchPredictionJobPage(
+            items=[examples.BATCH_SUCCEEDED], total=1, limit=20, offset=0, next_cursor=None, has_more=False
+        )
+    },
+)
+_MISSING_FEATURE = "The file lacks columns the model needs: tenure_months."
 
 
 def to_batch_job(job: BatchPredictionJobDocument) -> BatchPredictionJob:
@@ -77,14 +114,34 @@ class ModelPredictionsController(Controller):
         summary="Predict (online)",
         status_code=200,
         opt={KEY_SCOPES: ("predict",)},
-        responses=problem_responses(400, 404, 422, *AUTHENTICATED),
+        responses={
+            200: _PREDICTIONS,
+            **problem_responses(400, 404, 409, 422, *AUTHENTICATED, details={422: _NOTHING_SCORED}),
+        },
     )
     async def predict(
         self,
         request: UserRequest,
-        model_id: FromPath[str],
+        model_id: FromPath[ModelPathId],
         data: JSONBody[PredictionRequest],
         predictions: NamedDependency[PredictionService],
+        explain: Annotated[
+            bool,
+            Parameter(
+                description="Also explain each prediction: every record gets an `explanation` with the "
+                f"`explain_top` largest column contributions (exact SHAP values). At most "
+                f"{MAX_EXPLAINED_RECORDS} records per request."
+            ),
+        ] = False,
+        explain_top: Annotated[
+            int,
+            Parameter(
+                ge=1,
+                le=MAX_EXPLAIN_TOP,
+                description="With `explain=true`: how many columns to list per record, largest "
+                "|contribution| first; the rest are summed in `other_contributions`.",
+            ),
+        ] = 10,
     ) -> PredictionResponse:
         """Score 1 to 1000 records with a model; results come back in request order.
 
@@ -96,8 +153,16 @@ class ModelPredictionsController(Controller):
         Classifiers return the predicted class and each class's probability. When no record
         can be scored the answer is 422, with each record's problems located at
         `body.records[<index>]`.
+
+        With `explain=true` each scored record also carries an `explanation`: the base value and
+        each column's contribution (SHAP value) to the model's raw output, which add up to
+        `output_value` exactly (log-odds, class logit, class probability for forests, or the
+        prediction; see the predictions guide). More than 100 records with `explain=true` is a
+        422; a linear model trained before explanations existed answers 409 (train it again).
         """
-        return await predictions.predict(owner(request), model_id, data.records)
+        return await predictions.predict(
+            owner(request), model_id, data.records, explain_top=explain_top if explain else None
+        )
 
     @post(
         "/batch-predictions",
@@ -107,12 +172,23 @@ class ModelPredictionsController(Controller):
         opt={KEY_SCOPES: ("predict",)},
         request_max_body_size=None,  # enforced while streaming, against MODELYARD_MAX_UPLOAD_BYTES
         operation_class=BatchUploadOperation,
-        responses=problem_responses(400, 404, 413, 415, 422, *AUTHENTICATED),
+        responses={
+            202: _BATCH_ACCEPTED,
+            **problem_responses(
+                400,
+                404,
+                413,
+                415,
+                422,
+                *AUTHENTICATED,
+                details={422: (_MISSING_FEATURE, [FieldError(_MISSING_FEATURE, "body.file")])},
+            ),
+        },
     )
     async def create_batch(
         self,
         request: UserRequest,
-        model_id: FromPath[str],
+        model_id: FromPath[ModelPathId],
         predictions: NamedDependency[PredictionService],
         settings: NamedDependency[Settings],
         idempotency_key: IdempotencyKey = None,
@@ -136,6 +212,7 @@ class ModelPredictionsController(Controller):
             max_bytes=settings.app.max_upload_bytes,
             head_bytes=SNIFF_BYTES,
             check_head=functools.partial(sniff_head, limits=ingest_limits(settings.app)),
+            scratch_root=scratch_root(settings.app.var_dir),
         )
 
         async def queue() -> Response[BatchPredictionJob]:
@@ -157,12 +234,12 @@ class ModelPredictionsController(Controller):
         operation_id="listBatchPredictions",
         summary="List a model's batch predictions",
         opt={KEY_SCOPES: READ_OR_PREDICT},
-        responses=problem_responses(404, 422, *AUTHENTICATED),
+        responses={200: _BATCH_PAGE, **problem_responses(404, 422, *AUTHENTICATED)},
     )
     async def list_batches(
         self,
         request: UserRequest,
-        model_id: FromPath[str],
+        model_id: FromPath[ModelPathId],
         predictions: NamedDependency[PredictionService],
         limit: FromQuery[Limit] = 20,
         offset: FromQuery[Offset] = 0,
@@ -182,12 +259,12 @@ class BatchPredictionController(Controller):
         operation_id="getBatchPrediction",
         summary="Get a batch prediction job",
         opt={KEY_SCOPES: READ_OR_PREDICT},
-        responses=problem_responses(404, *AUTHENTICATED),
+        responses={200: _BATCH, **problem_responses(404, *AUTHENTICATED)},
     )
     async def get_batch(
         self,
         request: UserRequest,
-        job_id: FromPath[str],
+        job_id: FromPath[BatchJobPathId],
         predictions: NamedDependency[PredictionService],
         settings: NamedDependency[Settings],
     ) -> Response[BatchPredictionJob]:
@@ -211,7 +288,7 @@ class BatchPredictionController(Controller):
     async def events(
         self,
         request: UserRequest,
-        job_id: FromPath[str],
+        job_id: FromPath[BatchJobPathId],
         predictions: NamedDependency[PredictionService],
         settings: NamedDependency[Settings],
         last_event_id: LastEventId = None,
@@ -236,7 +313,10 @@ class BatchPredictionController(Controller):
         responses=problem_responses(404, 503, *AUTHENTICATED),
     )
     async def delete_batch(
-        self, request: UserRequest, job_id: FromPath[str], predictions: NamedDependency[PredictionService]
+        self,
+        request: UserRequest,
+        job_id: FromPath[BatchJobPathId],
+        predictions: NamedDependency[PredictionService],
     ) -> None:
         """Delete the job with its uploaded input and its result file; 204 when done.
 
@@ -252,10 +332,18 @@ class BatchPredictionController(Controller):
         summary="Download a batch prediction result",
         opt={KEY_SCOPES: READ_OR_PREDICT},
         media_type="text/csv",
-        responses=problem_responses(404, 409, *AUTHENTICATED),
+        responses=problem_responses(
+            404,
+            409,
+            *AUTHENTICATED,
+            details={409: "The batch prediction job is running; its result exists once it succeeded."},
+        ),
     )
     async def result(
-        self, request: UserRequest, job_id: FromPath[str], predictions: NamedDependency[PredictionService]
+        self,
+        request: UserRequest,
+        job_id: FromPath[BatchJobPathId],
+        predictions: NamedDependency[PredictionService],
     ) -> Stream:
         """The result as CSV (streamed): the input columns, then `prediction` and, for
         classifiers, `probability_<class>` per class. 409 until the job succeeded."""

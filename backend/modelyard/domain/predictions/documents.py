@@ -16,6 +16,9 @@ class BatchPredictionJobDocument(JobDocument):
     rows_scored: int = 0
     result_key: str | None = None
     result_bytes: int | None = None
+    uploader: str | None = None
+    """While the input is being stored: the process storing it (`lib.processes` tag). Such a job is
+    neither shown nor run; once that process is dead the sweeper removes it with its objects."""
 
     class Settings:
         name = "batch_prediction_jobs"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 from modelyard.domain.models.services import ModelService
@@ -12,22 +13,37 @@ from modelyard.domain.predictions.batch import score_batch_in_worker
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument, batch_prefix
 from modelyard.lib.errors import FieldError, NotFoundError, ValidationFailedError
 from modelyard.lib.jobs import JobCancelledError, JobContext, JobRunner
-from modelyard.lib.storage import ObjectStore, download, file_chunks, scratch_dir
+from modelyard.lib.scratch import scratch_dir
+from modelyard.lib.storage import ObjectStore, download, file_chunks
 from modelyard.lib.tally import UsageTally
 from modelyard.observability.metrics import observe_prediction
+
+RESULT = "result.csv"
 
 
 class BatchPredictionJobs:
     """Runs batch-prediction jobs claimed by the job runner."""
 
-    def __init__(self, store: ObjectStore, models: ModelService, tally: UsageTally, chunk_rows: int) -> None:
+    def __init__(
+        self, store: ObjectStore, models: ModelService, tally: UsageTally, chunk_rows: int, scratch: Path
+    ) -> None:
         self.store = store
         self.models = models
         self.tally = tally
         self.chunk_rows = chunk_rows
+        self.scratch = scratch
 
     async def run(self, job: BatchPredictionJobDocument, context: JobContext) -> dict[str, Any]:
-        """Job handler: score the stored input in the pool, store the CSV result."""
+        """Job handler: score the stored input in the pool, store the CSV result.
+
+        Idempotent: the result has one key per job and appears whole or not at all, so a job retried
+        after a crash that followed the write ends with that result, neither scoring nor counting
+        its rows again.
+        """
+        key = batch_prefix(job.id) + RESULT  # type: ignore[arg-type]
+        if await self.store.exists(key):
+            size = await self.store.size(key)
+            return {"rows_scored": job.input_rows, "result_key": key, "result_bytes": size}
         started = time.perf_counter()
         try:
             model = await self.models.get_owned(job.owner_id, str(job.model_id))
@@ -37,7 +53,7 @@ class BatchPredictionJobs:
                 errors=[FieldError("The model was deleted before the batch ran.", "path.model_id")],
             ) from None
         prefix = batch_prefix(job.id)  # type: ignore[arg-type]
-        async with scratch_dir("modelyard-batch-") as work:
+        async with scratch_dir(self.scratch, "batch-") as work:
             artifact, source, output = work / "model.skops", work / "input.parquet", work / "result.csv"
             await download(self.store, model.artifact_key, artifact)
             await download(self.store, job.input_key, source)
@@ -50,7 +66,6 @@ class BatchPredictionJobs:
                 str(output),
                 self.chunk_rows,
             )
-            key = prefix + "result.csv"
             await _check_still_wanted(job)
             size = await self.store.put(key, file_chunks(output))
         try:

@@ -8,9 +8,11 @@ scored are tallied in memory and flushed periodically.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Collection
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -19,7 +21,9 @@ from beanie import PydanticObjectId
 from modelyard.domain.models.services import ModelRecord, ModelService
 from modelyard.domain.predictions.cache import CachedModel, ModelCache
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument, batch_prefix
-from modelyard.domain.predictions.schemas import PredictionResponse, RecordPrediction
+from modelyard.domain.predictions.explanations import add_explanations, not_explainable, too_many_to_explain
+from modelyard.domain.predictions.schemas import MAX_EXPLAINED_RECORDS, PredictionResponse, RecordPrediction
+from modelyard.lib.clock import utcnow
 from modelyard.lib.db import find_owned
 from modelyard.lib.errors import (
     ConflictError,
@@ -30,11 +34,12 @@ from modelyard.lib.errors import (
 )
 from modelyard.lib.jobs import FINAL_STATUSES, JobRunner, request_cancel
 from modelyard.lib.pagination import Window, newest_first
+from modelyard.lib.processes import is_dead_process, process_tag
+from modelyard.lib.scratch import scratch_dir, scratch_root
 from modelyard.lib.storage import (
     ObjectStore,
     file_chunks,
     opened,
-    scratch_dir,
     storage_unavailable_while_deleting,
 )
 from modelyard.lib.tally import UsageTally
@@ -42,11 +47,13 @@ from modelyard.lib.uploads import ReceivedUpload
 from modelyard.lib.workers import run_in_process
 from modelyard.ml.artifacts import load_pipeline
 from modelyard.ml.batching import MicroBatcher
+from modelyard.ml.explain import Explained, NotExplainableError
 from modelyard.ml.features import TrainingSchema
 from modelyard.ml.scoring import (
     LoadedModel,
     Scored,
     coerce_records,
+    explain_records,
     labels_of,
     predict_records,
     without_non_finite,
@@ -60,13 +67,22 @@ from modelyard.tabular.limits import DatasetRejected
 log = structlog.get_logger("modelyard.predictions")
 
 REVALIDATE_SECONDS = 5.0
+HELD_WHILE_STORING = timedelta(hours=2)
+"""A new batch job is held back from the runner (`not_before`) until its input is stored; a job
+whose upload died is removed before then (`ABANDONED_AFTER`)."""
+ABANDONED_AFTER = timedelta(hours=1)
 INLINE_RECORDS = 64
 """Requests up to this many records are scored on the event loop (well under a millisecond of
 numpy on the compiled path); larger ones go to a thread."""
 
 
-def _load(artifact: bytes, schema: dict[str, Any]) -> LoadedModel:
-    return LoadedModel.build(load_pipeline(artifact), TrainingSchema.from_dict(schema), len(artifact))
+def _load(artifact: bytes, schema: dict[str, Any], explanation_means: list[float] | None) -> LoadedModel:
+    return LoadedModel.build(
+        load_pipeline(artifact),
+        TrainingSchema.from_dict(schema),
+        len(artifact),
+        explanation_means=explanation_means,
+    )
 
 
 class PredictionService:
@@ -122,7 +138,9 @@ class PredictionService:
                 return entry
             document = await self.models.get_owned(owner_id, model_id)
             artifact = await self.models.read_artifact(document)
-            loaded = await asyncio.to_thread(_load, artifact, document.training_schema)
+            loaded = await asyncio.to_thread(
+                _load, artifact, document.training_schema, document.explanation_means
+            )
             entry = CachedModel(loaded, document.owner_id, document.problem_type, ModelCache.now())
             if loaded.compiled is not None:
                 entry.batcher = MicroBatcher(loaded.estimator, document.problem_type != "regression")
@@ -139,11 +157,24 @@ class PredictionService:
         return True
 
     async def predict(
-        self, owner_id: PydanticObjectId, model_id: str, records: list[dict[str, Any]]
+        self,
+        owner_id: PydanticObjectId,
+        model_id: str,
+        records: list[dict[str, Any]],
+        explain_top: int | None = None,
     ) -> PredictionResponse:
+        """Score `records`; with `explain_top`, explain each one too (its largest contributions)."""
+        if explain_top is not None and len(records) > MAX_EXPLAINED_RECORDS:
+            raise too_many_to_explain(len(records), MAX_EXPLAINED_RECORDS)
         entry = await self.model(owner_id, model_id)
         started = time.perf_counter()
-        if entry.batcher is not None and len(records) <= INLINE_RECORDS:
+        explained: dict[int, Explained] = {}
+        if explain_top is not None:
+            try:  # TreeSHAP over every leaf: milliseconds to seconds, never on the event loop
+                scored, explained = await asyncio.to_thread(explain_records, entry.model, records)
+            except NotExplainableError as exc:
+                raise not_explainable(exc) from None
+        elif entry.batcher is not None and len(records) <= INLINE_RECORDS:
             scored = await _score_batched(entry, records)
         else:
             # The sklearn pipeline path costs milliseconds: never on the event loop.
@@ -151,6 +182,10 @@ class PredictionService:
         if not scored.valid:
             raise _nothing_scored(scored)
         response = _response(model_id, entry, scored, len(records))
+        if explain_top is not None:
+            add_explanations(
+                response, entry.model.estimator, entry.problem_type, records, explained, explain_top
+            )
         self.tally.predicted(model_id, len(scored.valid))
         observe_prediction(
             problem_type=entry.problem_type,
@@ -172,7 +207,7 @@ class PredictionService:
         job_id = PydanticObjectId()
         limits = ingest_limits(self.settings.app)
         sniffed = await sniff_upload(upload, limits)
-        async with scratch_dir("modelyard-batch-") as work:
+        async with scratch_dir(scratch_root(self.settings.app.var_dir), "batch-input-") as work:
             target = work / "input.parquet"
             try:
                 converted = await run_in_process(
@@ -185,22 +220,18 @@ class PredictionService:
             if missing:
                 message = f"The file lacks columns the model needs: {', '.join(missing[:20])}."
                 raise ValidationFailedError(message, errors=[FieldError(message, "body.file")])
-            key = batch_prefix(job_id) + "input.parquet"
-            await self.store.put(key, file_chunks(target))
-        job = BatchPredictionJobDocument(
-            id=job_id,
-            owner_id=owner_id,
-            model_id=model.id,
-            filename=upload.filename,
-            input_key=key,
-            input_rows=converted.rows,
-            message="Queued.",
-        )
-        try:
-            await job.insert()
-        except BaseException:
-            await self.store.delete_prefix(batch_prefix(job_id))
-            raise
+            job = BatchPredictionJobDocument(
+                id=job_id,
+                owner_id=owner_id,
+                model_id=model.id,
+                filename=upload.filename,
+                input_key=batch_prefix(job_id) + "input.parquet",
+                input_rows=converted.rows,
+                message="Queued.",
+                uploader=process_tag(),
+                not_before=utcnow() + HELD_WHILE_STORING,
+            )
+            await self._record_and_store(job, target)
         if self.runner is not None:
             self.runner.wake()
         return job
@@ -216,14 +247,33 @@ class PredictionService:
         }
         return await BatchPredictionJobDocument.find(query).sort("finished_at").limit(limit).to_list()
 
+    async def _record_and_store(self, job: BatchPredictionJobDocument, source: Path) -> None:
+        """Insert the job held back from the runner, store its input, then release it; on any
+        failure remove both. Recorded first: a crash half-way leaves a held job the sweep removes
+        with its objects (`sweep_unstored_inputs`), never an input that no job names."""
+        await job.insert()
+        try:
+            await self.store.put(job.input_key, file_chunks(source))
+            await BatchPredictionJobDocument.get_pymongo_collection().update_one(
+                {"_id": job.id}, {"$set": {"uploader": None, "not_before": None}}
+            )
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._remove_batch(job.id))  # type: ignore[arg-type]
+            raise
+        job.uploader, job.not_before = None, None
+
     async def get_batch(self, owner_id: PydanticObjectId, job_id: str) -> BatchPredictionJobDocument:
-        return await find_owned(BatchPredictionJobDocument, owner_id, job_id, "batch prediction job")
+        job = await find_owned(BatchPredictionJobDocument, owner_id, job_id, "batch prediction job")
+        if job.uploader is not None:  # its input is still being stored
+            raise NotFoundError(f"No batch prediction job with id {job_id}.")
+        return job
 
     async def list_batches(
         self, owner_id: PydanticObjectId, model_id: str, limit: int, offset: int, cursor: str | None = None
     ) -> Window[BatchPredictionJobDocument]:
         model = await self.models.get_owned(owner_id, model_id)
-        query = {"owner_id": owner_id, "model_id": model.id}
+        query = {"owner_id": owner_id, "model_id": model.id, "uploader": None}
         return await newest_first(
             BatchPredictionJobDocument, query, limit=limit, offset=offset, cursor=cursor
         )
@@ -268,6 +318,23 @@ class PredictionService:
     def forget_model(self, model_id: str) -> None:
         """Stop serving a deleted model from this process's cache at once."""
         self.cache.evict(model_id)
+
+
+async def sweep_unstored_inputs(store: ObjectStore, older_than: timedelta = ABANDONED_AFTER) -> int:
+    """Remove batch jobs whose input was never stored, and what of it was: their uploader, a
+    process of this host, is dead, or they are older than `older_than`. How many."""
+    collection = BatchPredictionJobDocument.get_pymongo_collection()
+    cutoff = utcnow() - older_than
+    held = collection.find({"uploader": {"$ne": None}}, projection={"uploader": 1, "created_at": 1})
+    abandoned = [
+        raw["_id"] async for raw in held if raw["created_at"] < cutoff or is_dead_process(raw["uploader"])
+    ]
+    for job_id in abandoned:
+        await store.delete_prefix(batch_prefix(job_id))
+        await collection.delete_one({"_id": job_id, "uploader": {"$ne": None}})
+    if abandoned:
+        log.warning("batch predictions whose input was never stored removed", count=len(abandoned))
+    return len(abandoned)
 
 
 async def _score_batched(entry: CachedModel, records: list[dict[str, Any]]) -> Scored:

@@ -12,11 +12,12 @@ from litestar.response import ServerSentEvent
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from modelyard.domain.accounts.auth import UserRequest, owner
-from modelyard.domain.models.schemas import Candidate, DroppedColumn
+from modelyard.domain.models.schemas import Candidate, DroppedColumn, LeakageFinding
+from modelyard.domain.training import examples
 from modelyard.domain.training.documents import TrainingJobDocument
 from modelyard.domain.training.schemas import TrainingJob, TrainingJobCreate, TrainingJobPage, TrainingOptions
 from modelyard.domain.training.services import TrainingService
-from modelyard.lib.errors import Problem
+from modelyard.lib.errors import FieldError, Problem
 from modelyard.lib.events import (
     NOTHING_NEWER,
     STREAM_DESCRIPTION,
@@ -25,9 +26,11 @@ from modelyard.lib.events import (
     job_events_response,
     poll_headers,
 )
+from modelyard.lib.examples import TRAINING_JOB_ID
 from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
-from modelyard.lib.openapi import AUTHENTICATED, problem_responses
+from modelyard.lib.openapi import AUTHENTICATED, example_response, problem_responses
 from modelyard.lib.pagination import Cursor, Limit, Offset
+from modelyard.lib.path_ids import TrainingJobPathId
 from modelyard.lib.schema import JobStatus
 from modelyard.settings import Settings
 
@@ -55,6 +58,7 @@ def to_training_job(job: TrainingJobDocument) -> TrainingJob:
         ),
         candidates=[Candidate(**c) for c in job.candidates],
         dropped_columns=[DroppedColumn(**d) for d in job.dropped_columns],
+        leakage_findings=[LeakageFinding(**f) for f in job.leakage_findings],
         model_id=str(job.model_id) if job.model_id else None,
         error=Problem(**job.error) if job.error else None,
         attempts=job.attempts,
@@ -69,6 +73,38 @@ def training_snapshot(job: TrainingJobDocument) -> JobSnapshot:
     return JobSnapshot(job.revision, job.status, to_training_job(job), live=job.candidates)
 
 
+_UNKNOWN_TARGET = "The dataset has no column 'churn'."
+_STILL_RUNNING = (
+    f"The training job is running; cancel it first (POST /api/v1/training-jobs/{TRAINING_JOB_ID}/cancel), "
+    "then delete it once it reads cancelled."
+)
+_ACCEPTED = example_response(
+    TrainingJob,
+    "Queued. Poll the `Location` URL (`GET /api/v1/training-jobs/{id}`) until `status` is final.",
+    {"Queued": examples.QUEUED},
+)
+_JOB = example_response(
+    TrainingJob,
+    "The job: status, progress, leaderboard, and the model once succeeded.",
+    {"Succeeded": examples.SUCCEEDED, "Running": examples.CANCELLING, "Queued": examples.QUEUED},
+)
+_CANCELLING = example_response(
+    TrainingJob,
+    "Cancellation requested: a queued job reads `cancelled` at once, a running one soon after "
+    "(`cancel_requested` is true meanwhile).",
+    {"Cancelling": examples.CANCELLING},
+)
+_PAGE = example_response(
+    TrainingJobPage,
+    "A page of training jobs, newest first.",
+    {
+        "One job": TrainingJobPage(
+            items=[examples.SUCCEEDED], total=1, limit=20, offset=0, next_cursor=None, has_more=False
+        )
+    },
+)
+
+
 class TrainingJobController(Controller):
     path = "/api/v1/training-jobs"
     tags = ["training"]
@@ -78,7 +114,15 @@ class TrainingJobController(Controller):
         operation_id="createTrainingJob",
         summary="Start a training job",
         status_code=HTTP_202_ACCEPTED,
-        responses=problem_responses(400, 422, *AUTHENTICATED),
+        responses={
+            202: _ACCEPTED,
+            **problem_responses(
+                400,
+                422,
+                *AUTHENTICATED,
+                details={422: (_UNKNOWN_TARGET, [FieldError(_UNKNOWN_TARGET, "body.target")])},
+            ),
+        },
     )
     async def create(
         self,
@@ -118,7 +162,7 @@ class TrainingJobController(Controller):
         "/",
         operation_id="listTrainingJobs",
         summary="List training jobs",
-        responses=problem_responses(422, *AUTHENTICATED),
+        responses={200: _PAGE, **problem_responses(422, *AUTHENTICATED)},
     )
     async def list_jobs(
         self,
@@ -142,12 +186,12 @@ class TrainingJobController(Controller):
         "/{job_id:str}",
         operation_id="getTrainingJob",
         summary="Get a training job",
-        responses=problem_responses(404, *AUTHENTICATED),
+        responses={200: _JOB, **problem_responses(404, *AUTHENTICATED)},
     )
     async def get_job(
         self,
         request: UserRequest,
-        job_id: FromPath[str],
+        job_id: FromPath[TrainingJobPathId],
         training: NamedDependency[TrainingService],
         settings: NamedDependency[Settings],
     ) -> Response[TrainingJob]:
@@ -171,7 +215,7 @@ class TrainingJobController(Controller):
     async def events(
         self,
         request: UserRequest,
-        job_id: FromPath[str],
+        job_id: FromPath[TrainingJobPathId],
         training: NamedDependency[TrainingService],
         settings: NamedDependency[Settings],
         last_event_id: LastEventId = None,
@@ -188,10 +232,18 @@ class TrainingJobController(Controller):
         "/{job_id:str}",
         operation_id="deleteTrainingJob",
         summary="Delete a finished training job",
-        responses=problem_responses(404, 409, *AUTHENTICATED),
+        responses=problem_responses(
+            404,
+            409,
+            *AUTHENTICATED,
+            details={409: _STILL_RUNNING},
+        ),
     )
     async def delete_job(
-        self, request: UserRequest, job_id: FromPath[str], training: NamedDependency[TrainingService]
+        self,
+        request: UserRequest,
+        job_id: FromPath[TrainingJobPathId],
+        training: NamedDependency[TrainingService],
     ) -> None:
         """Remove a succeeded, failed or cancelled job's record; 204 when done. The model it trained
         stays and keeps serving (delete the model to stop it). A queued or running job is a 409:
@@ -203,10 +255,23 @@ class TrainingJobController(Controller):
         operation_id="cancelTrainingJob",
         summary="Cancel a training job",
         status_code=HTTP_202_ACCEPTED,
-        responses=problem_responses(404, 409, *AUTHENTICATED),
+        responses={
+            202: _CANCELLING,
+            **problem_responses(
+                404,
+                409,
+                *AUTHENTICATED,
+                details={
+                    409: "The training job already succeeded; only queued or running jobs can be cancelled."
+                },
+            ),
+        },
     )
     async def cancel(
-        self, request: UserRequest, job_id: FromPath[str], training: NamedDependency[TrainingService]
+        self,
+        request: UserRequest,
+        job_id: FromPath[TrainingJobPathId],
+        training: NamedDependency[TrainingService],
     ) -> Response[TrainingJob]:
         """Stop a queued or running job. A queued job is `cancelled` at once; a running one
         stops its search at the next candidate or fold (within a second or so) and then reads

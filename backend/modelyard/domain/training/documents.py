@@ -23,6 +23,8 @@ class TrainingJobDocument(JobDocument):
     """The live leaderboard, refreshed while the job runs."""
     model_id: PydanticObjectId | None = None
     dropped_columns: list[dict[str, str]] = Field(default_factory=list)
+    leakage_findings: list[dict[str, Any]] = Field(default_factory=list)
+    """The leakage gate's findings: the column screen's while the job runs, then the test score's."""
 
     class Settings:
         name = "training_jobs"

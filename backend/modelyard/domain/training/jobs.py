@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from beanie import PydanticObjectId
 
 from modelyard.domain.datasets.services import DatasetService
 from modelyard.domain.models.services import ModelService
@@ -16,7 +17,8 @@ from modelyard.domain.training.services import invalid
 from modelyard.domain.training.worker import train_in_worker
 from modelyard.lib.errors import NotFoundError
 from modelyard.lib.jobs import JobCancelledError, JobContext, JobRunner
-from modelyard.lib.storage import ObjectStore, download, scratch_dir
+from modelyard.lib.scratch import scratch_dir
+from modelyard.lib.storage import ObjectStore, download
 from modelyard.lib.tally import MODELS_TRAINED, UsageTally
 from modelyard.ml.features import TrainingDataError
 from modelyard.observability.metrics import observe_training
@@ -28,15 +30,31 @@ class TrainingJobs:
     """Runs training jobs claimed by the job runner."""
 
     def __init__(
-        self, store: ObjectStore, datasets: DatasetService, models: ModelService, tally: UsageTally
+        self,
+        store: ObjectStore,
+        datasets: DatasetService,
+        models: ModelService,
+        tally: UsageTally,
+        scratch: Path,
     ) -> None:
         self.store = store
         self.datasets = datasets
         self.models = models
         self.tally = tally
+        self.scratch = scratch
 
     async def run(self, job: TrainingJobDocument, context: JobContext) -> dict[str, Any]:
-        """Job handler: train, record the model, count the outcome."""
+        """Job handler: train, record the model, count the outcome.
+
+        Idempotent: a job retried after a crash that followed its model's insert (before the job
+        recorded it) ends with that model, neither training nor counting it again.
+        """
+        recorded = await self.models.trained_by(job.id)  # type: ignore[arg-type]
+        if recorded is not None:
+            log.info("training job retried: its model was recorded", model_id=str(recorded.id))
+            names = ("problem_type", "metric", "leaderboard", "leakage_findings")
+            fields = {name: getattr(recorded, name) for name in names}
+            return _outcome(recorded.id, {**fields, "training_schema": recorded.training_schema})  # type: ignore[arg-type]
         started = time.monotonic()
         try:
             fields = await self._train(job, context)
@@ -63,7 +81,7 @@ class TrainingJobs:
         except NotFoundError:
             raise invalid("The dataset was deleted before training started.", "body.dataset_id") from None
         context.report(0.01, message="Loading the dataset")
-        async with scratch_dir("modelyard-training-") as work:
+        async with scratch_dir(self.scratch, "training-") as work:
             result = await self._search(job, context, dataset.table_key, work)
         artifact: bytes = result.pop("artifact")
         await self._check_still_wanted(job)
@@ -87,14 +105,7 @@ class TrainingJobs:
             except Exception:
                 log.exception("could not take back the model of a cancelled job", model_id=str(model.id))
             raise
-        return {
-            "model_id": model.id,
-            "problem_type": result["problem_type"],
-            "metric": result["metric"],
-            "candidates": result["leaderboard"],
-            "dropped_columns": result["training_schema"]["dropped"],
-            "_algorithm": result["algorithm"],
-        }
+        return {**_outcome(model.id, result), "_algorithm": result["algorithm"]}  # type: ignore[arg-type]
 
     async def _search(
         self, job: TrainingJobDocument, context: JobContext, table_key: str, work: Path
@@ -121,6 +132,18 @@ class TrainingJobs:
             await self.datasets.get_owned(job.owner_id, str(job.dataset_id))
         except NotFoundError:
             raise JobCancelledError from None
+
+
+def _outcome(model_id: PydanticObjectId, result: dict[str, Any]) -> dict[str, Any]:
+    """The job's fields for a trained model, from the training result (or the model's record)."""
+    return {
+        "model_id": model_id,
+        "problem_type": result["problem_type"],
+        "metric": result["metric"],
+        "candidates": result["leaderboard"],
+        "dropped_columns": result["training_schema"]["dropped"],
+        "leakage_findings": result["leakage_findings"],
+    }
 
 
 def register_training_jobs(runner: JobRunner, jobs: TrainingJobs) -> None:

@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from modelyard.domain.accounts.auth import UserRequest, owner
+from modelyard.domain.webhooks import examples
 from modelyard.domain.webhooks.documents import WebhookDeliveryDocument, WebhookDocument
 from modelyard.domain.webhooks.schemas import (
     DeliveryAttempt,
@@ -27,8 +28,9 @@ from modelyard.domain.webhooks.services import WebhookService
 from modelyard.lib.errors import Problem
 from modelyard.lib.idempotency import IdempotencyKey, fingerprint, respond_once
 from modelyard.lib.key_access import KEY_SCOPES
-from modelyard.lib.openapi import AUTHENTICATED, problem_responses
+from modelyard.lib.openapi import AUTHENTICATED, example_response, problem_responses
 from modelyard.lib.pagination import Cursor, Limit, Offset
+from modelyard.lib.path_ids import WebhookPathId
 
 
 def _fields(doc: WebhookDocument) -> dict[str, Any]:
@@ -68,6 +70,23 @@ def _without_secret(created: WebhookCreated) -> WebhookCreated:
     return msgspec.structs.replace(created, secret=None)
 
 
+_CREATED = example_response(
+    WebhookCreated,
+    "Registered: the webhook with its signing `secret`, shown this once.",
+    {"Registered": examples.CREATED},
+)
+_WEBHOOK = example_response(Webhook, "The webhook (never its secret).", {"Active": examples.WEBHOOK})
+_CHANGED = example_response(Webhook, "The webhook as changed.", {"Paused": examples.PAUSED})
+_PAGE = example_response(
+    WebhookPage, "A page of your webhooks, newest first.", {"One webhook": examples.PAGE}
+)
+_DELIVERIES = example_response(
+    WebhookDeliveryPage,
+    "A page of the webhook's deliveries, newest first, each with every attempt.",
+    {"Delivered on the retry": examples.DELIVERIES},
+)
+
+
 class WebhookController(Controller):
     path = "/api/v1/webhooks"
     tags = ["webhooks"]
@@ -78,7 +97,7 @@ class WebhookController(Controller):
         operation_id="createWebhook",
         summary="Register a webhook",
         status_code=HTTP_201_CREATED,
-        responses=problem_responses(400, 409, 422, *AUTHENTICATED),
+        responses={201: _CREATED, **problem_responses(400, 409, 422, *AUTHENTICATED)},
     )
     async def create(
         self,
@@ -114,7 +133,7 @@ class WebhookController(Controller):
         "/",
         operation_id="listWebhooks",
         summary="List your webhooks",
-        responses=problem_responses(422, *AUTHENTICATED),
+        responses={200: _PAGE, **problem_responses(422, *AUTHENTICATED)},
     )
     async def list_webhooks(
         self,
@@ -132,10 +151,13 @@ class WebhookController(Controller):
         "/{webhook_id:str}",
         operation_id="getWebhook",
         summary="Get a webhook",
-        responses=problem_responses(404, *AUTHENTICATED),
+        responses={200: _WEBHOOK, **problem_responses(404, *AUTHENTICATED)},
     )
     async def get_webhook(
-        self, request: UserRequest, webhook_id: FromPath[str], webhooks: NamedDependency[WebhookService]
+        self,
+        request: UserRequest,
+        webhook_id: FromPath[WebhookPathId],
+        webhooks: NamedDependency[WebhookService],
     ) -> Webhook:
         """One of your webhooks (never its secret)."""
         return to_webhook(await webhooks.get_owned(owner(request), webhook_id))
@@ -144,12 +166,12 @@ class WebhookController(Controller):
         "/{webhook_id:str}",
         operation_id="updateWebhook",
         summary="Change a webhook",
-        responses=problem_responses(400, 404, 422, *AUTHENTICATED),
+        responses={200: _CHANGED, **problem_responses(400, 404, 422, *AUTHENTICATED)},
     )
     async def update_webhook(
         self,
         request: UserRequest,
-        webhook_id: FromPath[str],
+        webhook_id: FromPath[WebhookPathId],
         data: JSONBody[WebhookUpdate],
         webhooks: NamedDependency[WebhookService],
     ) -> Webhook:
@@ -165,7 +187,10 @@ class WebhookController(Controller):
         responses=problem_responses(404, *AUTHENTICATED),
     )
     async def delete_webhook(
-        self, request: UserRequest, webhook_id: FromPath[str], webhooks: NamedDependency[WebhookService]
+        self,
+        request: UserRequest,
+        webhook_id: FromPath[WebhookPathId],
+        webhooks: NamedDependency[WebhookService],
     ) -> None:
         """Delete the webhook and its delivery log; 204. Deliveries still waiting are not sent."""
         await webhooks.delete(owner(request), webhook_id)
@@ -174,12 +199,12 @@ class WebhookController(Controller):
         "/{webhook_id:str}/deliveries",
         operation_id="listWebhookDeliveries",
         summary="List a webhook's deliveries",
-        responses=problem_responses(404, 422, *AUTHENTICATED),
+        responses={200: _DELIVERIES, **problem_responses(404, 422, *AUTHENTICATED)},
     )
     async def deliveries(
         self,
         request: UserRequest,
-        webhook_id: FromPath[str],
+        webhook_id: FromPath[WebhookPathId],
         webhooks: NamedDependency[WebhookService],
         limit: FromQuery[Limit] = 20,
         offset: FromQuery[Offset] = 0,

@@ -9,7 +9,7 @@ import msgspec
 
 from modelyard.lib.errors import Problem
 from modelyard.lib.pagination import Page
-from modelyard.lib.schema import JobStatus, ObjectId, Schema
+from modelyard.lib.schema import JobStatus, Schema, WebhookDeliveryId, WebhookId
 
 EventType = Literal["job.finished", "model.stage_changed"]
 EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
@@ -62,7 +62,7 @@ class WebhookUpdate(Schema):
 class Webhook(Schema):
     """A webhook endpoint (never its secret)."""
 
-    id: ObjectId
+    id: WebhookId
     url: Url
     events: Events
     description: Description | None
@@ -106,8 +106,8 @@ class DeliveryAttempt(Schema):
 class WebhookDelivery(Schema):
     """An event sent (or being sent) to a webhook, with every attempt."""
 
-    id: ObjectId
-    webhook_id: ObjectId
+    id: WebhookDeliveryId
+    webhook_id: WebhookId
     event_type: EventType
     message_id: Annotated[
         str,

@@ -6,40 +6,39 @@ the runner of every server process claims queued jobs atomically
 (`find_one_and_update`, so two processes never run the same job), keeps a lease
 alive with heartbeats while the handler runs, and records the outcome.
 
-CPU work leaves the event loop through `JobContext.run_in_process`: the function
-runs in the process pool and receives a `JobControl`, a small picklable handle
-backed by a per-job directory. The worker writes progress (and live fields such as
-a leaderboard) to a file there and checks for a cancel flag file between units of
-work; the runner copies progress into MongoDB and, when a user asks to cancel (a
-flag on the document, visible to every server process), drops the flag file so the
-worker stops. Files were chosen over multiprocessing managers: no extra process,
-nothing to leak, and they survive a pool worker crash.
+CPU work leaves the event loop through `JobContext.run_in_process`: the function runs in the
+process pool with a `JobControl`, a picklable handle on a per-job directory where the worker
+writes progress (and live fields such as a leaderboard) and looks for a cancel flag file; the
+runner copies progress into MongoDB and drops the flag file when a user cancels. Files, not
+multiprocessing managers: no extra process, nothing to leak, and they survive a worker crash.
 
-A job left `running` by a dead process (its lease ran out, or its pid on this host
-is gone) is requeued, or failed with a clear error once it used `max_attempts`.
+A job left `running` by a dead process (lease run out, or pid gone: `lib.processes`) is requeued,
+or failed once it used `max_attempts`. Job directories live in the process's scratch (`lib.scratch`).
 
 Outages (see `outages`): a job that meets an unreachable database or object store is requeued
 with a delay, never failed; an outcome that cannot be written is retried until it is; a runner
 that cannot renew a job's lease for a whole lease period stops the job's work and gives it
 back, since another process may already have taken it over.
+
+A handler that raises `RetryLaterError` (a webhook receiver that failed) has its job requeued
+to run after the delay it names, without charging an attempt.
+
+For the metrics, `on_finished(kind, status)` is called once per job this process brought to a
+final status, and `queue_stats()` reads each registered kind's queue (`queues`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import os
 import shutil
-import socket
 import tempfile
-import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 
 import structlog
 from pymongo import ASCENDING, ReturnDocument
@@ -47,41 +46,22 @@ from pymongo import ASCENDING, ReturnDocument
 from modelyard.lib.background import stop_task
 from modelyard.lib.clock import utcnow
 from modelyard.lib.errors import AppError
-from modelyard.lib.jobs.control import JobCancelledError, JobControl, RetryLaterError, read_progress
+from modelyard.lib.jobs.context import JobContext
+from modelyard.lib.jobs.control import JobCancelledError, RetryLaterError, read_progress
 from modelyard.lib.jobs.documents import BUMP, JobDocument, problem_dict
+from modelyard.lib.jobs.leases import holder_is_dead, new_worker_id
 from modelyard.lib.jobs.outages import OutageLog, give_back, outage_of, write_until_done
+from modelyard.lib.jobs.queues import QueueStats, job_kind, queue_stats
+from modelyard.lib.schema import FINAL_STATUSES
+from modelyard.lib.scratch import process_scratch
 
 log = structlog.get_logger("modelyard.jobs")
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-JobHandler = Callable[[Any, "JobContext"], Awaitable[dict[str, Any] | None]]
+JobHandler = Callable[[Any, JobContext], Awaitable[dict[str, Any] | None]]
 """Runs one job; returns extra fields to store with `succeeded` (or None)."""
 
-
-class JobContext:
-    """What a handler gets besides its job: the pool, progress, cancellation."""
-
-    def __init__(self, runner: JobRunner, job: JobDocument, directory: Path) -> None:
-        self.runner = runner
-        self.job = job
-        self.directory = directory
-        self.control = JobControl(str(directory))
-
-    async def run_in_process(
-        self, fn: Callable[Concatenate[JobControl, P], R], *args: P.args, **kwargs: P.kwargs
-    ) -> R:
-        """Run `fn(control, *args, **kwargs)` in the process pool (a picklable top-level function)."""
-        call = functools.partial(fn, self.control, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self.runner.pool, call)
-
-    def report(self, progress: float, **fields: Any) -> None:
-        """Progress from the event-loop side of a handler (same channel as the worker's)."""
-        self.control.report(progress, **fields)
-
-    def check(self) -> None:
-        self.control.check()
+FinishedHook = Callable[[str, str], None]
+"""Called with (kind, final status) when this runner has recorded a job's outcome."""
 
 
 @dataclass
@@ -89,19 +69,9 @@ class _Registration:
     document: type[JobDocument]
     handler: JobHandler
 
-
-def _worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    @property
+    def kind(self) -> str:
+        return job_kind(self.document)
 
 
 class JobRunner:
@@ -115,16 +85,18 @@ class JobRunner:
         lease_seconds: float = 60.0,
         poll_interval: float = 0.5,
         max_attempts: int = 3,
-        work_dir: Path | None = None,
+        scratch_root: Path,
+        on_finished: FinishedHook | None = None,
     ) -> None:
         self.pool = pool
+        self.on_finished = on_finished
         self.concurrency = max(1, concurrency)
         self.lease = timedelta(seconds=lease_seconds)
         self.poll_interval = poll_interval
         self.max_attempts = max_attempts
-        self.worker_id = _worker_id()
+        self.worker_id = new_worker_id()
         self._registrations: dict[str, _Registration] = {}
-        self._work_root = Path(tempfile.mkdtemp(prefix="modelyard-jobs-", dir=work_dir))
+        self._work_root = Path(tempfile.mkdtemp(prefix="modelyard-jobs-", dir=process_scratch(scratch_root)))
         self._wake = asyncio.Event()
         self._active: dict[str, asyncio.Task[None]] = {}
         self._directories: dict[str, Path] = {}
@@ -140,6 +112,22 @@ class JobRunner:
         self._registrations[document.get_collection_name()] = _Registration(document, handler)
         self._sweep_now = True  # recover this kind's interrupted jobs at the next iteration
         self._wake.set()
+
+    @property
+    def kinds(self) -> list[str]:
+        """The registered kinds of jobs (`training`, `analysis`, ...)."""
+        return [registration.kind for registration in self._registrations.values()]
+
+    async def queue_stats(self) -> dict[str, QueueStats]:
+        """Queued jobs of each registered kind and the age of the oldest, from MongoDB."""
+        return await queue_stats(registration.document for registration in self._registrations.values())
+
+    def _finished(self, registration: _Registration, status: str) -> None:
+        if self.on_finished is not None and status in FINAL_STATUSES:
+            try:
+                self.on_finished(registration.kind, status)
+            except Exception:  # a metric must never break the runner
+                log.exception("job outcome hook failed")
 
     def wake(self) -> None:
         """A job was queued here: look now rather than at the next poll."""
@@ -165,18 +153,6 @@ class JobRunner:
 
     # -- recovery ----------------------------------------------------------------------------
 
-    def _is_dead(self, claimed_by: str | None, lease_expires_at: datetime | None, now: datetime) -> bool:
-        if claimed_by is None or lease_expires_at is None:
-            return True
-        if lease_expires_at.replace(tzinfo=lease_expires_at.tzinfo or UTC) < now:
-            return True
-        host, _, rest = claimed_by.partition(":")
-        pid_text = rest.split(":", 1)[0]
-        if claimed_by == self.worker_id or host != socket.gethostname() or not pid_text.isdigit():
-            return False
-        pid = int(pid_text)
-        return pid != os.getpid() and not _pid_alive(pid)
-
     async def recover(self) -> int:
         """Requeue (or fail, after max_attempts) jobs left running by dead processes."""
         now = utcnow()
@@ -185,8 +161,8 @@ class JobRunner:
             collection = registration.document.get_pymongo_collection()
             async for raw in collection.find({"status": "running"}):
                 claimed_by = raw.get("claimed_by")
-                if str(raw["_id"]) in self._active or not self._is_dead(
-                    claimed_by, raw.get("lease_expires_at"), now
+                if str(raw["_id"]) in self._active or not holder_is_dead(
+                    claimed_by, raw.get("lease_expires_at"), now, self.worker_id
                 ):
                     continue
                 guard = {"_id": raw["_id"], "status": "running", "claimed_by": claimed_by}
@@ -211,6 +187,7 @@ class JobRunner:
                 result = await collection.update_one(guard, {"$set": update, "$inc": BUMP})
                 if result.modified_count:
                     recovered += 1
+                    self._finished(registration, update["status"])
                     log.warning(
                         "job recovered", job_id=str(raw["_id"]), status=update["status"], attempts=attempts
                     )
@@ -289,12 +266,16 @@ class JobRunner:
         context = JobContext(self, job, directory)
         collection = registration.document.get_pymongo_collection()
         guard = {"_id": job.id, "claimed_by": self.worker_id, "status": "running"}
-        pump = asyncio.create_task(self._pump(collection, guard, directory, key))
+        # The pump ends on `done`, not only on a cancel: a cancel that meets a completing database
+        # call is lost (3.11's wait_for, inside pymongo), and a pump that outlived its job would
+        # hold the job `running`, renewing its lease, for ever.
+        done = asyncio.Event()
+        pump = asyncio.create_task(self._pump(collection, guard, directory, key, done))
         try:
-            update = await self._outcome(registration, job, context, collection, guard, pump)
+            update = await self._outcome(registration, job, context, collection, guard, done)
         finally:
-            pump.cancel()
-            await asyncio.gather(pump, return_exceptions=True)
+            done.set()
+            await stop_task(pump)
             self._directories.pop(key, None)
             self._lost.discard(key)
             shutil.rmtree(directory, ignore_errors=True)
@@ -302,7 +283,9 @@ class JobRunner:
         update["$inc"] = {**update.get("$inc", {}), **BUMP}
         if update["$set"]["status"] != "queued":
             update["$set"]["finished_at"] = utcnow()
-        if not await write_until_done(collection, guard, update, self._outages, key):
+        if await write_until_done(collection, guard, update, self._outages, key):
+            self._finished(registration, update["$set"]["status"])
+        else:
             log.warning(
                 "job taken over before its outcome was recorded", job_id=key, outcome=update["$set"]["status"]
             )
@@ -314,7 +297,7 @@ class JobRunner:
         context: JobContext,
         collection: Any,
         guard: dict[str, Any],
-        pump: asyncio.Task[None],
+        done: asyncio.Event,
     ) -> dict[str, Any]:
         """Run the handler; return the update that records how the job ended (or hands it back)."""
         key = str(job.id)
@@ -332,7 +315,7 @@ class JobRunner:
             return {"$set": {"status": "cancelled", "message": "Cancelled."}}
         except asyncio.CancelledError:
             # This server is stopping: hand the job back without charging an attempt.
-            pump.cancel()
+            done.set()  # no heartbeat may follow the hand-back
             handback = {"status": "queued", "claimed_by": None, "lease_expires_at": None}
             with contextlib.suppress(Exception):
                 await asyncio.shield(
@@ -354,7 +337,9 @@ class JobRunner:
             return {"$set": {"status": "failed", "message": "Failed.", "error": error}}
         return {"$set": {"status": "succeeded", "progress": 1.0, "message": "Done.", **(fields or {})}}
 
-    async def _pump(self, collection: Any, guard: dict[str, Any], directory: Path, key: str) -> None:
+    async def _pump(
+        self, collection: Any, guard: dict[str, Any], directory: Path, key: str, done: asyncio.Event
+    ) -> None:
         """Heartbeat the lease, copy progress to the document, pass cancellation to the worker.
 
         A lease not renewed for a whole lease period may already belong to another runner:
@@ -364,7 +349,11 @@ class JobRunner:
         clock = asyncio.get_running_loop().time
         renewed = clock()
         while True:
-            await asyncio.sleep(self.poll_interval)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.poll_interval):
+                    await done.wait()
+            if done.is_set():
+                return
             try:
                 now = utcnow()
                 update: dict[str, Any] = {"heartbeat_at": now, "lease_expires_at": now + self.lease}

@@ -19,7 +19,7 @@ from modelyard.lib.storage.base import (
     storage_unavailable_while_deleting,
 )
 from modelyard.lib.storage.file import FileObjectStore
-from modelyard.lib.storage.io import RangeReader, download, file_chunks, opened, scratch_dir
+from modelyard.lib.storage.io import RangeReader, download, file_chunks, opened
 from modelyard.lib.storage.s3 import S3ObjectStore
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
     "download",
     "file_chunks",
     "opened",
-    "scratch_dir",
     "storage_unavailable_while_deleting",
 ]
 

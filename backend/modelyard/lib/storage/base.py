@@ -63,7 +63,13 @@ class ObjectStore(Protocol):
         ...
 
     async def delete_prefix(self, prefix: str) -> int:
-        """Remove every object whose key starts with `prefix`; return how many were removed."""
+        """Remove every object whose key starts with `prefix`, and any write to such a key a killed
+        process left unfinished; return how many objects were removed."""
+        ...
+
+    async def remove_stale_partial(self, older_than_s: float) -> int:
+        """Remove what writes killed part-way left (a file store's `.part` files, S3's unfinished
+        multipart uploads) and untouched for `older_than_s`; return how many."""
         ...
 
     async def list(self, prefix: str = "") -> list[str]: ...

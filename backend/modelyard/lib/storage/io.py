@@ -1,27 +1,14 @@
-"""Moving objects to and from local files: scratch directories, downloads, chunked and ranged reads."""
+"""Moving objects to and from local files: downloads, chunked and ranged reads."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
-import shutil
-import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from modelyard.lib.storage.base import DEFAULT_READ_CHUNK, ObjectStore
-
-
-@contextlib.asynccontextmanager
-async def scratch_dir(prefix: str) -> AsyncIterator[Path]:
-    """A temporary directory for large working files, created and removed off the event loop."""
-    path = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=prefix))
-    try:
-        yield path
-    finally:
-        await asyncio.to_thread(shutil.rmtree, path, True)
 
 
 async def opened(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
@@ -179,7 +180,9 @@ class S3ObjectStore:
             raise StorageError(f"deleting {key!r} failed: {exc}") from exc
 
     async def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under `prefix`, and abort the multipart uploads a crash left there."""
         s3 = await self._s3()
+        await self._abort_uploads(prefix, started_before=None)
         keys = await self.list(prefix)
         for start in range(0, len(keys), 1000):
             batch = [{"Key": self.prefix + key} for key in keys[start : start + 1000]]
@@ -195,6 +198,28 @@ class S3ObjectStore:
                     f"{first.get('Key')}: {first.get('Code')} {first.get('Message')}"
                 )
         return len(keys)
+
+    async def remove_stale_partial(self, older_than_s: float) -> int:
+        """Abort multipart uploads under this store's prefix started more than `older_than_s` ago:
+        what killed writers left (S3 keeps, and bills, their parts until they are aborted)."""
+        return await self._abort_uploads("", started_before=time.time() - older_than_s)
+
+    async def _abort_uploads(self, prefix: str, started_before: float | None) -> int:
+        s3 = await self._s3()
+        aborted = 0
+        paginator = s3.get_paginator("list_multipart_uploads")
+        try:
+            async for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+                for upload in page.get("Uploads", []):
+                    if started_before is not None and upload["Initiated"].timestamp() >= started_before:
+                        continue
+                    await s3.abort_multipart_upload(
+                        Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
+                    aborted += 1
+        except Exception as exc:
+            raise StorageError(f"aborting unfinished uploads under {prefix!r} failed: {exc}") from exc
+        return aborted
 
     async def list(self, prefix: str = "") -> list[str]:
         s3 = await self._s3()

@@ -128,14 +128,18 @@ def delete_model(model_id: str) -> Call[None]:
 
 
 # predictions
-def predict(model_id: str, records: list[dict[str, Any]]) -> Call[m.PredictionResponse]:
+def predict(
+    model_id: str, records: list[dict[str, Any]], explain_top: int | None = None
+) -> Call[m.PredictionResponse]:
     # Scoring has no side effect beyond usage counts: safe to retry.
     body = m.PredictionRequest(records=records)
+    params = {"explain": "true", "explain_top": explain_top} if explain_top is not None else None
     return Call(
         "POST",
         f"{API}/models/{model_id}/predictions",
         m.PredictionResponse,
         json=body,
+        params=params,
         idempotent_create=True,
     )
 

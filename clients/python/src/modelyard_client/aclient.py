@@ -13,7 +13,7 @@ from modelyard_client import _calls as calls
 from modelyard_client import models as m
 from modelyard_client._http import DEFAULT_BASE_URL, AsyncSender, Call, RetryPolicy, auth_headers, decode
 from modelyard_client._inputs import FileInput, Progress, Upload, chunks, to_records
-from modelyard_client.client import ONLINE_LIMIT, _job_calls, _merge
+from modelyard_client.client import EXPLAIN_LIMIT, ONLINE_LIMIT, _job_calls, _merge
 from modelyard_client.jobs import AsyncJob
 
 P = TypeVar("P", m.DatasetPage, m.ModelPage, m.TrainingJobPage, m.AnalysisPage, m.BatchPredictionJobPage)
@@ -119,18 +119,27 @@ class AsyncModels(_Resource):
     async def get(self, model_id: str) -> m.Model:
         return await self._c._send(calls.get_model(model_id))
 
-    async def promote(self, model_id: str, stage: str = "production") -> m.Model:
-        update = msgspec.convert({"stage": stage}, m.ModelUpdate)
+    async def promote(
+        self, model_id: str, stage: str = "production", *, acknowledge_leakage: bool = False
+    ) -> m.Model:
+        body: dict[str, Any] = {"stage": stage}
+        if acknowledge_leakage:
+            body["acknowledge_leakage"] = True
+        update = msgspec.convert(body, m.ModelUpdate)
         return await self._c._send(calls.update_model(model_id, update))
 
     async def delete(self, model_id: str) -> None:
         await self._c._send(calls.delete_model(model_id))
 
-    async def predict(self, model_id: str, records: Any) -> m.PredictionResponse:
+    async def predict(
+        self, model_id: str, records: Any, *, explain: bool = False, explain_top: int = 10
+    ) -> m.PredictionResponse:
         rows = to_records(records)
         merged: m.PredictionResponse | None = None
-        for start, chunk in zip(range(0, len(rows), ONLINE_LIMIT), chunks(rows, ONLINE_LIMIT), strict=True):
-            answer = await self._c._send(calls.predict(model_id, chunk))
+        size = EXPLAIN_LIMIT if explain else ONLINE_LIMIT
+        top = explain_top if explain else None
+        for start, chunk in zip(range(0, len(rows), size), chunks(rows, size), strict=True):
+            answer = await self._c._send(calls.predict(model_id, chunk, top))
             for item in answer.predictions:
                 item.index += start
             merged = answer if merged is None else _merge(merged, answer)

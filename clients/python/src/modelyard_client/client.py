@@ -26,6 +26,7 @@ from modelyard_client.jobs import Job
 T = TypeVar("T")
 P = TypeVar("P", m.DatasetPage, m.ModelPage, m.TrainingJobPage, m.AnalysisPage, m.BatchPredictionJobPage)
 ONLINE_LIMIT = 1000
+EXPLAIN_LIMIT = 100
 """Most records one online prediction request takes (the API's limit)."""
 
 
@@ -162,25 +163,42 @@ class Models(_Resource):
         name: str | None = None,
         description: str | None = None,
         stage: str | None = None,
+        acknowledge_leakage: bool | None = None,
     ) -> m.Model:
-        body = {
-            k: v for k, v in (("name", name), ("description", description), ("stage", stage)) if v is not None
-        }
+        fields = (
+            ("name", name),
+            ("description", description),
+            ("stage", stage),
+            ("acknowledge_leakage", acknowledge_leakage),
+        )
+        body = {k: v for k, v in fields if v is not None}
         return self._c._send(calls.update_model(model_id, msgspec.convert(body, m.ModelUpdate)))
 
-    def promote(self, model_id: str, stage: str = "production") -> m.Model:
-        """Move a model to a lifecycle stage (`staging`, `production`, `archived`, `none`)."""
-        return self.update(model_id, stage=stage)
+    def promote(
+        self, model_id: str, stage: str = "production", *, acknowledge_leakage: bool = False
+    ) -> m.Model:
+        """Move a model to a lifecycle stage (`staging`, `production`, `archived`, `none`).
+
+        A model with `leakage_findings` reaches `production` only with `acknowledge_leakage=True`
+        (`Conflict` listing the findings otherwise)."""
+        return self.update(model_id, stage=stage, acknowledge_leakage=acknowledge_leakage or None)
 
     def delete(self, model_id: str) -> None:
         self._c._send(calls.delete_model(model_id))
 
-    def predict(self, model_id: str, records: Any) -> m.PredictionResponse:
-        """Score records online: a list of dicts or a pandas/polars DataFrame (sent 1000 at a time)."""
+    def predict(
+        self, model_id: str, records: Any, *, explain: bool = False, explain_top: int = 10
+    ) -> m.PredictionResponse:
+        """Score records online: a list of dicts or a pandas/polars DataFrame (sent 1000 at a time).
+
+        `explain=True` adds each record's `explanation` (its `explain_top` largest column
+        contributions); records are then sent 100 at a time."""
         rows = to_records(records)
         merged: m.PredictionResponse | None = None
-        for start, chunk in zip(range(0, len(rows), ONLINE_LIMIT), chunks(rows, ONLINE_LIMIT), strict=True):
-            answer = self._c._send(calls.predict(model_id, chunk))
+        size = EXPLAIN_LIMIT if explain else ONLINE_LIMIT
+        top = explain_top if explain else None
+        for start, chunk in zip(range(0, len(rows), size), chunks(rows, size), strict=True):
+            answer = self._c._send(calls.predict(model_id, chunk, top))
             for item in answer.predictions:
                 item.index += start
             merged = answer if merged is None else _merge(merged, answer)

@@ -27,6 +27,7 @@ __all__ = [
     "ColumnExclusion",
     "ColumnProfile",
     "ColumnRename",
+    "ColumnShap",
     "ConfusionMatrix",
     "Dataset",
     "DatasetAnalysisResult",
@@ -36,10 +37,12 @@ __all__ = [
     "DeliveryAttempt",
     "DriverExplanation",
     "DroppedColumn",
+    "FeatureContribution",
     "FeatureImportance",
     "FeatureSchema",
     "FieldError",
     "Finding",
+    "LeakageFinding",
     "Liveness",
     "Model",
     "ModelNarrative",
@@ -57,7 +60,9 @@ __all__ = [
     "Provenance",
     "QualityFinding",
     "Readiness",
+    "RecordExplanation",
     "RecordPrediction",
+    "ShapSummary",
     "TargetSuggestion",
     "TokenRequest",
     "TokenUsage",
@@ -248,6 +253,12 @@ class ColumnRename(msgspec.Struct, kw_only=True):
     renamed_to: str
 
 
+class ColumnShap(msgspec.Struct, kw_only=True):
+    "Response body."
+    feature: str
+    mean_abs_contribution: float
+
+
 class ConfusionMatrix(msgspec.Struct, kw_only=True):
     "Response body."
     labels: list[Any]
@@ -331,6 +342,13 @@ class DroppedColumn(msgspec.Struct, kw_only=True):
     reason: str
 
 
+class FeatureContribution(msgspec.Struct, kw_only=True):
+    "Response body."
+    contribution: float
+    feature: str
+    value: Any
+
+
 class FeatureImportance(msgspec.Struct, kw_only=True):
     "Response body."
     feature: str
@@ -363,6 +381,16 @@ class Finding(msgspec.Struct, kw_only=True):
     title: str
 
 
+class LeakageFinding(msgspec.Struct, kw_only=True):
+    "Response body."
+    column: str | None
+    detail: str
+    kind: Literal["derived_from_target", "row_order_identifier", "near_perfect_predictor", "implausible_test_score"]
+    statistic: str
+    threshold: float
+    value: float
+
+
 class Liveness(msgspec.Struct, kw_only=True):
     "Response body."
     status: Literal["ok"]
@@ -382,6 +410,8 @@ class Model(msgspec.Struct, kw_only=True):
     id: str
     inference_path: Literal["compiled", "pipeline"]
     leaderboard: list[Candidate]
+    leakage_acknowledged_at: datetime | None
+    leakage_findings: list[LeakageFinding]
     metric: str
     name: str
     params: dict[str, Any]
@@ -390,6 +420,7 @@ class Model(msgspec.Struct, kw_only=True):
     residuals: dict[str, float] | None
     rows_test: int
     rows_train: int
+    shap_summary: ShapSummary | None
     size_bytes: int
     stage: Literal["none", "staging", "production", "archived"]
     target: str
@@ -447,6 +478,7 @@ class ModelSummary(msgspec.Struct, kw_only=True):
 
 class ModelUpdate(msgspec.Struct, kw_only=True, omit_defaults=True):
     "Request body."
+    acknowledge_leakage: bool | UnsetType = UNSET
     description: str | None | UnsetType = UNSET
     name: str | UnsetType = UNSET
     stage: Literal["none", "staging", "production", "archived"] | UnsetType = UNSET
@@ -541,13 +573,31 @@ class Readiness(msgspec.Struct, kw_only=True):
     status: Literal["ok", "unavailable"]
 
 
+class RecordExplanation(msgspec.Struct, kw_only=True):
+    "Response body."
+    base_value: float
+    contributions: list[FeatureContribution]
+    other_contributions: float
+    output: Literal["log_odds", "class_logit", "probability", "prediction"]
+    output_value: float
+    explained_class: Any | UnsetType = UNSET
+
+
 class RecordPrediction(msgspec.Struct, kw_only=True):
     "Response body."
     index: int
     errors: list[str] | None = None
+    explanation: RecordExplanation | None = None
     prediction: Any | UnsetType = UNSET
     probabilities: dict[str, float] | None = None
     warnings: list[str] | None = None
+
+
+class ShapSummary(msgspec.Struct, kw_only=True):
+    "Response body."
+    features: list[ColumnShap]
+    output: Literal["log_odds", "class_logit", "probability", "prediction"]
+    rows: int
 
 
 class TargetSuggestion(msgspec.Struct, kw_only=True):
@@ -585,6 +635,7 @@ class TrainingJob(msgspec.Struct, kw_only=True):
     error: Problem | None
     finished_at: datetime | None
     id: str
+    leakage_findings: list[LeakageFinding]
     message: str | None
     metric: Literal["roc_auc", "f1_macro", "log_loss", "accuracy", "rmse", "mae", "r2"] | None
     model_id: str | None

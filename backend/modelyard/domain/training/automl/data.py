@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from modelyard.domain.training.automl.leakage import LeakageFinding, screen_columns
 from modelyard.domain.training.automl.space import AutoMLOptions
 from modelyard.lib.schema import ProblemType
 from modelyard.ml.features import TrainingSchema, check_target, infer_schema, prepare_frame, to_pandas
@@ -16,7 +17,8 @@ from modelyard.ml.features import TrainingSchema, check_target, infer_schema, pr
 
 @dataclass
 class TrainingSplit:
-    """Pipeline inputs and labels, split once for the whole search; `folds` fits the rarest class."""
+    """Pipeline inputs and labels, split once for the whole search; `folds` fits the rarest class;
+    `leakage`: what the column screen found (before the split: it needs the file's row order)."""
 
     schema: TrainingSchema
     problem: ProblemType
@@ -25,6 +27,7 @@ class TrainingSplit:
     y_train: np.ndarray[Any, Any]
     y_test: np.ndarray[Any, Any]
     folds: int
+    leakage: list[LeakageFinding]
 
     @property
     def classify(self) -> bool:
@@ -40,6 +43,7 @@ def split_training_data(data: Any, options: AutoMLOptions) -> TrainingSplit:
     classify = problem != "regression"
     y = target_array(frame[options.target], classify)
     X = prepare_frame(frame, schema)
+    leakage = screen_columns(X, y, schema, options.random_seed)
     X_train, X_test, y_train, y_test = train_test_split(
         X,
         y,
@@ -59,6 +63,7 @@ def split_training_data(data: Any, options: AutoMLOptions) -> TrainingSplit:
         y_train=y_train,
         y_test=y_test,
         folds=folds,
+        leakage=leakage,
     )
 
 

@@ -1,7 +1,7 @@
 """The winner refit on the whole training split and judged on the held-out test split.
 
-Test metrics, the confusion matrix (classification) or residual summary (regression), and
-permutation importance of each input column within what is left of the time budget.
+Test metrics, the confusion matrix (classification) or residual summary (regression), the SHAP
+summary and permutation importance of each input column within what is left of the time budget.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from modelyard.domain.training.automl.metrics import all_metrics, metric_value, 
 from modelyard.domain.training.automl.pipelines import build_pipeline
 from modelyard.domain.training.automl.space import Algorithm, Metric
 from modelyard.lib.schema import ProblemType
+from modelyard.ml.explain import ModelExplainer, NotExplainableError, explanation_summary
 
 
 @dataclass
@@ -112,3 +113,26 @@ def permutation_importance(
             drops.append(base - value if greater else value - base)
         rows.append({"feature": str(name), "importance": float(np.mean(drops)), "std": float(np.std(drops))})
     return sorted(rows, key=lambda r: r["importance"], reverse=True)
+
+
+SHAP_SUMMARY_ROWS = 500
+SHAP_CHUNK_ROWS = 10
+
+
+def shap_summary(
+    pipeline: Pipeline, X: pd.DataFrame, means: list[float] | None, deadline: float
+) -> dict[str, Any] | None:
+    """Mean |SHAP contribution| of each input column over up to `SHAP_SUMMARY_ROWS` test rows,
+    as many as fit before `deadline` (at least one chunk); None for a model without explanations."""
+    try:
+        explainer = ModelExplainer(pipeline, means)
+    except NotExplainableError:
+        return None
+    encoded = np.asarray(pipeline[:-1].transform(X.iloc[:SHAP_SUMMARY_ROWS]), dtype=np.float64)
+    rows = min(len(encoded), SHAP_CHUNK_ROWS)
+    started = time.monotonic()
+    explainer.explain_all(encoded[:rows])
+    per_row = (time.monotonic() - started) / max(rows, 1)
+    affordable = int((deadline - time.monotonic()) / max(per_row, 1e-6))
+    rows = max(rows, min(len(encoded), rows + affordable))
+    return explanation_summary(explainer, encoded[:rows])

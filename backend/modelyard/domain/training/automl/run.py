@@ -8,8 +8,9 @@ from typing import Any
 
 from sklearn.pipeline import Pipeline
 
-from modelyard.domain.training.automl.data import split_training_data
-from modelyard.domain.training.automl.evaluation import permutation_importance, refit_and_test
+from modelyard.domain.training.automl.data import TrainingSplit, split_training_data
+from modelyard.domain.training.automl.evaluation import permutation_importance, refit_and_test, shap_summary
+from modelyard.domain.training.automl.leakage import check_test_score
 from modelyard.domain.training.automl.search import CandidateSearch, halving_rungs, leaderboard
 from modelyard.domain.training.automl.space import (
     DEFAULT_METRIC,
@@ -21,6 +22,7 @@ from modelyard.domain.training.automl.space import (
 )
 from modelyard.lib.jobs import JobControl
 from modelyard.lib.schema import ProblemType
+from modelyard.ml.explain import encoded_means
 from modelyard.ml.features import TrainingSchema
 
 # The search stops at this share of the budget: preparation, refit and importance need the rest.
@@ -43,10 +45,24 @@ class AutoMLResult:
     confusion: dict[str, Any] | None
     residuals: dict[str, float] | None
     feature_importance: list[dict[str, Any]]
+    leakage_findings: list[dict[str, Any]]
+    """The column screen's findings, then the test score's (see `leakage`)."""
+    explanation_means: list[float] | None
+    """Linear models: each encoded feature's training mean, the base of their explanations."""
+    shap_summary: dict[str, Any] | None
     rows_train: int
     rows_test: int
     search_seconds: float
     total_seconds: float
+
+
+def _explanations(
+    pipeline: Pipeline, split: TrainingSplit, finish: float
+) -> tuple[list[float] | None, dict[str, Any] | None]:
+    """The linear base (training means) and the SHAP summary, within 40% of the time left."""
+    means = encoded_means(pipeline, split.X_train)
+    deadline = time.monotonic() + 0.4 * max(0.0, finish - time.monotonic())
+    return means, shap_summary(pipeline, split.X_test, means, deadline)
 
 
 def run_automl(data: Any, options: AutoMLOptions, control: JobControl | None = None) -> AutoMLResult:
@@ -75,16 +91,15 @@ def run_automl(data: Any, options: AutoMLOptions, control: JobControl | None = N
     control.check()
     search.publish("Refitting the best pipeline")
     tested = refit_and_test(split, algorithm, params, options.random_seed)
+    leakage = split.leakage + check_test_score(split.problem, tested.test_metrics, split.y_test)
+    control.check()
+    search.publish("Explaining the model")
+    finish = started + budget + tested.refit_seconds
+    means, summary = _explanations(tested.pipeline, split, finish)
     control.check()
     search.publish("Computing feature importance")
     importance = permutation_importance(
-        tested.pipeline,
-        split.X_test,
-        split.y_test,
-        metric,
-        greater,
-        options.random_seed,
-        deadline=started + budget + tested.refit_seconds,
+        tested.pipeline, split.X_test, split.y_test, metric, greater, options.random_seed, deadline=finish
     )
     return AutoMLResult(
         pipeline=tested.pipeline,
@@ -101,6 +116,9 @@ def run_automl(data: Any, options: AutoMLOptions, control: JobControl | None = N
         confusion=tested.confusion,
         residuals=tested.residuals,
         feature_importance=importance,
+        leakage_findings=[finding.as_dict() for finding in leakage],
+        explanation_means=means,
+        shap_summary=summary,
         rows_train=len(split.X_train),
         rows_test=len(split.X_test),
         search_seconds=search_seconds,

@@ -96,10 +96,16 @@ class CandidateSearch:
     per_fold_cost: dict[tuple[str, int], float] = field(default_factory=dict)
 
     def publish(self, note: str) -> None:
-        """Report progress (share of the budget spent) and the leaderboard so far."""
+        """Report progress (share of the budget spent), the leaderboard so far and the leakage
+        findings (each report replaces the last, so every one carries them)."""
         elapsed = time.monotonic() - self.started
         board = leaderboard(self.evaluations, self.metric, self.greater)
-        self.control.report(min(0.95, elapsed / max(self.budget_s, 1e-9)), candidates=board, message=note)
+        self.control.report(
+            min(0.95, elapsed / max(self.budget_s, 1e-9)),
+            candidates=board,
+            message=note,
+            leakage_findings=[finding.as_dict() for finding in self.split.leakage],
+        )
 
     def run(self, configs: list[Configuration], rungs: list[int]) -> None:
         """Successive halving over `rungs`: the best third of each round moves on to the next."""

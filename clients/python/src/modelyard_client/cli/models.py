@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from modelyard_client.cli.app import State, pass_state
-from modelyard_client.cli.output import number
+from modelyard_client.cli.output import number, print_leakage
 
 
 @click.group()
@@ -47,6 +47,7 @@ def show(state: State, model_id: str) -> None:
     )
     out.line("Held-out: " + ", ".join(f"{k} {number(v)}" for k, v in sorted(model.test_metrics.items())))
     out.line("Features: " + ", ".join(f.name for f in model.training_schema.features))
+    print_leakage(out, model.leakage_findings)
     top = sorted(model.feature_importance, key=lambda f: -f.importance)[:10]
     if top:
         out.table(
@@ -62,10 +63,15 @@ def show(state: State, model_id: str) -> None:
     show_default=True,
     type=click.Choice(["none", "staging", "production", "archived"]),
 )
+@click.option(
+    "--acknowledge-leakage",
+    is_flag=True,
+    help="Promote to production despite the model's leakage findings (see `models show`).",
+)
 @pass_state
-def promote(state: State, model_id: str, stage: str) -> None:
+def promote(state: State, model_id: str, stage: str, acknowledge_leakage: bool) -> None:
     """Move a model to a lifecycle stage."""
-    model = state.client().models.promote(model_id, stage)
+    model = state.client().models.promote(model_id, stage, acknowledge_leakage=acknowledge_leakage)
     state.out.emit(model) if state.out.json else state.out.line(f"Model {model.id} is now {model.stage}")
 
 

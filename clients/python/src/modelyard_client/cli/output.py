@@ -104,3 +104,13 @@ def percent(value: float | None) -> str:
 
 def number(value: float | None, digits: int = 4) -> str:
     return "" if value is None else f"{value:.{digits}g}"
+
+
+def print_leakage(out: Out, findings: Sequence[Any]) -> None:
+    """A training job's or model's leakage findings, one line each (nothing when there are none)."""
+    if findings:
+        out.table(
+            "Leakage findings",
+            ["kind", "column", "statistic", "value", "threshold"],
+            [(f.kind, f.column or "-", f.statistic, number(f.value), f.threshold) for f in findings],
+        )

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from modelyard_client import models as m
 from modelyard_client.cli.app import State, pass_state
-from modelyard_client.cli.output import Out, number, percent
+from modelyard_client.cli.output import Out, number, percent, print_leakage
 from modelyard_client.errors import JobFailed
 from modelyard_client.jobs import Job, JobEvent
 
@@ -143,6 +143,7 @@ def _report(out: Out, job: m.TrainingJob, seconds: float) -> None:
             ["rank", "algorithm", "cv score", "± std", "fit", "status"],
             leaderboard_rows(job),
         )
+        print_leakage(out, job.leakage_findings)
         if job.status == "succeeded":
             out.line(
                 f"Model {job.model_id} trained in {seconds:.1f}s "

@@ -1,0 +1,16 @@
+"""SIGKILL the real server at every step of its work, on the filesystem store (tests/faults/crash_flow.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.faults.crash_flow import crash_and_restart
+from tests.faults.crash_site import Site
+
+pytestmark = pytest.mark.e2e
+
+
+def test_sigkills_leave_nothing_stuck_orphaned_or_doubled(mongodb_url: str, tmp_path: Path) -> None:
+    crash_and_restart(Site(tmp_path, mongodb_url, "file"))
