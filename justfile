@@ -32,9 +32,9 @@ test *args: lint
     set -uo pipefail
     {{python}} -m coverage erase
     status=0
-    {{python}} -m coverage run -m pytest -n {{test_workers}} --dist loadfile -m "not serial" {{args}} || status=$?
+    {{python}} -m coverage run -m pytest -n {{test_workers}} --dist loadfile --durations=30 -m "not serial" {{args}} || status=$?
     [ "$status" = 5 ] && status=0  # no test selected
-    {{python}} -m coverage run -m pytest -m serial {{args}}; serial=$?
+    {{python}} -m coverage run -m pytest --durations=10 -m serial {{args}}; serial=$?
     [ "$serial" = 5 ] || [ "$status" != 0 ] || status=$serial
     {{python}} -m coverage combine -q
     {{python}} -m coverage report || [ "$status" != 0 ] || status=1
@@ -46,16 +46,16 @@ quick *args:
 
 # ruff, mypy, the architecture contracts (.importlinter), module/function sizes, and the OpenAPI linter
 lint: lint-openapi
-    {{python}} -m ruff check backend tests benchmarks clients
-    {{python}} -m ruff format --check backend tests benchmarks clients
+    {{python}} -m ruff check backend tests benchmarks clients observability
+    {{python}} -m ruff format --check backend tests benchmarks clients observability
     {{python}} -m mypy
     .venv/bin/lint-imports --no-cache
     {{python}} -m modelyard.tools.check_sizes
 
 # Format the code
 fmt:
-    {{python}} -m ruff format backend tests benchmarks clients
-    {{python}} -m ruff check --fix backend tests benchmarks clients
+    {{python}} -m ruff format backend tests benchmarks clients observability
+    {{python}} -m ruff check --fix backend tests benchmarks clients observability
 
 # Regenerate the Python client's models (clients/python) from the exported spec
 client-models:

@@ -361,8 +361,14 @@ SYSTEM = DashboardSpec(
             "Process pool",
             "timeseries",
             (
-                q("sum by (instance, pid) (modelyard_process_pool_busy_workers)", "busy {{instance}} {{pid}}"),
-                q("sum by (instance, pid) (modelyard_process_pool_queued_tasks)", "waiting {{instance}} {{pid}}"),
+                q(
+                    "sum by (instance, pid) (modelyard_process_pool_busy_workers)",
+                    "busy {{instance}} {{pid}}",
+                ),
+                q(
+                    "sum by (instance, pid) (modelyard_process_pool_queued_tasks)",
+                    "waiting {{instance}} {{pid}}",
+                ),
                 q("sum by (instance, pid) (modelyard_process_pool_workers)", "workers {{instance}} {{pid}}"),
             ),
             "Each server process's pool for CPU work (profiling, training, batch scoring): workers "
