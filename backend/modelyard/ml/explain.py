@@ -2,7 +2,7 @@
 
 A fitted pipeline's raw output for a row is split into a base value plus one contribution per
 input column, and base + the sum of every column's contribution equals the raw output:
-- tree ensembles (HistGradientBoosting, random forests, extra trees): exact TreeSHAP over the
+- tree ensembles (HistGradientBoosting, LightGBM, random forests, extra trees): exact TreeSHAP over the
   compiled trees (`modelyard.ml.treeshap`), the base being the trees' expected output over
   their training rows;
 - linear models: coefficient x (encoded value - its training mean), exact; the base is the
@@ -129,7 +129,7 @@ class ModelExplainer:
     def _kind(self, estimator: Any) -> OutputKind:
         if self.classes is None:
             return "prediction"
-        if self._tree is not None and not self._tree.ensemble.source.startswith("HistGradientBoosting"):
+        if self._tree is not None and self._tree.ensemble.outputs_probability:
             return "probability"  # forests average their trees' class fractions
         return "log_odds" if len(self.classes) == 2 else "class_logit"
 
