@@ -129,3 +129,29 @@ class LightGBMClassifier(ClassifierMixin, _LightGBM):  # type: ignore[misc]
 
 class LightGBMRegressor(RegressorMixin, _LightGBM):  # type: ignore[misc]
     pass
+
+
+class LightGBMContributions:
+    """TreeSHAP of a fitted LightGBM model computed by LightGBM itself (`pred_contrib`).
+
+    The same path-dependent TreeSHAP as `modelyard.ml.treeshap` (both use the trees' row counts
+    as covers; they agree to ~1e-14), 3-7x faster on these models: see docs/guides/explanations.md.
+    `base` (outputs,) is each raw output's expected value; `shap_values` gives (n, features, outputs).
+    """
+
+    outputs_probability = False
+
+    def __init__(self, estimator: LightGBMClassifier | LightGBMRegressor) -> None:
+        self.estimator = estimator
+        self.width = int(estimator.n_features_in_)
+        self.outputs = int(estimator.booster_.num_model_per_iteration())
+        self.base = self._contributions(np.zeros((1, self.width)))[0, :, -1]
+
+    def _contributions(self, X: Array) -> Array:
+        raw = self.estimator.model_.predict(np.asarray(X, dtype=np.float64), pred_contrib=True)
+        return np.asarray(raw, dtype=np.float64).reshape(len(X), self.outputs, self.width + 1)
+
+    def shap_values(self, X: Array) -> Array:
+        if len(X) == 0:
+            return np.zeros((0, self.width, self.outputs))
+        return np.ascontiguousarray(self._contributions(X)[:, :, :-1].transpose(0, 2, 1))
