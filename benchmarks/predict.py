@@ -1,6 +1,6 @@
 """Single-record online prediction over real HTTP: our endpoint vs a plain Pipeline endpoint.
 
-    .venv/bin/python benchmarks/predict.py [--seconds 10] [--algorithm hist_gradient_boosting]
+    .venv/bin/python benchmarks/predict.py [--seconds 10] [--algorithm auto|lightgbm|...]
 
 Both servers are uvicorn with one worker on loopback, loaded with wrk (Debian `wrk`) at
 concurrency 1 and 8, in the same run:
@@ -110,7 +110,8 @@ def _serve(app: str, env: dict[str, str], log: Path) -> tuple[subprocess.Popen[b
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--algorithm", default="hist_gradient_boosting")
+    # "auto": every family, the search's winner (the default AutoML model); or one family.
+    parser.add_argument("--algorithm", default="auto")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-predict-"))
     mongo, mongodb_url = start_secantus()
@@ -154,7 +155,7 @@ def main() -> None:
                 "dataset_id": upload.json()["id"],
                 "target": "churn",
                 "time_budget_s": 20,
-                "algorithms": [args.algorithm],
+                "algorithms": None if args.algorithm == "auto" else [args.algorithm],
             },
         )
         job.raise_for_status()

@@ -24,6 +24,15 @@ TRUSTED_TYPES = frozenset(
         "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
         "sklearn.tree._tree.Tree",
         "sklearn.utils.validation.check_array",
+        # LightGBM: our early-stopping wrapper, LightGBM's estimator, its evaluation history, and
+        # the Booster, stored as LightGBM's model text and parsed back by LightGBM (its
+        # `__setstate__` loads the text; no pickle).
+        "modelyard.ml.lightgbm_model.LightGBMClassifier",
+        "modelyard.ml.lightgbm_model.LightGBMRegressor",
+        "lightgbm.sklearn.LGBMClassifier",
+        "lightgbm.sklearn.LGBMRegressor",
+        "lightgbm.basic.Booster",
+        "collections.OrderedDict",
     }
 )
 

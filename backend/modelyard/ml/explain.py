@@ -4,7 +4,7 @@ A fitted pipeline's raw output for a row is split into a base value plus one con
 input column, and base + the sum of every column's contribution equals the raw output:
 - tree ensembles (HistGradientBoosting, random forests, extra trees): exact TreeSHAP over the
   compiled trees (`modelyard.ml.treeshap`), the base being the trees' expected output over
-  their training rows;
+  their training rows; LightGBM: the same TreeSHAP computed by LightGBM (`pred_contrib`), faster;
 - linear models: coefficient x (encoded value - its training mean), exact; the base is the
   output at the training means. The means are computed at training (`encoded_means`) and
   stored with the model; a linear model stored before them cannot be explained.
@@ -30,6 +30,7 @@ from sklearn.preprocessing import OneHotEncoder
 
 from modelyard.lib.schema import ExplainedOutput
 from modelyard.ml.features import DATETIME_PARTS, DatetimeFeatures
+from modelyard.ml.lightgbm_model import LightGBMClassifier, LightGBMContributions, LightGBMRegressor
 from modelyard.ml.trees import CompiledEnsemble, NotCompilableError, compile_estimator
 from modelyard.ml.treeshap import TreeExplainer
 
@@ -106,7 +107,7 @@ class ModelExplainer:
         position = {name: i for i, name in enumerate(self.columns)}
         self._source = np.asarray([position[s] for s in sources], dtype=np.intp)
         self.classes = getattr(estimator, "classes_", None)
-        self._tree: TreeExplainer | None = None
+        self._tree: TreeExplainer | LightGBMContributions | None = None
         self._linear: tuple[Array, Array, Array] | None = None
         if isinstance(estimator, LogisticRegression | Ridge):
             if means is None or len(means) != len(sources):
@@ -116,6 +117,8 @@ class ModelExplainer:
             coef = np.atleast_2d(np.asarray(estimator.coef_, dtype=np.float64))
             intercept = np.atleast_1d(np.asarray(estimator.intercept_, dtype=np.float64))
             self._linear = (coef, intercept, np.asarray(means, dtype=np.float64))
+        elif isinstance(estimator, LightGBMClassifier | LightGBMRegressor):
+            self._tree = LightGBMContributions(estimator)  # LightGBM's own TreeSHAP: same values, faster
         else:
             ensemble = compiled if isinstance(compiled, CompiledEnsemble) else None
             if ensemble is None:
@@ -129,7 +132,7 @@ class ModelExplainer:
     def _kind(self, estimator: Any) -> OutputKind:
         if self.classes is None:
             return "prediction"
-        if self._tree is not None and not self._tree.ensemble.source.startswith("HistGradientBoosting"):
+        if isinstance(self._tree, TreeExplainer) and self._tree.ensemble.outputs_probability:
             return "probability"  # forests average their trees' class fractions
         return "log_odds" if len(self.classes) == 2 else "class_logit"
 

@@ -1,4 +1,5 @@
-"""Fitted tree ensembles (HistGradientBoosting, RandomForest, ExtraTrees) as flat numpy arrays.
+"""Fitted tree ensembles (HistGradientBoosting, RandomForest, ExtraTrees; LightGBM through
+`modelyard.ml.lightgbm_trees`) as flat numpy arrays.
 
 scikit-learn's single-row `predict_proba` on a HistGradientBoosting model costs ~3 ms
 (input validation, an OpenMP region per tree, the known-category bitsets rebuilt on every
@@ -25,6 +26,8 @@ from sklearn.ensemble import (
     RandomForestRegressor,
 )
 from sklearn.preprocessing import OrdinalEncoder
+
+from modelyard.ml.lightgbm_model import LightGBMClassifier, LightGBMRegressor
 
 
 class NotCompilableError(ValueError):
@@ -299,6 +302,7 @@ class CompiledEnsemble:
         if self.classify:
             self.classes_ = estimator.classes_
         self._hgb = isinstance(estimator, HistGradientBoostingClassifier | HistGradientBoostingRegressor)
+        self.outputs_probability = self.classify and not self._hgb  # forests average class fractions
         if self._hgb:
             self.trees, self.values = _flatten_hgb(estimator)
             self._baseline = np.asarray(estimator._baseline_prediction, dtype=np.float64).ravel()
@@ -382,15 +386,13 @@ class CompiledEnsemble:
 
 
 def compile_estimator(estimator: Any) -> CompiledEnsemble:
-    """The numpy form of a fitted HistGradientBoosting / RandomForest / ExtraTrees model."""
-    supported = (
-        HistGradientBoostingClassifier,
-        HistGradientBoostingRegressor,
-        RandomForestClassifier,
-        RandomForestRegressor,
-        ExtraTreesClassifier,
-        ExtraTreesRegressor,
-    )
-    if type(estimator) not in supported:
+    """The numpy form of a fitted HistGradientBoosting / RandomForest / ExtraTrees / LightGBM model."""
+    if isinstance(estimator, LightGBMClassifier | LightGBMRegressor):
+        from modelyard.ml.lightgbm_trees import CompiledLightGBM  # it builds on this module
+
+        return CompiledLightGBM(estimator)
+    hgb = (HistGradientBoostingClassifier, HistGradientBoostingRegressor)
+    forests = (RandomForestClassifier, RandomForestRegressor, ExtraTreesClassifier, ExtraTreesRegressor)
+    if type(estimator) not in (*hgb, *forests):
         raise NotCompilableError(f"no compiled form of {type(estimator).__name__}")
     return CompiledEnsemble(estimator)

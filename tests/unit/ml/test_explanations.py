@@ -52,8 +52,11 @@ def _raw_output(pipeline: Any, X: Any, algorithm: str, problem: str) -> tuple[np
     proba = pipeline.predict_proba(X)
     predicted = proba.argmax(axis=1)
     explained = np.ones(n, dtype=int) if problem == "binary" else predicted
-    if algorithm in ("linear", "hist_gradient_boosting"):
-        raw = pipeline.decision_function(X)
+    if algorithm in ("linear", "hist_gradient_boosting", "lightgbm"):
+        if algorithm == "lightgbm":  # LightGBM's own raw scores (predict(raw_score=True))
+            raw = pipeline[-1].raw_output(pipeline[:-1].transform(X))
+        else:
+            raw = pipeline.decision_function(X)
         return (raw if raw.ndim == 1 else raw[np.arange(n), explained]), predicted
     return proba[np.arange(n), explained], predicted
 

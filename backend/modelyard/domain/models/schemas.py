@@ -35,7 +35,8 @@ Target = Annotated[str, msgspec.Meta(description="The column it predicts.", exam
 Algorithm = Annotated[
     str,
     msgspec.Meta(
-        description="Model family: `linear`, `hist_gradient_boosting`, `extra_trees` or `random_forest`.",
+        description="Model family: `linear`, `hist_gradient_boosting`, `lightgbm`, `extra_trees` or "
+        "`random_forest`.",
         examples=["linear"],
     ),
 ]

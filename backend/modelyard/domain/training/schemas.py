@@ -14,7 +14,7 @@ from modelyard.lib.pagination import Page
 from modelyard.lib.schema import DatasetId, JobStatus, ModelId, ProblemType, Schema, TrainingJobId
 
 MetricName = Literal["roc_auc", "f1_macro", "log_loss", "accuracy", "rmse", "mae", "r2"]
-AlgorithmName = Literal["linear", "hist_gradient_boosting", "extra_trees", "random_forest"]
+AlgorithmName = Literal["linear", "hist_gradient_boosting", "extra_trees", "random_forest", "lightgbm"]
 Target = Annotated[
     str, msgspec.Meta(min_length=1, max_length=512, description="Column to predict.", examples=["churned"])
 ]

@@ -651,7 +651,7 @@ class TrainingJobCreate(msgspec.Struct, kw_only=True, omit_defaults=True):
     "Request body."
     dataset_id: str
     target: str
-    algorithms: list[Literal["linear", "hist_gradient_boosting", "extra_trees", "random_forest"]] | None | UnsetType = UNSET
+    algorithms: list[Literal["linear", "hist_gradient_boosting", "extra_trees", "random_forest", "lightgbm"]] | None | UnsetType = UNSET
     cv_folds: int | UnsetType = UNSET
     exclude_columns: list[str] | UnsetType = UNSET
     metric: Literal["roc_auc", "f1_macro", "log_loss", "accuracy", "rmse", "mae", "r2"] | None | UnsetType = UNSET
@@ -673,7 +673,7 @@ class TrainingJobPage(msgspec.Struct, kw_only=True):
 
 class TrainingOptions(msgspec.Struct, kw_only=True):
     "Response body."
-    algorithms: list[Literal["linear", "hist_gradient_boosting", "extra_trees", "random_forest"]] | None
+    algorithms: list[Literal["linear", "hist_gradient_boosting", "extra_trees", "random_forest", "lightgbm"]] | None
     cv_folds: int
     exclude_columns: list[str]
     metric: Literal["roc_auc", "f1_macro", "log_loss", "accuracy", "rmse", "mae", "r2"] | None

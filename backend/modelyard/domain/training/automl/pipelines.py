@@ -2,7 +2,8 @@
 
 Imputation, scaling for linear models, one-hot (unknown categories ignored) or ordinal
 (unknown -> its own code) encoding, datetime parts. HistGradientBoosting handles NaN and
-categories natively, so it gets no imputation and ordinal codes flagged as categorical.
+categories natively, so it gets no imputation and ordinal codes flagged as categorical; so
+does LightGBM.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from modelyard.domain.training.automl.space import Algorithm
 from modelyard.ml.features import DatetimeFeatures, TrainingSchema
+from modelyard.ml.lightgbm_model import LightGBMClassifier, LightGBMRegressor
 
 ONE_HOT_MAX_CATEGORIES = 30
 HGB_MAX_CATEGORIES = 250
@@ -48,6 +50,10 @@ def build_pipeline(
         parts, native_categorical = _boosting_parts(schema)
         cls = HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor
         estimator = cls(random_state=seed, categorical_features=native_categorical or None, **params)
+    elif algorithm == "lightgbm":
+        parts, native_categorical = _boosting_parts(schema)
+        lgbm = LightGBMClassifier if classify else LightGBMRegressor
+        estimator = lgbm(params=dict(params), categorical_features=native_categorical, random_state=seed)
     else:
         parts = _forest_parts(schema)
         if algorithm == "extra_trees":

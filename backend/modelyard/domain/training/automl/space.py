@@ -5,10 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from modelyard.domain.training.automl.lightgbm_space import LIGHTGBM_DEFAULTS
 from modelyard.lib.schema import ProblemType
 
-Algorithm = Literal["linear", "hist_gradient_boosting", "extra_trees", "random_forest"]
-ALGORITHMS: tuple[Algorithm, ...] = ("linear", "hist_gradient_boosting", "extra_trees", "random_forest")
+Algorithm = Literal["linear", "hist_gradient_boosting", "extra_trees", "random_forest", "lightgbm"]
+ALGORITHMS: tuple[Algorithm, ...] = (
+    "linear",
+    "hist_gradient_boosting",
+    "extra_trees",
+    "random_forest",
+    "lightgbm",
+)
 Metric = Literal["roc_auc", "f1_macro", "log_loss", "accuracy", "rmse", "mae", "r2"]
 
 DEFAULT_METRIC: dict[ProblemType, Metric] = {
@@ -40,7 +47,8 @@ class AutoMLOptions:
 
 
 def search_space(problem: ProblemType) -> list[Configuration]:
-    """Configurations, cheapest first; the HistGradientBoosting default comes second."""
+    """Configurations, cheapest first; the HistGradientBoosting default comes second, then
+    LightGBM's defaults."""
     linear = (
         [{"C": 1.0}, {"C": 0.1}, {"C": 10.0}]
         if problem != "regression"
@@ -53,6 +61,7 @@ def search_space(problem: ProblemType) -> list[Configuration]:
     return [
         ("linear", linear[0]),
         ("hist_gradient_boosting", {}),
+        *(("lightgbm", dict(params)) for params in LIGHTGBM_DEFAULTS),
         ("extra_trees", {"n_estimators": 150, "max_features": "sqrt", "min_samples_leaf": 1}),
         ("random_forest", {"n_estimators": 150, "max_features": "sqrt", "min_samples_leaf": 1}),
         ("linear", linear[1]),
