@@ -113,7 +113,7 @@ def test_cli_journey(cli: Cli, server: RunningServer, email: str, tmp_path: Path
         key["scopes"] == ["predict"] and key["model_ids"] == [model_id] and secret.startswith(key["prefix"])
     )
     machine = Cli(cli.env["MODELYARD_URL"], tmp_path / "machine")
-    assert "API key myk_" in machine("login", "--api-key", secret).stdout
+    assert "Stored the API key" in machine("login", "--api-key", secret).stdout
     stored = tmp_path / "machine" / "modelyard" / "config.json"
     assert (
         stat.S_IMODE(stored.stat().st_mode) == 0o600 and json.loads(stored.read_text())["api_key"] == secret

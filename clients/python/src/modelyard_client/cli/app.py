@@ -119,11 +119,10 @@ def _store_key(state: State, key: str) -> None:
         raise click.BadParameter(f"an API key starts with {API_KEY_PREFIX}", param_hint="--api-key")
     state.config.api_key, state.config.token, state.config.email = key, None, None
     path = cfg.save(state.config)
-    shown = key[: len(API_KEY_PREFIX) + 8]
     if state.out.json:
-        state.out.emit({"api_key_prefix": shown, "url": state.config.url, "config": str(path)})
+        state.out.emit({"api_key_prefix": key[:12], "url": state.config.url, "config": str(path)})
     else:
-        state.out.line(f"API key {shown}... stored for {state.config.url} in {path}")
+        state.out.line(f"Stored the API key for {state.config.url} in {path}")
 
 
 @cli.command()
