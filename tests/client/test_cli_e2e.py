@@ -12,9 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.client.conftest import CUSTOMERS, PASSWORD
+from tests.client.test_client_e2e import expired_token
 from tests.services.server import RunningServer, start_server
 
 pytestmark = pytest.mark.e2e
@@ -49,7 +51,19 @@ def cli(server: RunningServer, tmp_path: Path) -> Cli:
     return Cli(server.base_url, tmp_path / "config")
 
 
-def test_cli_journey(cli: Cli, email: str, tmp_path: Path) -> None:
+def requests_to(server: RunningServer, route: str) -> int:
+    """GET requests the server answered 200 on `route` (a route template), from its /metrics."""
+    text = httpx.get(server.base_url + "/metrics", timeout=10).text
+    labels = ('method="GET"', f'route="{route}"', 'status_code="200"')
+    total = 0.0
+    for line in text.splitlines():
+        name, _, rest = line.partition("{")
+        if name == "modelyard_http_requests_total" and all(label in rest for label in labels):
+            total += float(line.rsplit(" ", 1)[1])
+    return int(total)
+
+
+def test_cli_journey(cli: Cli, server: RunningServer, email: str, tmp_path: Path) -> None:
     login = cli("login", "--register", "--email", email, "--password", PASSWORD)
     assert "Logged in" in login.stdout
     config = tmp_path / "config" / "modelyard" / "config.json"
@@ -66,9 +80,16 @@ def test_cli_journey(cli: Cli, email: str, tmp_path: Path) -> None:
 
     analysis = cli("analyse", dataset["id"], "--target", "churned")
     assert "Findings" in analysis.stdout
+    assert requests_to(server, "/api/v1/analyses/{analysis_id}/events") >= 1
 
     # account_closed restates the target (the analysis said so): the leakage gate flags it too.
+    # The leaderboard is fed by the job's event stream: the CLI never polls the job.
+    streams, polls = (
+        requests_to(server, f"/api/v1/training-jobs/{{job_id}}{end}") for end in ("/events", "")
+    )
     train = cli("train", dataset["id"], "--target", "churned", "--budget", "2", "--exclude", "customer_id")
+    assert requests_to(server, "/api/v1/training-jobs/{job_id}/events") == streams + 1
+    assert requests_to(server, "/api/v1/training-jobs/{job_id}") == polls
     assert "Leaderboard" in train.stdout and "candidates" in train.stderr
     assert "Leakage findings" in train.stdout and "derived_from_target" in train.stdout, train.stdout
     model_id = train.stdout.split("Model ", 1)[1].split()[0]
@@ -85,11 +106,38 @@ def test_cli_journey(cli: Cli, email: str, tmp_path: Path) -> None:
     online = list(csv.DictReader(io.StringIO(cli("predict", model_id, "--input", "-", stdin=few).stdout)))
     assert len(online) == 5 and online[0]["prediction"] in ("yes", "no") and "probability_yes" in online[0]
 
+    # A machine scores with a predict-only key stored by `login --api-key`; it can do nothing else.
+    secret = cli("api-keys", "create", "scoring", "--model", model_id, "--secret-only").stdout.strip()
+    [key] = cli.json("api-keys", "list")
+    assert (
+        key["scopes"] == ["predict"] and key["model_ids"] == [model_id] and secret.startswith(key["prefix"])
+    )
+    machine = Cli(cli.env["MODELYARD_URL"], tmp_path / "machine")
+    assert "Stored the API key" in machine("login", "--api-key", secret).stdout
+    stored = tmp_path / "machine" / "modelyard" / "config.json"
+    assert (
+        stat.S_IMODE(stored.stat().st_mode) == 0o600 and json.loads(stored.read_text())["api_key"] == secret
+    )
     out = tmp_path / "scored.json"
-    batch = cli("predict", model_id, "--input", str(CUSTOMERS), "--online-limit", "10", "--output", str(out))
+    streams = requests_to(server, "/api/v1/batch-predictions/{job_id}/events")
+    batch = machine(
+        "predict", model_id, "--input", str(CUSTOMERS), "--online-limit", "10", "--output", str(out)
+    )
     assert "batch" in batch.stderr
+    assert requests_to(server, "/api/v1/batch-predictions/{job_id}/events") == streams + 1
     scored = json.loads(out.read_text())
     assert len(scored) == 400 and scored[0]["prediction"] in ("yes", "no")
+    listing = machine("datasets", "list", code=2)
+    assert "403" in listing.stderr and "lacks the `read` scope" in listing.stderr, listing.stderr
+    training = machine("train", dataset["id"], "--target", "churned", code=2)
+    assert "403" in training.stderr and "API keys cannot call this operation" in training.stderr
+    # The environment overrides the stored key; a revoked key stops at once.
+    bogus = machine(
+        "predict", model_id, "--input", "-", stdin=few, code=2, MODELYARD_API_KEY="myk_" + "x" * 40
+    )
+    assert "401" in bogus.stderr
+    cli("api-keys", "delete", key["id"])
+    assert "401" in machine("predict", model_id, "--input", "-", stdin=few, code=2).stderr
 
     cli("models", "delete", model_id, "--yes")
     cli("datasets", "delete", dataset["id"], "--yes")
@@ -105,9 +153,12 @@ def test_cli_error_paths(cli: Cli, email: str, tmp_path: Path) -> None:
     assert "415" in bad.stderr
     missing = cli("models", "show", "0" * 24, code=2)
     assert "404" in missing.stderr
+    unknown = cli("predict", "0" * 24, "--input", "-", stdin="plan\nbasic\n", code=2)
+    assert "404" in unknown.stderr and "model" in unknown.stderr.lower(), unknown.stderr
     cli("datasets", "upload", str(tmp_path / "nope.csv"), code=1)
-    expired = cli("whoami", code=2, MODELYARD_TOKEN="eyJhbGciOiJIUzI1NiJ9.e30.invalid")
-    assert "401" in expired.stderr
+    stale = expired_token(cli.json("whoami")["id"])
+    expired = cli("whoami", code=2, MODELYARD_TOKEN=stale)
+    assert "401" in expired.stderr and "expired" in expired.stderr and "modelyard login" in expired.stderr
 
 
 def test_cli_rate_limited(mongodb_url: str, tmp_path: Path, email: str) -> None:
@@ -115,4 +166,4 @@ def test_cli_rate_limited(mongodb_url: str, tmp_path: Path, email: str) -> None:
     with start_server(mongodb_url, tmp_path / "server", extra_env=env) as limited:
         cli = Cli(limited.base_url, tmp_path / "config")
         results = [cli("whoami", code=2, MODELYARD_MAX_RETRIES="0", MODELYARD_TOKEN="x") for _ in range(5)]
-        assert "429" in results[-1].stderr, results[-1].stderr
+        assert "429" in results[-1].stderr and "Try again in" in results[-1].stderr, results[-1].stderr

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import jwt
 import pandas as pd
 import polars as pl
 import pytest
@@ -20,7 +22,8 @@ from modelyard_client import (
 )
 from modelyard_client import models as m
 from tests.client.conftest import CUSTOMERS, PASSWORD
-from tests.services.server import RunningServer
+from tests.client.transports import Recorder, RecordingTransport
+from tests.services.server import TEST_JWT_SECRET, RunningServer
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +31,8 @@ pytestmark = pytest.mark.e2e
 def test_journey_upload_analyse_train_predict_batch(
     server: RunningServer, email: str, tmp_path: Path
 ) -> None:
-    with Client(server.base_url) as client:
+    recorder = Recorder()
+    with Client(server.base_url, transport=RecordingTransport(recorder)) as client:
         client.register(email, PASSWORD)
         token = client.login(email, PASSWORD)
         assert token.token_type == "bearer" and client.me().email == email
@@ -73,6 +77,11 @@ def test_journey_upload_analyse_train_predict_batch(
         assert batch.rows_scored == 400
         assert len(pd.read_csv(out)) == 400
 
+    # Every job was followed over its event stream, none was polled.
+    for kind in ("analyses", "training-jobs", "batch-predictions"):
+        assert len(recorder.paths("GET", f"/api/v1/{kind}/[0-9a-f]{{24}}/events")) == 1, kind
+        assert recorder.paths("GET", f"/api/v1/{kind}/[0-9a-f]{{24}}") == [], kind
+
 
 def test_errors_are_typed_with_problem_details(server: RunningServer, email: str) -> None:
     with Client(server.base_url) as client:
@@ -88,8 +97,19 @@ def test_errors_are_typed_with_problem_details(server: RunningServer, email: str
         assert missing.value.status == 404 and missing.value.request_id
         with pytest.raises(UnsupportedMediaType):
             client.datasets.upload(io.BytesIO(b"\x00\x01\x02 not a table"), filename="junk.csv")
+        user_id = client.me().id
     with Client(server.base_url, token="not-a-jwt") as anonymous, pytest.raises(Unauthorized):
         anonymous.me()
+    with Client(server.base_url, token=expired_token(user_id)) as stale, pytest.raises(Unauthorized) as old:
+        stale.me()
+    assert "expired" in (old.value.problem.detail or "")
+
+
+def expired_token(user_id: str) -> str:
+    """An access token of this server for `user_id` that expired five minutes ago."""
+    now = datetime.now(UTC)
+    claims = {"sub": user_id, "iat": now - timedelta(hours=2), "exp": now - timedelta(minutes=5)}
+    return jwt.encode(claims, TEST_JWT_SECRET, "HS256")
 
 
 async def test_async_client(server: RunningServer, email: str) -> None:

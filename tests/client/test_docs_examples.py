@@ -74,9 +74,16 @@ def test_python_client_page_runs(server: RunningServer, email: str, tmp_path: Pa
     # The upload's progress callback printed (sent, total) and ended at the file's size.
     size = (REPO / "docs" / "examples" / "customers.csv").stat().st_size
     assert f"{size} {size}" in printed
-    # The last print is the one prediction: a class of the target and its probabilities.
-    label, _, probabilities = printed[-1].partition(" ")
+    # The training job's changes came over its event stream: each carries the job's revision.
+    changes = [line.split() for line in printed if re.fullmatch(r"(\d+|None) \w+ \d+% \d+", line)]
+    assert changes and all(revision.isdigit() for revision, *_ in changes), printed
+    assert changes[-1][1:3] == ["status", "100%"]
+    # The owner's prediction (a class of the target and its probabilities), then the key's.
+    label, _, probabilities = printed[-4].partition(" ")
     assert label in {"yes", "no"} and "yes" in probabilities and "no" in probabilities
+    assert printed[-3] == "myk_" + printed[-3][4:12] + " ['predict']"
+    assert printed[-2] in ("key yes", "key no")
+    assert printed[-1] == "403 This API key lacks the `read` scope this operation needs."
     with (cwd / "scored.csv").open() as scored:
         rows = list(csv.DictReader(scored))
     assert len(rows) == 400 and {"prediction", "probability_yes"} <= set(rows[0])

@@ -6,13 +6,19 @@ Both clients send these; the operation lives here once. Paging follows the serve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, TypeVar
+
+import msgspec
 
 from modelyard_client import models as m
 from modelyard_client._http import Call
 
 API = "/api/v1"
-P = TypeVar("P", m.DatasetPage, m.ModelPage, m.TrainingJobPage, m.AnalysisPage, m.BatchPredictionJobPage)
+P = TypeVar(
+    "P", m.DatasetPage, m.ModelPage, m.TrainingJobPage, m.AnalysisPage, m.BatchPredictionJobPage, m.ApiKeyPage
+)
 
 
 def next_page(call: Call[P], page: P) -> Call[P] | None:
@@ -35,6 +41,25 @@ def token(email: str, password: str) -> Call[m.AccessToken]:
 
 def me() -> Call[m.User]:
     return Call("GET", f"{API}/auth/me", m.User)
+
+
+# api keys (managed with an access token; a key never manages keys)
+def create_api_key(
+    name: str, scopes: Sequence[str], model_ids: Sequence[str] | None, expires_at: datetime | None
+) -> Call[m.ApiKeyCreated]:
+    fields: dict[str, Any] = {"name": name, "scopes": list(scopes), "expires_at": expires_at}
+    if model_ids is not None:
+        fields["model_ids"] = list(model_ids)
+    body = msgspec.convert(fields, m.ApiKeyCreate, from_attributes=True)
+    return Call("POST", f"{API}/api-keys", m.ApiKeyCreated, json=body, idempotent_create=True)
+
+
+def list_api_keys(limit: int, offset: int) -> Call[m.ApiKeyPage]:
+    return Call("GET", f"{API}/api-keys", m.ApiKeyPage, params={"limit": limit, "offset": offset})
+
+
+def delete_api_key(key_id: str) -> Call[None]:
+    return Call("DELETE", f"{API}/api-keys/{key_id}")
 
 
 # datasets

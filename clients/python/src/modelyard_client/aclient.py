@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -16,7 +17,9 @@ from modelyard_client._inputs import FileInput, Progress, Upload, chunks, to_rec
 from modelyard_client.client import EXPLAIN_LIMIT, ONLINE_LIMIT, _job_calls, _merge
 from modelyard_client.jobs import AsyncJob
 
-P = TypeVar("P", m.DatasetPage, m.ModelPage, m.TrainingJobPage, m.AnalysisPage, m.BatchPredictionJobPage)
+P = TypeVar(
+    "P", m.DatasetPage, m.ModelPage, m.TrainingJobPage, m.AnalysisPage, m.BatchPredictionJobPage, m.ApiKeyPage
+)
 
 
 async def _pages(send: AsyncSender, first: Call[P]) -> AsyncIterator[Any]:
@@ -171,6 +174,27 @@ class AsyncModels(_Resource):
         return done
 
 
+class AsyncApiKeys(_Resource):
+    async def create(
+        self,
+        name: str,
+        scopes: Sequence[str] = ("predict",),
+        *,
+        model_ids: Sequence[str] | None = None,
+        expires_at: datetime | None = None,
+    ) -> m.ApiKeyCreated:
+        return await self._c._send(calls.create_api_key(name, scopes, model_ids, expires_at))
+
+    async def list(self, *, limit: int = 50, offset: int = 0) -> m.ApiKeyPage:
+        return await self._c._send(calls.list_api_keys(limit, offset))
+
+    def iter(self) -> AsyncIterator[m.ApiKey]:
+        return _pages(self._c._send, calls.list_api_keys(100, 0))
+
+    async def delete(self, key_id: str) -> None:
+        await self._c._send(calls.delete_api_key(key_id))
+
+
 class AsyncClient:
     """Asynchronous client; use `async with AsyncClient(...) as client:`."""
 
@@ -198,6 +222,7 @@ class AsyncClient:
         self.datasets = AsyncDatasets(self)
         self.training = AsyncTraining(self)
         self.models = AsyncModels(self)
+        self.api_keys = AsyncApiKeys(self)
 
     async def login(self, email: str, password: str) -> m.AccessToken:
         token = await self._send(calls.token(email, password))

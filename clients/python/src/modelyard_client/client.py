@@ -10,7 +10,8 @@ client.models.predict(model.id, [{"age": 42, "plan": "pro"}])
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -24,7 +25,9 @@ from modelyard_client._inputs import FileInput, Progress, Upload, chunks, to_rec
 from modelyard_client.jobs import Job
 
 T = TypeVar("T")
-P = TypeVar("P", m.DatasetPage, m.ModelPage, m.TrainingJobPage, m.AnalysisPage, m.BatchPredictionJobPage)
+P = TypeVar(
+    "P", m.DatasetPage, m.ModelPage, m.TrainingJobPage, m.AnalysisPage, m.BatchPredictionJobPage, m.ApiKeyPage
+)
 ONLINE_LIMIT = 1000
 EXPLAIN_LIMIT = 100
 """Most records one online prediction request takes (the API's limit)."""
@@ -256,6 +259,31 @@ class BatchPredictions(_Resource):
         self._c._send(calls.delete_batch(job_id))
 
 
+class ApiKeys(_Resource):
+    """API keys for machines (managing them takes a password login; a key never manages keys)."""
+
+    def create(
+        self,
+        name: str,
+        scopes: Sequence[str] = ("predict",),
+        *,
+        model_ids: Sequence[str] | None = None,
+        expires_at: datetime | None = None,
+    ) -> m.ApiKeyCreated:
+        """A new key; its `secret` is in this answer only (None if a retry replayed the create)."""
+        return self._c._send(calls.create_api_key(name, scopes, model_ids, expires_at))
+
+    def list(self, *, limit: int = 50, offset: int = 0) -> m.ApiKeyPage:
+        return self._c._send(calls.list_api_keys(limit, offset))
+
+    def iter(self) -> Iterator[m.ApiKey]:
+        return _pages(self._c._send, calls.list_api_keys(100, 0))
+
+    def delete(self, key_id: str) -> None:
+        """Revoke a key: it stops working at once."""
+        self._c._send(calls.delete_api_key(key_id))
+
+
 class Client:
     """Synchronous client. `token=` a JWT from `login`, or `api_key=` (sent as a bearer token)."""
 
@@ -285,6 +313,7 @@ class Client:
         self.training = Training(self)
         self.models = Models(self)
         self.batch_predictions = BatchPredictions(self)
+        self.api_keys = ApiKeys(self)
 
     def login(self, email: str, password: str) -> m.AccessToken:
         """Exchange email and password for a token, and use it from now on."""

@@ -1,9 +1,12 @@
 """Job handles: training jobs, analyses and batch predictions as objects with `.wait()`,
 `.events()` and `.cancel()`.
 
-`events()` first asks for the job's Server-Sent Events stream (`<job url>/events`); while the
-server has none (404/405) it polls the job's URL instead, and remembers that for the client.
-Either way it yields a `JobEvent` whenever the status, progress, message or leaderboard changes.
+`events()` follows the job's Server-Sent Events stream (`<job url>/events`): each event carries
+the job as its GET shows it. A stream that drops is resumed with `Last-Event-ID` (only what
+changed since comes back). When the server has no stream (404/405/406/501, or an answer that is
+not an event stream) or reconnecting brings nothing, the handle polls the job's URL instead, and
+the client remembers a missing stream. Either way it yields a `JobEvent` whenever the status,
+progress, message or leaderboard changes.
 """
 
 from __future__ import annotations
@@ -19,19 +22,26 @@ import msgspec
 
 from modelyard_client import models as m
 from modelyard_client._http import AsyncSender, Call, SyncSender
+from modelyard_client._sse import MEDIA_TYPE, ServerSentEvent, StreamCursor
 from modelyard_client.errors import JobFailed, ModelyardError
 
 J = TypeVar("J", bound=m.TrainingJob | m.Analysis | m.BatchPredictionJob)
 TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
 NO_STREAM = frozenset({404, 405, 406, 501})
+# A stream that breaks off mid-way: reconnect with Last-Event-ID.
+DROPPED = (httpx.ReadError, httpx.RemoteProtocolError, httpx.ReadTimeout)
 
 
 @dataclass(frozen=True)
 class JobEvent(Generic[J]):
-    """One change of a job: `kind` says what changed, `job` is its state right after."""
+    """One change of a job: `kind` says what changed, `job` is its state right after.
+
+    `event_id` is the job's revision when the change came over the event stream (None when it
+    was polled): the `Last-Event-ID` a reconnect sends."""
 
     kind: Literal["status", "progress", "leaderboard"]
     job: J
+    event_id: str | None = None
 
     @property
     def progress(self) -> float:
@@ -86,14 +96,31 @@ class _Base(Generic[J]):
             raise JobFailed(_kind_name(self.state), self.state.id, self.state.status, self.state.error)
         return self.state
 
-    def _events_path(self) -> str:
-        return self._get(self.state.id).path + "/events"
+    def _stream_call(self, cursor: StreamCursor) -> Call[None]:
+        return Call("GET", self._get(self.state.id).path + "/events", headers=cursor.headers())
 
-    def _decode_event(self, data: str) -> J | None:
+    def _is_stream(self, response: httpx.Response) -> bool:
+        """Whether `response` is the job's event stream; remembers a server that has none."""
+        if response.status_code in NO_STREAM:
+            self._flags["sse"] = False
+        content_type = response.headers.get("Content-Type", "")
+        return response.status_code == 200 and content_type.startswith(MEDIA_TYPE)
+
+    def _apply(self, event: ServerSentEvent) -> J | None:
+        """The job an event carries (now the handle's state); None for an event without one."""
+        if event.event == "deleted":
+            return None
         try:
-            return msgspec.json.decode(data, type=type(self.state))
+            self.state = msgspec.json.decode(event.data, type=type(self.state))
         except (msgspec.DecodeError, msgspec.ValidationError):
             return None
+        return self.state
+
+    def _check_deadline(self, deadline: float | None, timeout: float | None) -> None:
+        if not self.done and deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError(
+                f"{_kind_name(self.state)} {self.id} still {self.state.status} after {timeout} s"
+            )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {_kind_name(self.state)} {self.id} {self.state.status}>"
@@ -128,47 +155,57 @@ class Job(_Base[J]):
         """Yield every change until the job ends (or `timeout` seconds pass: TimeoutError)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         previous: J | None = None
-        updates = self._stream() if self._flags.get("sse", True) else None
-        while True:
-            current = self._next(updates, poll_interval, previous)
+        for current, event_id in self._updates(poll_interval, deadline, timeout):
             for kind in _changes(previous, current):
-                yield JobEvent(kind, current)
+                yield JobEvent(kind, current, event_id)
             previous = current
+
+    def _updates(
+        self, poll_interval: float, deadline: float | None, timeout: float | None
+    ) -> Iterator[tuple[J, str | None]]:
+        if self._flags.get("sse", True):
+            yield from self._streamed(deadline, timeout)
             if self.done:
                 return
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"{_kind_name(current)} {self.id} still {current.status} after {timeout} s"
-                )
-
-    def _next(self, updates: Iterator[J] | None, poll_interval: float, previous: J | None) -> J:
-        if updates is not None:
-            for state in updates:
-                self.state = state
-                return state
-        if previous is not None:
+        while True:  # no stream: poll
+            yield self.refresh(), None
+            if self.done:
+                return
+            self._check_deadline(deadline, timeout)
             time.sleep(poll_interval)
-        return self.refresh()
 
-    def _stream(self) -> Iterator[J] | None:
-        call: Call[None] = Call("GET", self._events_path(), headers={"Accept": "text/event-stream"})
-        try:
-            response = self._send.send(call, stream=True)
-        except ModelyardError:
-            return None
-        if response.status_code in NO_STREAM or response.status_code >= 400:
-            response.close()
-            self._flags["sse"] = False
-            return None
-        return self._read_stream(response)
-
-    def _read_stream(self, response: httpx.Response) -> Iterator[J]:
-        try:
-            for line in response.iter_lines():
-                if line.startswith("data:"):
-                    yield self._decode_event(line[5:].strip()) or self.refresh()
-        finally:
-            response.close()
+    def _streamed(self, deadline: float | None, timeout: float | None) -> Iterator[tuple[J, str | None]]:
+        """The job's states from its event stream, across reconnects; returns when the job ended
+        or the stream is not to be had (the caller polls then)."""
+        cursor = StreamCursor()
+        while True:
+            try:
+                response = self._send.send(self._stream_call(cursor), stream=True)
+            except ModelyardError:
+                return
+            try:
+                if response.status_code == 204:  # finished, and we have its final event
+                    yield self.refresh(), cursor.last_id
+                    return
+                if not self._is_stream(response):
+                    return
+                for event in cursor.read(response.iter_lines()):
+                    state = self._apply(event)
+                    if state is None:  # deleted meanwhile: the GET says so (NotFound)
+                        self.refresh()
+                        continue
+                    yield state, event.id
+                    if self.done:
+                        return
+                    self._check_deadline(deadline, timeout)
+            except DROPPED:
+                pass
+            finally:
+                response.close()
+            if not cursor.reconnect():
+                return
+            self._check_deadline(deadline, timeout)
+            time.sleep(cursor.retry_s)
 
     def wait(
         self,
@@ -214,47 +251,58 @@ class AsyncJob(_Base[J]):
     ) -> AsyncIterator[JobEvent[J]]:
         deadline = None if timeout is None else time.monotonic() + timeout
         previous: J | None = None
-        updates = await self._stream() if self._flags.get("sse", True) else None
-        while True:
-            current = await self._next(updates, poll_interval, previous)
+        async for current, event_id in self._updates(poll_interval, deadline, timeout):
             for kind in _changes(previous, current):
-                yield JobEvent(kind, current)
+                yield JobEvent(kind, current, event_id)
             previous = current
+
+    async def _updates(
+        self, poll_interval: float, deadline: float | None, timeout: float | None
+    ) -> AsyncIterator[tuple[J, str | None]]:
+        if self._flags.get("sse", True):
+            async for update in self._streamed(deadline, timeout):
+                yield update
             if self.done:
                 return
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"{_kind_name(current)} {self.id} still {current.status} after {timeout} s"
-                )
-
-    async def _next(self, updates: AsyncIterator[J] | None, poll_interval: float, previous: J | None) -> J:
-        if updates is not None:
-            async for state in updates:
-                self.state = state
-                return state
-        if previous is not None:
+        while True:
+            yield await self.refresh(), None
+            if self.done:
+                return
+            self._check_deadline(deadline, timeout)
             await asyncio.sleep(poll_interval)
-        return await self.refresh()
 
-    async def _stream(self) -> AsyncIterator[J] | None:
-        call: Call[None] = Call("GET", self._events_path(), headers={"Accept": "text/event-stream"})
-        try:
-            response = await self._send.send(call, stream=True)
-        except ModelyardError:
-            return None
-        if response.status_code in NO_STREAM or response.status_code >= 400:
-            await response.aclose()
-            self._flags["sse"] = False
-            return None
-        return self._read_stream(response)
-
-    async def _read_stream(self, response: httpx.Response) -> AsyncIterator[J]:
-        try:
-            async for line in response.aiter_lines():
-                if line.startswith("data:"):
-                    yield self._decode_event(line[5:].strip()) or await self.refresh()
-        finally:
-            await response.aclose()
+    async def _streamed(
+        self, deadline: float | None, timeout: float | None
+    ) -> AsyncIterator[tuple[J, str | None]]:
+        cursor = StreamCursor()
+        while True:
+            try:
+                response = await self._send.send(self._stream_call(cursor), stream=True)
+            except ModelyardError:
+                return
+            try:
+                if response.status_code == 204:
+                    yield await self.refresh(), cursor.last_id
+                    return
+                if not self._is_stream(response):
+                    return
+                async for event in _aread(cursor, response):
+                    state = self._apply(event)
+                    if state is None:
+                        await self.refresh()
+                        continue
+                    yield state, event.id
+                    if self.done:
+                        return
+                    self._check_deadline(deadline, timeout)
+            except DROPPED:
+                pass
+            finally:
+                await response.aclose()
+            if not cursor.reconnect():
+                return
+            self._check_deadline(deadline, timeout)
+            await asyncio.sleep(cursor.retry_s)
 
     async def wait(
         self,
@@ -268,3 +316,11 @@ class AsyncJob(_Base[J]):
             if on_event is not None:
                 on_event(event)
         return self._finish(raise_on_failure)
+
+
+async def _aread(cursor: StreamCursor, response: httpx.Response) -> AsyncIterator[ServerSentEvent]:
+    cursor.start()
+    async for line in response.aiter_lines():
+        event = cursor.feed(line)
+        if event is not None:
+            yield event

@@ -12,7 +12,7 @@ import click
 
 from modelyard_client.cli.app import cli
 from modelyard_client.cli.output import EXIT_API, EXIT_JOB, EXIT_USAGE
-from modelyard_client.errors import ApiError, JobFailed, TransportError
+from modelyard_client.errors import ApiError, JobFailed, RateLimited, TransportError, Unauthorized
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +32,10 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"modelyard: {exc}", err=True)
         for error in exc.errors:
             click.echo(f"  {error.location or '-'}: {error.message}", err=True)
+        if isinstance(exc, Unauthorized):
+            click.echo("  Log in again: modelyard login", err=True)
+        elif isinstance(exc, RateLimited) and exc.retry_after is not None:
+            click.echo(f"  Try again in {exc.retry_after:g} s.", err=True)
         return EXIT_API
     except TransportError as exc:
         click.echo(f"modelyard: {exc}", err=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -13,6 +14,7 @@ from modelyard_client.cli import config as cfg
 from modelyard_client.cli.output import Out
 from modelyard_client.client import Client
 
+API_KEY_PREFIX = "myk_"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -26,7 +28,9 @@ class State:
 
     def client(self, *, auth: bool = True) -> Client:
         if auth and not (self.config.token or self.config.api_key):
-            raise click.UsageError("not logged in: run `modelyard login` (or set MODELYARD_TOKEN)")
+            raise click.UsageError(
+                "not logged in: run `modelyard login` (or set MODELYARD_TOKEN or MODELYARD_API_KEY)"
+            )
         if self._client is None:
             retries = int(os.environ.get("MODELYARD_MAX_RETRIES", "3"))
             self._client = Client(
@@ -82,23 +86,26 @@ def cli(ctx: click.Context, url: str | None) -> None:
 
 
 @cli.command()
-@click.option("--email", prompt=True, envvar="MODELYARD_EMAIL", help="Account email.")
+@click.option("--email", envvar="MODELYARD_EMAIL", help="Account email (asked when not given).")
+@click.option("--password", envvar="MODELYARD_PASSWORD", help="Account password (asked when not given).")
 @click.option(
-    "--password", prompt=True, hide_input=True, envvar="MODELYARD_PASSWORD", help="Account password."
+    "--api-key",
+    help="Store this API key (myk_...) instead of logging in with a password; `-` reads it from stdin.",
 )
-@click.option("--api-key", help="Store this API key instead of logging in with a password.")
 @click.option("--register", is_flag=True, help="Create the account first.")
 @pass_state
-def login(state: State, email: str, password: str, api_key: str | None, register: bool) -> None:
-    """Log in and store the token in the config directory (mode 0600)."""
-    client = state.client(auth=False)
+def login(state: State, email: str | None, password: str | None, api_key: str | None, register: bool) -> None:
+    """Log in with email and password, or store an API key; kept in the config directory (mode 0600)."""
     if api_key:
-        state.config.api_key, state.config.token = api_key, None
-    else:
-        if register:
-            client.register(email, password)
-        token = client.login(email, password)
-        state.config.token, state.config.api_key = token.access_token, None
+        _store_key(state, sys.stdin.read().strip() if api_key == "-" else api_key)
+        return
+    email = email or click.prompt("Email", err=True)
+    password = password or click.prompt("Password", hide_input=True, err=True)
+    client = state.client(auth=False)
+    if register:
+        client.register(email, password)
+    token = client.login(email, password)
+    state.config.token, state.config.api_key = token.access_token, None
     state.config.email = email
     path = cfg.save(state.config)
     if state.out.json:
@@ -107,10 +114,21 @@ def login(state: State, email: str, password: str, api_key: str | None, register
         state.out.line(f"Logged in to {state.config.url} as {email} (token stored in {path})")
 
 
+def _store_key(state: State, key: str) -> None:
+    if not key.startswith(API_KEY_PREFIX):
+        raise click.BadParameter(f"an API key starts with {API_KEY_PREFIX}", param_hint="--api-key")
+    state.config.api_key, state.config.token, state.config.email = key, None, None
+    path = cfg.save(state.config)
+    if state.out.json:
+        state.out.emit({"api_key_prefix": key[:12], "url": state.config.url, "config": str(path)})
+    else:
+        state.out.line(f"Stored the API key for {state.config.url} in {path}")
+
+
 @cli.command()
 @pass_state
 def logout(state: State) -> None:
-    """Forget the stored token."""
+    """Forget the stored token or API key."""
     state.config.token = state.config.api_key = None
     for name in ("MODELYARD_TOKEN", "MODELYARD_API_KEY"):
         os.environ.pop(name, None)
@@ -129,13 +147,14 @@ def whoami(state: State) -> None:
 
 
 def register_commands() -> None:
-    from modelyard_client.cli import datasets, models, predict, train
+    from modelyard_client.cli import api_keys, datasets, models, predict, train
 
     cli.add_command(datasets.datasets)
     cli.add_command(models.models)
     cli.add_command(train.train)
     cli.add_command(train.analyse)
     cli.add_command(predict.predict)
+    cli.add_command(api_keys.api_keys)
 
 
 register_commands()
