@@ -38,10 +38,13 @@ def start_server(
     storage_url: str | None = None,
     extra_env: dict[str, str] | None = None,
     command: tuple[str, ...] = ("serve",),
-    timeout: float = 60.0,
+    timeout: float = 120.0,
     park_dir: Path | None = None,
 ) -> Iterator[RunningServer]:
     """Run `python -m modelyard serve` against `mongodb_url`; yields once /health/ready is 200.
+
+    `timeout` only bounds a start that went wrong: under coverage on a loaded two-core machine
+    the imports alone have taken over a minute.
 
     With `mongodb_url=None` and `command=("dev",)` the server starts its embedded database. With
     `park_dir`, it runs with park points a test arms there (`tests.services.parked_server`).

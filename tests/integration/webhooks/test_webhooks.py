@@ -148,7 +148,7 @@ async def test_a_delivery_that_keeps_failing_is_retried_with_backoff_then_given_
 ) -> None:
     """Retries wait longer each time and stop at the retry window (shortened here from 24 h)."""
     settings.webhooks = WebhookSettings(
-        allowed_networks="127.0.0.1/32", first_retry_s=0.3, retry_window_s=2.0
+        allowed_networks="127.0.0.1/32", first_retry_s=0.3, retry_window_s=4.0
     )
     with webhook_receiver() as receiver:
         receiver.statuses = [500] * 10
@@ -163,7 +163,8 @@ async def test_a_delivery_that_keeps_failing_is_retried_with_backoff_then_given_
             await wait_for_job(client, analysis.headers["location"], headers)
             log_url = f"{HOOKS}/{created.json()['id']}/deliveries"
             delivery = (await wait_for_job(client, log_url, headers, until=_delivery_over))["items"][0]
-    # Waits of 0.3 s then 1.2 s; a third (4.8 s) would end past the 6 s window: given up.
+    # Waits of 0.3 s then 1.2 s; a third (4.8 s) would end past the 4 s window: given up. (The
+    # second failure may come as late as 2.8 s, so a loaded machine still sees three attempts.)
     assert [a["status_code"] for a in delivery["attempts"]] == [500, 500, 500]
     assert delivery["status"] == "failed" and delivery["next_attempt_at"] is None
     assert "Gave up after 3 attempts" in delivery["error"]["detail"], delivery
