@@ -72,7 +72,7 @@ def numeric_profile(name: str, kind: str, values: Any) -> dict[str, Any]:
     missing = float(np.isnan(array).mean()) if array.size else 0.0
     return {
         "name": name,
-        "kind": "numeric" if kind != "datetime" else "datetime",
+        "kind": "datetime" if kind == "datetime" else "numeric",
         "edges": edges,
         "shares": _shares(counts),
         "missing_rate": missing,
@@ -121,7 +121,7 @@ def build_reference(
     features = []
     for spec in schema.features:
         values = frame[spec.name].to_numpy()
-        if spec.kind in ("numeric", "datetime"):
+        if spec.kind in ("numeric", "boolean", "datetime"):  # booleans as 0/1: bins below 0, [0, 1), 1
             features.append(numeric_profile(spec.name, spec.kind, values))
         else:
             features.append(categorical_profile(spec.name, spec.kind, values))
@@ -166,3 +166,33 @@ def bin_labels(profile: dict[str, Any]) -> list[str]:
         bounds = ["-inf", *(f"{e:.6g}" for e in edges), "+inf"]
         return [f"[{low}, {high})" for low, high in itertools.pairwise(bounds)]
     return [*profile["categories"], OTHER]
+
+
+def model_reference(
+    pipeline: Any, schema: TrainingSchema, inputs: Any, held_out: Any, source: str
+) -> dict[str, Any]:
+    """The reference of a fitted pipeline: `inputs` profile the features, the pipeline's outputs on
+    `held_out` (both `prepare_frame` frames) the prediction."""
+    output = None
+    if len(held_out):
+        if schema.problem_type == "regression":
+            output = output_profile("regression", pipeline.predict(held_out), None, [])
+        else:
+            proba = np.asarray(pipeline.predict_proba(held_out))
+            classes = [c.item() if isinstance(c, np.generic) else c for c in pipeline.classes_]
+            labels = [classes[i] for i in np.argmax(proba, axis=1)]
+            output = output_profile(schema.problem_type, labels, proba, classes)
+    return build_reference(inputs, schema, output, source)
+
+
+def sketch_counts(reference: dict[str, Any], columns: Any, outputs: Any) -> dict[str, list[int]]:
+    """One window's counts of some rows: `f<i>` for the reference's i-th feature (its bins, missing,
+    unseen), `p` for the model's output, `rows` the row count. `columns` maps feature names to
+    values (a dict of lists or a frame)."""
+    counts: dict[str, list[int]] = {"rows": [len(outputs)]}
+    for i, profile in enumerate(reference["features"]):
+        if profile["name"] in columns:
+            counts[f"f{i}"] = [int(c) for c in bin_values(profile, columns[profile["name"]])]
+    if reference.get("prediction") is not None and len(outputs):
+        counts["p"] = [int(c) for c in bin_values(reference["prediction"], outputs)]
+    return counts
