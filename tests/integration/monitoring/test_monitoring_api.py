@@ -168,3 +168,40 @@ async def test_batch_predictions_carry_ids_feed_the_sketches_and_take_feedback(
     assert sent.json() == {"accepted": 10, "duplicates": 0, "unknown": []}
     live = (await report(client, headers, model))["live_performance"]
     assert live["labelled_rows"] == 10 and live["metrics"]["accuracy"] == 1.0
+
+
+async def test_production_models_export_monitoring_metrics_and_deletion_drops_their_monitoring(
+    app: Litestar, client: httpx.AsyncClient, auth_headers: dict[str, str]
+) -> None:
+    headers = auth_headers
+    dataset = await upload_csv(client, headers, to_csv(churn_frame(400)))
+    job = await train(client, headers, dataset, time_budget_s=1, algorithms=["linear"])
+    model = str(job["model_id"])
+    promoted = await client.patch(f"/api/v1/models/{model}", headers=headers, json={"stage": "production"})
+    assert promoted.status_code == 200, promoted.text
+    predicted = await predict(client, headers, model, records(600, seed=3, shift_age=30.0))
+    state = app_state(app)
+    await state.monitoring.flusher.flush()
+    items = [{"prediction_id": p["prediction_id"], "actual": p["prediction"]} for p in predicted[:5]]
+    sent = await client.post(f"/api/v1/models/{model}/feedback", headers=headers, json={"items": items})
+    assert sent.json()["accepted"] == 5
+    await state.business.refresh()
+    text = state.business.exposition().decode()
+    psi = float(
+        next(
+            line
+            for line in text.splitlines()
+            if line.startswith(f'modelyard_model_worst_feature_psi{{model_id="{model}"}}')
+        ).split()[-1]
+    )
+    assert psi == max(
+        f["psi"] for f in (await report(client, headers, model))["features"] if f["psi"] is not None
+    )
+    assert psi >= 0.15
+    assert f'modelyard_model_live_performance{{metric="accuracy",model_id="{model}"}} 1.0' in text
+    assert 'modelyard_model_drift_features{status="drift"}' in text
+
+    assert (await client.delete(f"/api/v1/models/{model}", headers=headers)).status_code == 204
+    collection = state.client[state.database_name]
+    assert await collection["monitoring_sketches"].count_documents({"model_id": model}) == 0
+    assert await collection["monitoring_predictions"].count_documents({"model_id": model}) == 0
