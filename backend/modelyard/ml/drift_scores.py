@@ -6,7 +6,7 @@ Per feature (and for the model's output) from the binned counts of `ml.drift`:
 Both estimate a fixed property of the two distributions: they do not grow with the sample size,
 unlike a test's statistic. Sampling noise still makes a small window's PSI positive, so a status
 needs the PSI to clear two bars: the effect-size threshold (`WARN_PSI`, `DRIFT_PSI`) and the noise
-floor, the PSI that identical distributions exceed with probability 0.1% at these sample sizes
+floor, the PSI that identical distributions exceed with probability 0.01% at these sample sizes
 (PSI ~ chi2(bins - 1) * (1/n + 1/N) under no drift). Missing-rate and unseen-category changes are
 findings of their own, with thresholds on the change of the share and the same kind of noise bar.
 Below `MIN_ROWS` live rows the status is `insufficient_data`.
@@ -34,9 +34,9 @@ bins of a normal, 0.15 is about 0.4 of one, 0.05 about a quarter."""
 WARN_RATE_CHANGE = 0.05
 DRIFT_RATE_CHANGE = 0.1
 """Missing-rate or unseen-category share changes (absolute, e.g. 0.1 = 10 points)."""
-NOISE_P = 0.001
+NOISE_P = 0.0001
 """Chance that a window without drift clears the noise bar, per score."""
-NOISE_Z = 3.29
+NOISE_Z = 3.89
 """The normal quantile of 1 - NOISE_P / 2: the noise bar of a share's change."""
 SMOOTHING = 0.5
 """Pseudo-count per bin, so an empty bin on either side keeps PSI finite."""
