@@ -38,15 +38,36 @@ class ObservedRows:
 
 
 @dataclass
-class PredictionRecord:
-    """One prediction, kept for feedback: its output, never its inputs."""
+class PredictionRecords:
+    """Predictions kept for feedback, column by column (few objects for the garbage collector to
+    walk on the request path): id, model, output label, score, time; never the inputs. The score
+    is the positive class's probability (binary) or the predicted value (regression), else None."""
 
-    prediction_id: str
-    model_id: str
-    label: Any
-    score: float | None
-    """The positive class's probability (binary) or the predicted value (regression)."""
-    at: datetime
+    ids: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    labels: list[Any] = field(default_factory=list)
+    scores: list[float | None] = field(default_factory=list)
+    times: list[datetime] = field(default_factory=list)
+
+    def add(
+        self, model_id: str, ids: list[str], labels: list[Any], scores: list[Any] | None, at: datetime
+    ) -> None:
+        n = len(ids)
+        self.ids.extend(ids)
+        self.models.extend([model_id] * n)
+        self.labels.extend(labels)
+        self.scores.extend(scores if scores is not None else [None] * n)
+        self.times.extend([at] * n)
+
+    def extend(self, other: PredictionRecords) -> None:
+        for mine, theirs in zip(self.columns(), other.columns(), strict=True):
+            mine.extend(theirs)
+
+    def columns(self) -> tuple[list[Any], ...]:
+        return self.ids, self.models, self.labels, self.scores, self.times
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
 
 @dataclass
@@ -54,7 +75,7 @@ class PendingMonitoring:
     rows: dict[HourKey, ObservedRows] = field(default_factory=dict)
     counts: dict[HourKey, dict[str, list[int]]] = field(default_factory=dict)
     """Binned counts by sketch key (`f<i>` per feature, `p` for the output), then `rows`."""
-    records: list[PredictionRecord] = field(default_factory=list)
+    records: PredictionRecords = field(default_factory=PredictionRecords)
     dropped: int = 0
 
     def __bool__(self) -> bool:
@@ -93,10 +114,7 @@ class MonitoringTally:
         """Record an online request's scored rows; their new prediction ids, in order."""
         now = utcnow()
         ids = new_prediction_ids(len(labels))
-        self._pending.records.extend(
-            PredictionRecord(pid, model_id, label, None if scores is None else scores[i], now)
-            for i, (pid, label) in enumerate(zip(ids, labels, strict=True))
-        )
+        self._pending.records.add(model_id, ids, labels, scores, now)
         seen = self._rows_in_flush.get(model_id, 0)
         if seen + len(outputs) > MAX_ROWS_PER_FLUSH:
             self._pending.dropped += len(outputs)
@@ -120,8 +138,8 @@ class MonitoringTally:
         now = utcnow()
         if counts is not None:
             self.add_binned(model_id, now, counts)
-        self._pending.records.extend(
-            PredictionRecord(pid, model_id, label, score, now) for pid, label, score in records
+        self._pending.records.add(
+            model_id, [r[0] for r in records], [r[1] for r in records], [r[2] for r in records], now
         )
 
     def take(self) -> PendingMonitoring:
@@ -129,11 +147,12 @@ class MonitoringTally:
         self._rows_in_flush = {}
         return pending
 
-    def restore(self, counts: dict[HourKey, dict[str, list[int]]], records: list[PredictionRecord]) -> None:
+    def restore(self, counts: dict[HourKey, dict[str, list[int]]], records: PredictionRecords) -> None:
         """Put back what a failed flush could not write."""
         for key, binned in counts.items():
             add_counts(self._pending.counts.setdefault(key, {}), binned)
-        self._pending.records[:0] = records
+        records.extend(self._pending.records)
+        self._pending.records = records
 
 
 def window_start(now: datetime, hours: int) -> datetime:

@@ -104,3 +104,14 @@ async def test_a_model_without_a_reference_gets_one_from_its_dataset_or_reports_
     assert (await client.delete(f"/api/v1/datasets/{dataset}", headers=headers)).status_code == 204
     gone = (await client.get(f"/api/v1/models/{model}/monitoring", headers=headers)).json()
     assert gone["status"] == "no_reference" and gone["reference"] is None and gone["features"] == []
+
+
+async def test_a_retried_flush_of_predictions_already_written_is_not_an_error(app: Litestar) -> None:
+    tally = MonitoringTally()
+    ids = tally.observe("cccccccccccccccccccccccc", {"x": [1.0, 2.0]}, [0.5, 0.6], [0.5, 0.6], [0.5, 0.6])
+    records = tally.take().records
+    service = MonitoringService()
+    await service.record_predictions(records)
+    await service.record_predictions(records)  # a flush that failed after inserting, retried
+    outcome = await service.apply_feedback("cccccccccccccccccccccccc", [(ids[0], 0.4), (ids[1], 0.7)])
+    assert (outcome.accepted, outcome.duplicates, outcome.unknown) == (2, 0, [])

@@ -13,13 +13,15 @@ from typing import Any
 
 import numpy as np
 from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
 from sklearn.metrics import roc_auc_score
 
 from modelyard.domain.monitoring.documents import RecentPredictionDocument, SketchDocument
 from modelyard.lib.clock import utcnow
-from modelyard.lib.monitoring_tally import HourKey, PredictionRecord
+from modelyard.lib.monitoring_tally import HourKey, PredictionRecords
 
 DOCUMENTS = [SketchDocument, RecentPredictionDocument]
+DUPLICATE_KEY = 11000
 PREDICTION_RETENTION_DAYS = 7.0
 """How long each prediction's id, output and time are kept for feedback to join (never its inputs)."""
 
@@ -58,14 +60,18 @@ class MonitoringService:
         if operations:
             await SketchDocument.get_pymongo_collection().bulk_write(operations, ordered=False)
 
-    async def record_predictions(self, records: Sequence[PredictionRecord]) -> None:
-        if not records:
+    async def record_predictions(self, records: PredictionRecords) -> None:
+        if not len(records):
             return
         documents = [
-            {"_id": r.prediction_id, "model_id": r.model_id, "label": r.label, "score": r.score, "at": r.at}
-            for r in records
+            {"_id": pid, "model_id": model, "label": label, "score": score, "at": at}
+            for pid, model, label, score, at in zip(*records.columns(), strict=True)
         ]
-        await RecentPredictionDocument.get_pymongo_collection().insert_many(documents, ordered=False)
+        try:
+            await RecentPredictionDocument.get_pymongo_collection().insert_many(documents, ordered=False)
+        except BulkWriteError as exc:  # a retried flush: what the failed one wrote is there already
+            if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
+                raise
 
     async def window_counts(self, model_id: str, since: datetime) -> dict[str, list[int]]:
         """Every sketch key's counts summed over the hours from `since` (bins by position)."""
