@@ -204,4 +204,5 @@ async def test_production_models_export_monitoring_metrics_and_deletion_drops_th
     assert (await client.delete(f"/api/v1/models/{model}", headers=headers)).status_code == 204
     collection = state.client[state.database_name]
     assert await collection["monitoring_sketches"].count_documents({"model_id": model}) == 0
-    assert await collection["monitoring_predictions"].count_documents({"model_id": model}) == 0
+    for kept in ("monitoring_predictions", "monitoring_feedback"):
+        assert await collection[kept].count_documents({"model_id": model}) == 0

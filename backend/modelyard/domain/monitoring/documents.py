@@ -25,8 +25,29 @@ class SketchDocument(Document):
         indexes = [IndexModel([("model_id", ASCENDING), ("hour", ASCENDING)], name="model_hour")]
 
 
-class RecentPredictionDocument(Document):
-    """A prediction kept for feedback: id, output and time, never the inputs."""
+class PredictionBatchDocument(Document):
+    """One flush's predictions of one model, kept for feedback: ids, outputs and times in parallel
+    arrays (one document per flush, not per prediction: the database does little work per
+    prediction), never the inputs. `id` is `<model id>:<first prediction id>`."""
+
+    id: str  # type: ignore[assignment]
+    model_id: str
+    at: datetime
+    ids: list[str]
+    labels: list[Any]
+    scores: list[float | None]
+    times: list[datetime]
+
+    class Settings:
+        name = "monitoring_predictions"
+        indexes = [
+            IndexModel([("model_id", ASCENDING), ("ids", ASCENDING)], name="model_ids"),
+            IndexModel([("at", ASCENDING)], name="at"),
+        ]
+
+
+class FeedbackDocument(Document):
+    """A prediction with its true outcome (`id` is the prediction id: the first actual stands)."""
 
     id: str  # type: ignore[assignment]
     model_id: str
@@ -34,11 +55,8 @@ class RecentPredictionDocument(Document):
     score: float | None = None
     at: datetime
     actual: Any = None
-    feedback_at: datetime | None = None
+    feedback_at: datetime
 
     class Settings:
-        name = "monitoring_predictions"
-        indexes = [
-            IndexModel([("model_id", ASCENDING), ("at", ASCENDING)], name="model_at"),
-            IndexModel([("at", ASCENDING)], name="at"),
-        ]
+        name = "monitoring_feedback"
+        indexes = [IndexModel([("model_id", ASCENDING), ("at", ASCENDING)], name="model_at")]

@@ -16,11 +16,13 @@ from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 from sklearn.metrics import roc_auc_score
 
-from modelyard.domain.monitoring.documents import RecentPredictionDocument, SketchDocument
+from modelyard.domain.monitoring.documents import FeedbackDocument, PredictionBatchDocument, SketchDocument
 from modelyard.lib.clock import utcnow
 from modelyard.lib.monitoring_tally import HourKey, PredictionRecords
 
-DOCUMENTS = [SketchDocument, RecentPredictionDocument]
+DOCUMENTS = [SketchDocument, PredictionBatchDocument, FeedbackDocument]
+BATCH_IDS = 10_000
+"""Predictions per stored batch document (bounds its size)."""
 DUPLICATE_KEY = 11000
 PREDICTION_RETENTION_DAYS = 7.0
 """How long each prediction's id, output and time are kept for feedback to join (never its inputs)."""
@@ -61,17 +63,29 @@ class MonitoringService:
             await SketchDocument.get_pymongo_collection().bulk_write(operations, ordered=False)
 
     async def record_predictions(self, records: PredictionRecords) -> None:
+        """Store the flushed predictions, one document per model and up to BATCH_IDS predictions."""
         if not len(records):
             return
-        documents = [
-            {"_id": pid, "model_id": model, "label": label, "score": score, "at": at}
-            for pid, model, label, score, at in zip(*records.columns(), strict=True)
-        ]
-        try:
-            await RecentPredictionDocument.get_pymongo_collection().insert_many(documents, ordered=False)
-        except BulkWriteError as exc:  # a retried flush: what the failed one wrote is there already
-            if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
-                raise
+        by_model: dict[str, list[int]] = {}
+        for position, model_id in enumerate(records.models):
+            by_model.setdefault(model_id, []).append(position)
+        documents = []
+        for model_id, positions in by_model.items():
+            for start in range(0, len(positions), BATCH_IDS):
+                part = positions[start : start + BATCH_IDS]
+                ids = [records.ids[i] for i in part]
+                documents.append(
+                    {
+                        "_id": f"{model_id}:{ids[0]}",
+                        "model_id": model_id,
+                        "at": records.times[part[0]],
+                        "ids": ids,
+                        "labels": [records.labels[i] for i in part],
+                        "scores": [records.scores[i] for i in part],
+                        "times": [records.times[i] for i in part],
+                    }
+                )
+        await _insert_new(PredictionBatchDocument, documents)
 
     async def window_counts(self, model_id: str, since: datetime) -> dict[str, list[int]]:
         """Every sketch key's counts summed over the hours from `since` (bins by position)."""
@@ -91,34 +105,36 @@ class MonitoringService:
         """Join each (prediction id, actual) to the model's stored prediction, once: the first actual
         for an id stands, later ones are duplicates; ids not stored (unknown, another model's or
         past retention) are listed."""
-        collection = RecentPredictionDocument.get_pymongo_collection()
-        now = utcnow()
-        accepted = duplicates = 0
-        unknown: list[str] = []
-        seen: set[str] = set()
+        first: dict[str, Any] = {}
         for prediction_id, actual in actuals:
-            if prediction_id in seen:
-                duplicates += 1
-                continue
-            seen.add(prediction_id)
-            result = await collection.update_one(
-                {"_id": prediction_id, "model_id": model_id, "feedback_at": None},
-                {"$set": {"actual": actual, "feedback_at": now}},
-            )
-            if result.modified_count:
-                accepted += 1
-            elif await collection.count_documents({"_id": prediction_id, "model_id": model_id}, limit=1):
-                duplicates += 1
-            else:
-                unknown.append(prediction_id)
-        return FeedbackOutcome(accepted, duplicates, unknown)
+            first.setdefault(prediction_id, actual)
+        duplicates = len(actuals) - len(first)
+        found: dict[str, dict[str, Any]] = {}
+        query = {"model_id": model_id, "ids": {"$in": list(first)}}
+        async for batch in PredictionBatchDocument.get_pymongo_collection().find(query):
+            for i, prediction_id in enumerate(batch["ids"]):
+                if prediction_id in first:
+                    found[prediction_id] = {
+                        "label": batch["labels"][i],
+                        "score": batch["scores"][i],
+                        "at": batch["times"][i],
+                    }
+        now = utcnow()
+        documents = [
+            {"_id": pid, "model_id": model_id, **found[pid], "actual": first[pid], "feedback_at": now}
+            for pid in first
+            if pid in found
+        ]
+        already = await _insert_new(FeedbackDocument, documents)
+        unknown = [pid for pid in first if pid not in found]
+        return FeedbackOutcome(len(documents) - already, duplicates + already, unknown)
 
     async def live_performance(
         self, model_id: str, problem_type: str, classes: list[Any] | None, since: datetime
     ) -> LivePerformance:
         """The model's metric on predictions made since `since` that received feedback."""
-        query = {"model_id": model_id, "at": {"$gte": since}, "feedback_at": {"$ne": None}}
-        rows = [raw async for raw in RecentPredictionDocument.get_pymongo_collection().find(query)]
+        query = {"model_id": model_id, "at": {"$gte": since}}
+        rows = [raw async for raw in FeedbackDocument.get_pymongo_collection().find(query)]
         if not rows:
             return LivePerformance(0, {}, None)
         delay = round(float(np.median([(r["feedback_at"] - r["at"]).total_seconds() for r in rows])), 3)
@@ -127,13 +143,27 @@ class MonitoringService:
     async def prune(self, sketches_before: datetime, predictions_before: datetime) -> None:
         """Drop what is past retention."""
         await SketchDocument.get_pymongo_collection().delete_many({"hour": {"$lt": sketches_before}})
-        await RecentPredictionDocument.get_pymongo_collection().delete_many(
-            {"at": {"$lt": predictions_before}}
-        )
+        for kept in (PredictionBatchDocument, FeedbackDocument):
+            await kept.get_pymongo_collection().delete_many({"at": {"$lt": predictions_before}})
 
     async def forget_model(self, model_id: str) -> None:
-        await SketchDocument.get_pymongo_collection().delete_many({"model_id": model_id})
-        await RecentPredictionDocument.get_pymongo_collection().delete_many({"model_id": model_id})
+        for kept in (SketchDocument, PredictionBatchDocument, FeedbackDocument):
+            await kept.get_pymongo_collection().delete_many({"model_id": model_id})
+
+
+async def _insert_new(document: Any, documents: list[dict[str, Any]]) -> int:
+    """Insert what is not stored yet; how many were (duplicate ids: a retried flush, or feedback
+    already given)."""
+    if not documents:
+        return 0
+    try:
+        await document.get_pymongo_collection().insert_many(documents, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != DUPLICATE_KEY for error in errors):
+            raise
+        return len(errors)
+    return 0
 
 
 def retention_cutoff(days: float) -> datetime:
