@@ -52,6 +52,7 @@ from modelyard.settings import Settings, get_settings
 from modelyard.workflows.controllers import AccountRoutes, DatasetRoutes, ModelRoutes
 from modelyard.workflows.deletion import provide_deletion_service
 from modelyard.workflows.key_models import provide_owned_models
+from modelyard.workflows.monitoring_routes import MonitoringController
 from modelyard.workflows.webhook_events import provide_stage_change_hook
 
 API_DESCRIPTION = """\
@@ -107,6 +108,11 @@ TAGS = [
         description="Score records with a model: online (1-1000 records per call, per-record errors) or as a "
         "batch job over an uploaded file with a CSV result.",
     ),
+    Tag(
+        name="monitoring",
+        description="A model in service: drift of its inputs and outputs against its training data, and its "
+        "live accuracy from the true outcomes you send back (feedback).",
+    ),
 ]
 
 
@@ -140,6 +146,7 @@ ROUTES: list[ControllerRouterHandler] = [
     ModelRoutes,
     ModelPredictionsController,
     BatchPredictionController,
+    MonitoringController,
 ]
 
 

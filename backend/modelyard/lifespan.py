@@ -34,6 +34,8 @@ from modelyard.domain.datasets.documents import DatasetDocument
 from modelyard.domain.datasets.services import DatasetService
 from modelyard.domain.models.documents import ModelDocument
 from modelyard.domain.models.services import ModelService
+from modelyard.domain.monitoring.services import DOCUMENTS as MONITORING_DOCUMENTS
+from modelyard.domain.monitoring.services import PREDICTION_RETENTION_DAYS, MonitoringService
 from modelyard.domain.predictions.cache import ModelCache
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument
 from modelyard.domain.predictions.jobs import BatchPredictionJobs, register_batch_prediction_jobs
@@ -50,6 +52,7 @@ from modelyard.lib.db import connect_database, ping_database
 from modelyard.lib.health import Probe
 from modelyard.lib.idempotency import IdempotencyRecord
 from modelyard.lib.jobs import JobRunner
+from modelyard.lib.monitoring_tally import MonitoringTally
 from modelyard.lib.outbound import parse_networks
 from modelyard.lib.scratch import remove_leftovers, scratch_root
 from modelyard.lib.storage import ObjectStore, create_object_store
@@ -62,12 +65,13 @@ from modelyard.observability.multiprocess import mark_this_process_dead
 from modelyard.observability.runtime import sample_runtime_forever
 from modelyard.settings import Settings
 from modelyard.workflows.business_metrics import BusinessMetrics, MetricSources
+from modelyard.workflows.monitoring import MonitoringFlusher, References
 from modelyard.workflows.usage import UsageFlusher
 from modelyard.workflows.webhook_events import JobFinishedEvents
 
 DOCUMENTS = [UserDocument, DatasetDocument, AnalysisJobDocument]
 DOCUMENTS += [TrainingJobDocument, ModelDocument, BatchPredictionJobDocument, IdempotencyRecord]
-DOCUMENTS += [ApiKeyDocument, WebhookDocument, WebhookDeliveryDocument]
+DOCUMENTS += [ApiKeyDocument, WebhookDocument, WebhookDeliveryDocument, *MONITORING_DOCUMENTS]
 WORKER_MODULES = (
     # What the process pool runs: profiling, training, batch scoring, analysis signals.
     "modelyard.domain.datasets.profiling",
@@ -98,6 +102,7 @@ class AppState:
     probes: dict[str, Probe]
     business: BusinessMetrics
     webhooks: Webhooks
+    monitoring: Monitoring
 
     @property
     def database_name(self) -> str:
@@ -134,6 +139,8 @@ def app_providers() -> dict[str, Provide]:
         "readiness_probes": "probes",
         "business_metrics": "business",
         "webhook_service": "webhooks.service",
+        "monitoring_tally": "monitoring.tally",
+        "monitoring_references": "monitoring.references",
     }
     return {name: _from_state(attribute) for name, attribute in names.items()}
 
@@ -192,6 +199,24 @@ async def _webhooks(
 
 
 @dataclass(frozen=True)
+class Monitoring:
+    """What predictions tell monitoring (in memory), its flusher, and the models' references."""
+
+    tally: MonitoringTally
+    flusher: MonitoringFlusher
+    references: References
+
+
+def _monitoring(
+    settings: Settings, store: ObjectStore, models: ModelService, datasets: DatasetService, pool: Any
+) -> Monitoring:
+    tally, references = MonitoringTally(), References(store, models, datasets, pool)
+    retention = settings.predictions.monitoring_retention_days
+    flusher = MonitoringFlusher(tally, references, MonitoringService(), retention, PREDICTION_RETENTION_DAYS)
+    return Monitoring(tally, flusher, references)
+
+
+@dataclass(frozen=True)
 class Credentials:
     """What authentication and the app-wide key guard hold before the lifespan starts (create_app
     builds them), shared with the state: the user and key caches, and the usage tally key uses go to."""
@@ -235,7 +260,9 @@ async def _open(settings: Settings, credentials: Credentials, stack: AsyncExitSt
     scratch = scratch_root(settings.app.var_dir)
     register_training_jobs(runner, TrainingJobs(store, datasets, models, tally, scratch))
     chunk_rows = settings.predictions.batch_chunk_rows
-    register_batch_prediction_jobs(runner, BatchPredictionJobs(store, models, tally, chunk_rows, scratch))
+    monitoring = _monitoring(settings, store, models, datasets, pool)
+    batches = BatchPredictionJobs(store, models, tally, chunk_rows, scratch, monitoring.tally)
+    register_batch_prediction_jobs(runner, batches)
     register_analysis_jobs(runner, engine)
     probes: dict[str, Probe] = {
         "mongodb": lambda: ping_database(client),
@@ -245,15 +272,17 @@ async def _open(settings: Settings, credentials: Credentials, stack: AsyncExitSt
     key_service = credentials.api_keys.service
     usage = UsageFlusher(tally, models, client[settings.database.database], key_service)
     training = TrainingService(store, settings, datasets, runner)
-    sources = MetricSources(AccountService(), datasets, models, training, usage, key_service, runner)
+    sources = MetricSources(
+        AccountService(), datasets, models, training, usage, key_service, runner, monitoring.references
+    )
     business = BusinessMetrics(sources, probes, interval_seconds=settings.metrics.refresh_seconds)
     model_cache = ModelCache(settings.predictions.model_cache_bytes)
-    predictions = PredictionService(store, settings, model_cache, tally, pool, runner)
+    predictions = PredictionService(store, settings, model_cache, tally, pool, runner, monitoring.tally)
     finished = {"training": training, "analyses": AnalysisService(datasets, engine, runner)}
     webhooks = await _webhooks(settings, pool, stack, {**finished, "predictions": predictions})
     users, keys = credentials.users, credentials.api_keys
     parts = (pool, runner, users, keys, tally, model_cache, engine, probes, business, webhooks)
-    return AppState(settings, store, client, *parts)
+    return AppState(settings, store, client, *parts, monitoring)
 
 
 def build_lifespan(settings: Settings, credentials: Credentials) -> Any:
@@ -285,6 +314,8 @@ def build_lifespan(settings: Settings, credentials: Credentials) -> Any:
             flush_every = settings.predictions.prediction_count_flush_s
             await stack.enter_async_context(in_background(usage.run(flush_every), name="usage-flusher"))
             await stack.enter_async_context(in_background(state.business.run(), name="business-metrics"))
+            monitor = state.monitoring.flusher.run(flush_every)
+            await stack.enter_async_context(in_background(monitor, name="monitoring-flusher"))
             sampler = sample_runtime_forever(state.pool)
             await stack.enter_async_context(in_background(sampler, name="runtime-metrics"))
             # What crashed processes left half-stored: at start, then every SWEEP_EVERY_S.

@@ -236,6 +236,9 @@ class PredictionSettings(BaseSettings):
         validation_alias=_formerly("MODELYARD_PREDICTIONS_", "batch_chunk_rows"),
         description="Rows scored per chunk by batch predictions (bounds their memory).",
     )
+    monitoring_retention_days: float = Field(
+        30.0, gt=0, description="Days the hourly monitoring sketches of models' inputs and outputs are kept."
+    )
 
 
 class MetricsSettings(BaseSettings):

@@ -679,6 +679,46 @@ ML = DashboardSpec(
             "point, by final status." + COUNTED,
             truth="jobs_by_kind_and_status",
         ),
+        PanelSpec(
+            "Worst feature drift (PSI, 24h)",
+            "timeseries",
+            (q("max by (model_id) (modelyard_model_worst_feature_psi)", "{{model_id}}"),),
+            "Largest input-feature PSI of each production model over the last 24 hours: 0.05 is `warn`, "
+            "0.15 `drift` (ModelyardFeatureDrift fires after an hour above it).",
+            runbook="modelyard-feature-drift",
+        ),
+        PanelSpec(
+            "Features by drift status",
+            "timeseries",
+            (q("max by (status) (modelyard_model_drift_features)", "{{status}}"),),
+            "Features and outputs of production models by drift status over the last 24 hours.",
+            runbook="modelyard-feature-drift",
+        ),
+        PanelSpec(
+            "Live performance vs training",
+            "timeseries",
+            (
+                q(
+                    "max by (model_id, metric) (modelyard_model_live_performance)",
+                    "{{model_id}} {{metric}} live",
+                ),
+                q(
+                    "max by (model_id, metric) "
+                    '(modelyard_production_model_score{metric=~"accuracy|roc_auc"})',
+                    "{{model_id}} {{metric}} at training",
+                ),
+            ),
+            "Each production model's metric on predictions that received feedback (24h) next to its "
+            "held-out score at training.",
+            runbook="modelyard-live-performance-drop",
+        ),
+        PanelSpec(
+            "Feedback delay (median, 24h)",
+            "timeseries",
+            (q("max by (model_id) (modelyard_model_feedback_delay_seconds)", "{{model_id}}"),),
+            "Median time from a prediction to its feedback: live performance lags by at least this.",
+            "s",
+        ),
     ],
 )
 

@@ -88,6 +88,8 @@ class Scored:
     errors: dict[int, list[str]]
     warnings: dict[int, list[str]]
     ignored_columns: list[str]
+    columns: dict[str, list[Any]] | None = None
+    """The scored rows' values as the model read them, by feature (for monitoring)."""
 
 
 _BOOLEAN_TEXT = {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0, "yes": 1.0, "no": 0.0}
@@ -237,7 +239,7 @@ def explain_records(model: LoadedModel, records: list[dict[str, Any]]) -> tuple[
     explained = explainer.explain(X, predicted)
     labels, proba = labels_of(model, out)
     by_record = {index: explained.row(i) for i, index in enumerate(valid)}
-    scored = without_non_finite(Scored(labels, proba, valid, errors, warnings, ignored))
+    scored = without_non_finite(Scored(labels, proba, valid, errors, warnings, ignored, columns))
     return scored, {index: by_record[index] for index in scored.valid}
 
 
@@ -247,7 +249,7 @@ def predict_records(model: LoadedModel, records: list[dict[str, Any]]) -> Scored
     proba = None
     if valid:
         labels, proba = score_columns(model, columns, len(valid))
-    return without_non_finite(Scored(labels, proba, valid, errors, warnings, ignored))
+    return without_non_finite(Scored(labels, proba, valid, errors, warnings, ignored, columns))
 
 
 def without_non_finite(scored: Scored) -> Scored:
@@ -264,6 +266,9 @@ def without_non_finite(scored: Scored) -> Scored:
                 "the model's output is not a finite number for these inputs (far outside the "
                 "values it was trained on)"
             ]
+    columns = None
+    if scored.columns is not None:
+        columns = {name: [values[i] for i in keep] for name, values in scored.columns.items()}
     return Scored(
         [scored.labels[i] for i in keep],
         None,
@@ -271,6 +276,7 @@ def without_non_finite(scored: Scored) -> Scored:
         scored.errors,
         scored.warnings,
         scored.ignored_columns,
+        columns,
     )
 
 

@@ -248,6 +248,42 @@ METRICS: list[MetricSpec] = [
         example_promql='min by (model_id) (modelyard_production_model_score{metric="roc_auc"})',
     ),
     MetricSpec(
+        "modelyard_model_drift_features",
+        "gauge",
+        "Features (and model outputs) of the 100 newest production models by drift status over the last "
+        "24 hours (`ok`, `warn`, `drift`, `insufficient_data`; see the monitoring guide for thresholds).",
+        ("status",),
+        source="mongodb",
+        example_promql='max(modelyard_model_drift_features{status="drift"})',
+    ),
+    MetricSpec(
+        "modelyard_model_worst_feature_psi",
+        "gauge",
+        "Largest PSI of any input feature of each production model over the last 24 hours, by model id "
+        "(the 100 newest production models only, as for `modelyard_production_model_score`).",
+        ("model_id",),
+        source="mongodb",
+        example_promql="topk(5, max by (model_id) (modelyard_model_worst_feature_psi))",
+    ),
+    MetricSpec(
+        "modelyard_model_live_performance",
+        "gauge",
+        "Each production model's metric on its last 24 hours of predictions that received feedback "
+        "(`accuracy`, `roc_auc` or `rmse`), by model id and metric (the 100 newest production models).",
+        ("model_id", "metric"),
+        source="mongodb",
+        example_promql='min by (model_id) (modelyard_model_live_performance{metric="accuracy"})',
+    ),
+    MetricSpec(
+        "modelyard_model_feedback_delay_seconds",
+        "gauge",
+        "Median time from a production model's prediction to its feedback over the last 24 hours, by "
+        "model id (the 100 newest production models).",
+        ("model_id",),
+        source="mongodb",
+        example_promql="max by (model_id) (modelyard_model_feedback_delay_seconds)",
+    ),
+    MetricSpec(
         "modelyard_api_key_requests_total",
         "counter",
         "Requests made with an API key, by the key scope that let them through (`read`, `predict`) and "

@@ -36,6 +36,12 @@ from modelyard.lib.jobs import JobRunner, QueueStats
 from modelyard.lib.schema import JOB_STATUSES, PROBLEM_TYPES
 from modelyard.observability import metrics as m
 from modelyard.observability.bounds import API_KEY_REQUEST_SERIES, API_KEY_STATES
+from modelyard.workflows.monitoring import References
+from modelyard.workflows.monitoring_metrics import (
+    MonitoringSnapshot,
+    monitoring_families,
+    production_monitoring,
+)
 from modelyard.workflows.usage import UsageFlusher
 
 log = structlog.get_logger("modelyard.metrics")
@@ -62,6 +68,8 @@ class MetricSources:
     api_keys: ApiKeyService
     jobs: JobRunner
     """Reads the queue of every kind of job it runs."""
+    references: References | None = None
+    """Production models' monitoring (drift, live performance); None leaves those metrics out."""
 
 
 class _Snapshot:
@@ -79,6 +87,7 @@ class _Snapshot:
         self.keys: dict[str, int] = {}
         self.keys_used: dict[str, int] = {}
         self.dependencies: dict[str, bool] = {}
+        self.monitoring: MonitoringSnapshot | None = None
         self.refreshed_at: float | None = None
         self.refresh_seconds: float | None = None
 
@@ -129,6 +138,7 @@ class BusinessMetrics:
             attempt(self.areas.models.production_scores(MAX_PRODUCTION_MODELS))
         )
         keys_task = asyncio.ensure_future(attempt(self._keys(now)))
+        monitoring_task = asyncio.ensure_future(attempt(self._monitoring()))
         readiness = await check_readiness(self.probes) if self.probes else None
         if (users := await users_task) is not None:
             snap.users = users
@@ -148,6 +158,8 @@ class BusinessMetrics:
             snap.scores = scores
         if (keys := await keys_task) is not None:
             snap.keys, snap.keys_used = keys
+        if (monitoring := await monitoring_task) is not None:
+            snap.monitoring = monitoring
         if readiness is not None:
             snap.dependencies = {check.name: check.ok for check in readiness.checks}
         if failures:
@@ -171,6 +183,11 @@ class BusinessMetrics:
             *(self.areas.accounts.count_active_since(now - span) for span in WINDOWS.values())
         )
         return dict(zip(WINDOWS, counts, strict=True))
+
+    async def _monitoring(self) -> MonitoringSnapshot | None:
+        if self.areas.references is None:
+            return None
+        return await production_monitoring(self.areas.models, self.areas.references, MAX_PRODUCTION_MODELS)
 
     async def _keys(self, now: datetime) -> tuple[dict[str, int], dict[str, int]]:
         by_state = await self.areas.api_keys.count_by_state(now)
@@ -234,6 +251,8 @@ class BusinessMetrics:
         for (model_id, metric), value in sorted(snap.scores.items()):
             scores.add_metric([model_id, metric], value)
         self._key_families(gauge, counter)
+        if snap.monitoring is not None:
+            monitoring_families(snap.monitoring, gauge)
         return families
 
     def _key_families(

@@ -24,6 +24,7 @@ from modelyard.domain.api_keys.cache import ApiKeyCache
 from modelyard.domain.api_keys.services import ApiKeyService
 from modelyard.domain.datasets.services import DatasetService
 from modelyard.domain.models.services import ModelService
+from modelyard.domain.monitoring.services import MonitoringService
 from modelyard.domain.predictions.services import PredictionService
 from modelyard.domain.training.services import TrainingService
 from modelyard.domain.webhooks.services import WebhookService
@@ -82,6 +83,7 @@ class DeletionService:
             await self.analyses.delete_for_model(owner_id, model_id)
             await self.models.delete(owner_id, model_id)
         self.predictions.forget_model(model_id)
+        await MonitoringService().forget_model(model_id)  # its sketches and kept predictions
 
     async def account(self, user_id: PydanticObjectId) -> None:
         """Remove everything the account owns, then the account.
@@ -103,6 +105,7 @@ class DeletionService:
             await self.analyses.delete_all_owned(user_id)
             for model_id in await self.models.delete_all_owned(user_id):
                 self.predictions.forget_model(model_id)
+                await MonitoringService().forget_model(model_id)
             await self.datasets.delete_all_owned(user_id)
         await self.accounts.delete(user_id)
         if self.users is not None:

@@ -43,6 +43,9 @@ class ModelDocument(Document):
     explanation_means: list[float] | None = None
     """Linear models: each encoded feature's training mean, the base of their explanations."""
     leaderboard: list[dict[str, Any]] = Field(default_factory=list)
+    drift_reference: dict[str, Any] | None = None
+    """The monitoring reference (`ml.drift`): set at training; None on models trained before it,
+    until monitoring derives one from the dataset."""
     training_schema: dict[str, Any]
     rows_train: int
     rows_test: int

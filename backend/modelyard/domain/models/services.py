@@ -41,6 +41,7 @@ TRAINING_RESULT_FIELDS = (
     "residuals",
     "feature_importance",
     "leakage_findings",
+    "drift_reference",
     "shap_summary",
     "explanation_means",
     "leaderboard",
@@ -221,6 +222,18 @@ class ModelService:
             await self.discard(document)
         return tuple(str(document.id) for document in documents)
 
+    async def get(self, model_id: str) -> ModelDocument | None:
+        """Any user's model by id, or None: for background work that holds an id it was given."""
+        if not PydanticObjectId.is_valid(model_id):
+            return None
+        return await ModelDocument.get(PydanticObjectId(model_id))
+
+    async def set_drift_reference(self, model_id: PydanticObjectId, reference: dict[str, Any]) -> None:
+        """Store the monitoring reference derived for a model trained before references."""
+        await ModelDocument.get_pymongo_collection().update_one(
+            {"_id": model_id, "drift_reference": None}, {"$set": {"drift_reference": reference}}
+        )
+
     async def read_artifact(self, document: ModelDocument) -> bytes:
         return await self.store.get_bytes(document.artifact_key)
 
@@ -242,6 +255,10 @@ class ModelService:
             key = (str(row["_id"].get("p") or "unknown"), str(row["_id"].get("s") or "none"))
             found[key] = found.get(key, 0) + int(row["n"])
         return found
+
+    async def newest_in_production(self, limit: int) -> Sequence[ModelDocument]:
+        """The `limit` newest models in the production stage, over every user (monitoring metrics)."""
+        return await ModelDocument.find({"stage": "production"}).sort("-_id").limit(limit).to_list()
 
     async def production_scores(self, limit: int) -> dict[tuple[str, str], float]:
         """Held-out scores of the `limit` newest production models: {(model id, metric): value}."""

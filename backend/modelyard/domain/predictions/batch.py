@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from modelyard.lib.jobs import JobControl
+from modelyard.lib.monitoring_tally import add_counts
 from modelyard.ml.artifacts import load_pipeline
-from modelyard.ml.features import TrainingSchema
+from modelyard.ml.drift import sketch_counts
+from modelyard.ml.features import TrainingSchema, prepare_frame
 from modelyard.ml.scoring import LoadedModel, score_frame
+
+MAX_BATCH_RECORDS = 100_000
+"""Rows of one batch prediction kept for feedback (the first ones); later rows' ids are unknown to
+feedback (their sketches still count)."""
 
 
 def _csv_safe(table: pa.Table) -> pa.Table:
@@ -26,6 +34,44 @@ def _csv_safe(table: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(columns, names=table.column_names)
 
 
+@dataclass
+class BatchScored:
+    """What a batch run tells the job: rows scored, monitoring counts against the model's reference
+    (None without one), and the first rows' outputs as (prediction id, label, score) for feedback."""
+
+    rows: int
+    counts: dict[str, list[int]] | None = None
+    records: list[tuple[str, Any, float | None]] = field(default_factory=list)
+
+
+def _monitored(
+    result: BatchScored,
+    reference: dict[str, Any] | None,
+    model: LoadedModel,
+    frame: pd.DataFrame,
+    labels: list[Any],
+    proba: Any,
+    ids: list[str],
+) -> None:
+    """Add a chunk to the sketch counts and the kept prediction records."""
+    problem = model.schema.problem_type
+    scores: list[Any] | None = None
+    outputs: list[Any] = [str(v) for v in labels]
+    if problem == "binary":
+        scores = outputs = np.asarray(proba[:, 1], dtype=np.float64).tolist()
+    elif problem == "regression":
+        scores = outputs = labels
+    if reference is not None:
+        chunk = sketch_counts(reference, prepare_frame(frame, model.schema), outputs)
+        if result.counts is None:
+            result.counts = chunk
+        else:
+            add_counts(result.counts, chunk)
+    room = MAX_BATCH_RECORDS - len(result.records)
+    for i in range(min(room, len(ids))):
+        result.records.append((ids[i], labels[i], None if scores is None else scores[i]))
+
+
 def score_batch_in_worker(
     control: JobControl,
     artifact_path: str,
@@ -33,8 +79,12 @@ def score_batch_in_worker(
     input_path: str,
     output_path: str,
     chunk_rows: int,
-) -> int:
-    """Score every row of the Parquet input; write input columns + predictions as CSV. Rows scored."""
+    reference: dict[str, Any] | None = None,
+    id_prefix: str = "",
+) -> BatchScored:
+    """Score every row of the Parquet input; write input columns + predictions (and each row's
+    `prediction_id`, `<id_prefix>-<row>`) as CSV."""
+    result = BatchScored(0)
     training_schema = TrainingSchema.from_dict(schema)
     pipeline = load_pipeline(Path(artifact_path).read_bytes())
     model = LoadedModel.build(pipeline, training_schema, 0, compile=False)
@@ -46,7 +96,10 @@ def score_batch_in_worker(
         for batch in source.iter_batches(batch_size=chunk_rows):
             control.check()
             table = pa.Table.from_batches([batch])
-            labels, proba = score_frame(model, table.to_pandas())
+            frame = table.to_pandas()
+            labels, proba = score_frame(model, frame)
+            ids = [f"{id_prefix}-{done + i}" for i in range(table.num_rows)]
+            _monitored(result, reference, model, frame, labels, proba, ids)
             out = _csv_safe(table)
             if training_schema.problem_type == "regression":
                 out = out.append_column("prediction", pa.array(labels, pa.float64()))
@@ -56,6 +109,7 @@ def score_batch_in_worker(
                 for j, label in enumerate(model.pipeline.classes_):
                     name = f"probability_{label}"
                     out = out.append_column(name, pa.array(np.asarray(proba[:, j], dtype=np.float64)))
+            out = out.append_column("prediction_id", pa.array(ids, pa.string()))
             if writer is None:
                 writer = pacsv.CSVWriter(output_path, out.schema)
             writer.write_table(out)
@@ -64,4 +118,5 @@ def score_batch_in_worker(
     finally:
         if writer is not None:
             writer.close()
-    return done
+    result.rows = done
+    return result

@@ -13,6 +13,7 @@ from modelyard.domain.predictions.batch import score_batch_in_worker
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument, batch_prefix
 from modelyard.lib.errors import FieldError, NotFoundError, ValidationFailedError
 from modelyard.lib.jobs import JobCancelledError, JobContext, JobRunner
+from modelyard.lib.monitoring_tally import MonitoringTally
 from modelyard.lib.scratch import scratch_dir
 from modelyard.lib.storage import ObjectStore, download, file_chunks
 from modelyard.lib.tally import UsageTally
@@ -25,8 +26,15 @@ class BatchPredictionJobs:
     """Runs batch-prediction jobs claimed by the job runner."""
 
     def __init__(
-        self, store: ObjectStore, models: ModelService, tally: UsageTally, chunk_rows: int, scratch: Path
+        self,
+        store: ObjectStore,
+        models: ModelService,
+        tally: UsageTally,
+        chunk_rows: int,
+        scratch: Path,
+        monitor: MonitoringTally | None = None,
     ) -> None:
+        self.monitor = monitor
         self.store = store
         self.models = models
         self.tally = tally
@@ -58,14 +66,17 @@ class BatchPredictionJobs:
             await download(self.store, model.artifact_key, artifact)
             await download(self.store, job.input_key, source)
             context.check()
-            rows = await context.run_in_process(
+            scored = await context.run_in_process(
                 score_batch_in_worker,
                 str(artifact),
                 model.training_schema,
                 str(source),
                 str(output),
                 self.chunk_rows,
+                model.drift_reference,
+                str(job.id),
             )
+            rows = scored.rows
             await _check_still_wanted(job)
             size = await self.store.put(key, file_chunks(output))
         try:
@@ -76,6 +87,8 @@ class BatchPredictionJobs:
             await asyncio.shield(self.store.delete_prefix(prefix))
             raise
         self.tally.predicted(str(model.id), rows)
+        if self.monitor is not None:
+            self.monitor.add_batch(str(model.id), scored.counts, scored.records)
         observe_prediction(
             problem_type=model.problem_type,
             kind="batch",

@@ -142,6 +142,14 @@ class RecordPrediction(Schema):
         RecordExplanation | None,
         msgspec.Meta(description="With `explain=true`: each column's contribution to this prediction."),
     ] = None
+    prediction_id: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="Scored records: the id to send the true outcome with "
+            "(`POST /api/v1/models/{id}/feedback`).",
+            examples=["665f1c2e8b3a4d0012ab34ff"],
+        ),
+    ] = None
 
 
 class PredictionResponse(Schema):

@@ -22,6 +22,7 @@ from modelyard.domain.models.services import ModelRecord, ModelService
 from modelyard.domain.predictions.cache import CachedModel, ModelCache
 from modelyard.domain.predictions.documents import BatchPredictionJobDocument, batch_prefix
 from modelyard.domain.predictions.explanations import add_explanations, not_explainable, too_many_to_explain
+from modelyard.domain.predictions.monitored import monitor_scored
 from modelyard.domain.predictions.schemas import MAX_EXPLAINED_RECORDS, PredictionResponse, RecordPrediction
 from modelyard.lib.clock import utcnow
 from modelyard.lib.db import find_owned
@@ -33,6 +34,7 @@ from modelyard.lib.errors import (
     unavailable_dependency,
 )
 from modelyard.lib.jobs import FINAL_STATUSES, JobRunner, request_cancel
+from modelyard.lib.monitoring_tally import MonitoringTally
 from modelyard.lib.pagination import Window, newest_first
 from modelyard.lib.processes import is_dead_process, process_tag
 from modelyard.lib.scratch import scratch_dir, scratch_root
@@ -96,7 +98,9 @@ class PredictionService:
         tally: UsageTally,
         pool: Any = None,
         runner: JobRunner | None = None,
+        monitor: MonitoringTally | None = None,
     ) -> None:
+        self.monitor = monitor
         self.store = store
         self.settings = settings
         self.cache = cache
@@ -187,6 +191,7 @@ class PredictionService:
                 response, entry.model.estimator, entry.problem_type, records, explained, explain_top
             )
         self.tally.predicted(model_id, len(scored.valid))
+        monitor_scored(self.monitor, model_id, entry.problem_type, scored, response)
         observe_prediction(
             problem_type=entry.problem_type,
             kind="online",
@@ -347,7 +352,7 @@ async def _score_batched(entry: CachedModel, records: list[dict[str, Any]]) -> S
     if valid:
         out = await entry.batcher.submit(model.compiled.transform(columns, len(valid)))
         labels, proba = labels_of(model, out)
-    return without_non_finite(Scored(labels, proba, valid, errors, warnings, ignored))
+    return without_non_finite(Scored(labels, proba, valid, errors, warnings, ignored, columns))
 
 
 def _nothing_scored(scored: Scored) -> ValidationFailedError:

@@ -49,6 +49,7 @@ def train_in_worker(control: JobControl, table_path: str, options: dict[str, Any
         "training_schema": result.schema.to_dict(),
         "rows_train": result.rows_train,
         "rows_test": result.rows_test,
+        "drift_reference": result.drift_reference,
         "search_seconds": result.search_seconds,
         "total_seconds": result.total_seconds,
     }

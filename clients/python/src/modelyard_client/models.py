@@ -35,14 +35,20 @@ __all__ = [
     "DatasetProfile",
     "DatasetUpdate",
     "DeliveryAttempt",
+    "DriftFinding",
     "DriverExplanation",
     "DroppedColumn",
     "FeatureContribution",
+    "FeatureDriftReport",
     "FeatureImportance",
     "FeatureSchema",
+    "FeedbackItem",
+    "FeedbackRequest",
+    "FeedbackResult",
     "FieldError",
     "Finding",
     "LeakageFinding",
+    "LivePerformanceReport",
     "Liveness",
     "Model",
     "ModelNarrative",
@@ -50,6 +56,8 @@ __all__ = [
     "ModelQuality",
     "ModelSummary",
     "ModelUpdate",
+    "MonitoringReport",
+    "MovedBin",
     "NumericStats",
     "PiiFinding",
     "PredictionRequest",
@@ -62,6 +70,7 @@ __all__ = [
     "Readiness",
     "RecordExplanation",
     "RecordPrediction",
+    "ReferenceSummary",
     "ShapSummary",
     "TargetSuggestion",
     "TokenRequest",
@@ -329,6 +338,14 @@ class DeliveryAttempt(msgspec.Struct, kw_only=True):
     status_code: int | None
 
 
+class DriftFinding(msgspec.Struct, kw_only=True):
+    "Response body."
+    kind: Literal["missing_rate", "unseen_categories"]
+    live_rate: float
+    reference_rate: float
+    status: Literal["ok", "warn", "drift", "insufficient_data"]
+
+
 class DriverExplanation(msgspec.Struct, kw_only=True):
     "Response body."
     explanation: str
@@ -349,6 +366,17 @@ class FeatureContribution(msgspec.Struct, kw_only=True):
     value: Any
 
 
+class FeatureDriftReport(msgspec.Struct, kw_only=True):
+    "Response body."
+    findings: list[DriftFinding]
+    js_distance: float | None
+    name: str
+    psi: float | None
+    rows: int
+    status: Literal["ok", "warn", "drift", "insufficient_data"]
+    top_moved_bins: list[MovedBin]
+
+
 class FeatureImportance(msgspec.Struct, kw_only=True):
     "Response body."
     feature: str
@@ -364,6 +392,24 @@ class FeatureSchema(msgspec.Struct, kw_only=True):
     cardinality: int | None = None
     categories: list[str] | None = None
     missing_ratio: float = 0.0
+
+
+class FeedbackItem(msgspec.Struct, kw_only=True):
+    "Response body."
+    actual: Any
+    prediction_id: str
+
+
+class FeedbackRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
+    "Request body."
+    items: list[FeedbackItem]
+
+
+class FeedbackResult(msgspec.Struct, kw_only=True):
+    "Response body."
+    accepted: int
+    duplicates: int
+    unknown: list[str]
 
 
 class FieldError(msgspec.Struct, kw_only=True):
@@ -389,6 +435,13 @@ class LeakageFinding(msgspec.Struct, kw_only=True):
     statistic: str
     threshold: float
     value: float
+
+
+class LivePerformanceReport(msgspec.Struct, kw_only=True):
+    "Response body."
+    labelled_rows: int
+    median_delay_seconds: float | None
+    metrics: dict[str, float]
 
 
 class Liveness(msgspec.Struct, kw_only=True):
@@ -482,6 +535,25 @@ class ModelUpdate(msgspec.Struct, kw_only=True, omit_defaults=True):
     description: str | None | UnsetType = UNSET
     name: str | UnsetType = UNSET
     stage: Literal["none", "staging", "production", "archived"] | UnsetType = UNSET
+
+
+class MonitoringReport(msgspec.Struct, kw_only=True):
+    "Response body."
+    features: list[FeatureDriftReport]
+    live_performance: LivePerformanceReport
+    model_id: str
+    prediction: FeatureDriftReport | None
+    reference: ReferenceSummary | None
+    rows: int
+    status: Literal["ok", "warn", "drift", "insufficient_data"] | Literal["no_reference"]
+    window: Literal["1h", "24h", "7d"]
+
+
+class MovedBin(msgspec.Struct, kw_only=True):
+    "Response body."
+    bin: str
+    live_share: float
+    reference_share: float
 
 
 class NumericStats(msgspec.Struct, kw_only=True):
@@ -589,8 +661,17 @@ class RecordPrediction(msgspec.Struct, kw_only=True):
     errors: list[str] | None = None
     explanation: RecordExplanation | None = None
     prediction: Any | UnsetType = UNSET
+    prediction_id: str | None = None
     probabilities: dict[str, float] | None = None
     warnings: list[str] | None = None
+
+
+class ReferenceSummary(msgspec.Struct, kw_only=True):
+    "Response body."
+    features: int
+    prediction_output: str | None
+    rows: int
+    source: Literal["training_split", "dataset"]
 
 
 class ShapSummary(msgspec.Struct, kw_only=True):

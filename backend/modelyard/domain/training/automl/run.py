@@ -22,6 +22,7 @@ from modelyard.domain.training.automl.space import (
 )
 from modelyard.lib.jobs import JobControl
 from modelyard.lib.schema import ProblemType
+from modelyard.ml.drift import model_reference
 from modelyard.ml.explain import encoded_means
 from modelyard.ml.features import TrainingSchema
 
@@ -52,6 +53,8 @@ class AutoMLResult:
     shap_summary: dict[str, Any] | None
     rows_train: int
     rows_test: int
+    drift_reference: dict[str, Any]
+    """The training split's profile and the held-out outputs' distribution (`ml.drift`), no rows."""
     search_seconds: float
     total_seconds: float
 
@@ -63,6 +66,11 @@ def _explanations(
     means = encoded_means(pipeline, split.X_train)
     deadline = time.monotonic() + 0.4 * max(0.0, finish - time.monotonic())
     return means, shap_summary(pipeline, split.X_test, means, deadline)
+
+
+def _reference(pipeline: Pipeline, split: TrainingSplit) -> dict[str, Any]:
+    """The monitoring reference: the training split's profile, the held-out outputs' distribution."""
+    return model_reference(pipeline, split.schema, split.X_train, split.X_test, "training_split")
 
 
 def run_automl(data: Any, options: AutoMLOptions, control: JobControl | None = None) -> AutoMLResult:
@@ -121,6 +129,7 @@ def run_automl(data: Any, options: AutoMLOptions, control: JobControl | None = N
         shap_summary=summary,
         rows_train=len(split.X_train),
         rows_test=len(split.X_test),
+        drift_reference=_reference(tested.pipeline, split),
         search_seconds=search_seconds,
         total_seconds=time.monotonic() - started,
     )
