@@ -6,8 +6,8 @@
 
 Methods, each in a process of its own (`automl_runner.py`) with one OpenMP/BLAS thread:
 - `ours`: `run_automl` with `time_budget_s` = the budget, in the product's .venv;
-- `hgb`: `HistGradientBoosting*()` with default parameters (categories native, datetimes as
-  days), the baseline of the relative scores; it has no budget, it runs once per set;
+- `hgb`: `HistGradientBoosting*(random_state=seed)`, default parameters (categories native,
+  datetimes as days), the baseline of the relative scores; it has no budget, it runs once per set;
 - `flaml`: FLAML `AutoML.fit(time_budget=budget, n_jobs=1)`, all its default learners;
 - `autogluon`: AutoGluon `TabularPredictor.fit(time_limit=budget, presets="medium_quality",
   num_cpus=1)` without torch (its neural networks are skipped).
