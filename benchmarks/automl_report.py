@@ -72,7 +72,7 @@ def _tables(results: Results, sets: list[str], methods: list[str], budget: float
     for name in sets:
         print(f"{name:<26}" + "".join(f"{results.relative(name, m):>+{WIDTH}.2%}" for m in methods))
     print(f"{'mean':<26}" + "".join(f"{results.mean_relative(sets, m):>+{WIDTH}.2%}" for m in methods))
-    print(f"\n## budget {budget:g} s: fit wall time, s\n")
+    print(f"\n## budget {budget:g} s: fit wall time, s (CPU time of the whole run, s)\n")
     print(f"{'set':<26}{head}")
     for name in sets:
         print(f"{name:<26}" + "".join(f"{_wall(results.get(name, m)):>{WIDTH}}" for m in methods))
@@ -92,7 +92,13 @@ def _value(outcome: Outcome | None) -> str:
 
 
 def _wall(outcome: Outcome | None) -> str:
-    return "-" if outcome is None else ("failed" if outcome.error else f"{outcome.wall:.1f}")
+    if outcome is None:
+        return "-"
+    return (
+        "failed"
+        if outcome.error
+        else f"{outcome.wall:.1f} ({outcome.detail.get('cpu_seconds', math.nan):.0f})"
+    )
 
 
 def _checks(results: Results, sets: list[str], methods: list[str], budget: float) -> list[tuple[str, bool]]:
