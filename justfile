@@ -150,8 +150,8 @@ bench_venv := ".bench-venv"
 flaml_version := "2.8.0"
 autogluon_version := "1.6.3"
 
-# Our AutoML vs the HGB default, FLAML and AutoGluon (creates .bench-venv once), e.g.
-# `just bench-automl --budgets 30 --sets digits orders --jobs 2 --json automl.json`
+# e.g. `just bench-automl --budgets 30 --sets digits orders --jobs 2 --json automl.json`
+# Our AutoML vs the HGB default, FLAML and AutoGluon (creates .bench-venv once; docs: Benchmarks)
 bench-automl *args:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -173,4 +173,4 @@ bench-automl *args:
 bench: bench-metrics
     {{python}} benchmarks/profile.py
     {{python}} benchmarks/predict.py
-    just bench-automl
+    {{just_executable()}} bench-automl
