@@ -46,7 +46,7 @@ def orders(n: int = 24_000, seed: int = 101) -> pd.DataFrame:
     amount = rng.lognormal(3.5, 0.9, n)
     tenure_days = rng.gamma(2.0, 200.0, n)
     ordered_at = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 730 * 24 * 60, n), unit="min")
-    weekend = ordered_at.dayofweek.to_numpy() >= 5
+    weekend = ordered_at.day_of_week.to_numpy() >= 5
     december = ordered_at.month.to_numpy() == 12
     night = (ordered_at.hour.to_numpy() < 6).astype(float)
     logit = (
@@ -126,8 +126,8 @@ def visits(n: int = 8_000, seed: int = 404) -> pd.DataFrame:
     region = rng.choice([f"region_{i}" for i in range(8)], n)
     device = rng.choice(["mobile", "desktop", "tablet"], n, p=[0.6, 0.3, 0.1])
     usage = rng.gamma(2.0, 5.0, n)
-    weekday = visited_at.dayofweek.to_numpy()
-    season = np.cos(2 * np.pi * visited_at.dayofyear.to_numpy() / 365.25)
+    weekday = visited_at.day_of_week.to_numpy()
+    season = np.cos(2 * np.pi * visited_at.day_of_year.to_numpy() / 365.25)
     region_effect = rng.normal(0, 0.7, (8, 4))[np.char.rpartition(region.astype(str), "_")[:, 2].astype(int)]
     scores = np.stack(
         [
