@@ -91,7 +91,10 @@ def run_method(method: str, work: Path, budget: float, python: str) -> tuple[dic
     """Run one method in its own process; (its detail, or {} when it failed; stderr's tail)."""
     env = {**os.environ, **ONE_THREAD, "PYTHONPATH": str(ROOT / "backend")}
     command = [python, str(RUNNER), method, str(work), f"{budget:g}"]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=budget * 5 + 600)
+    # In the work directory: the peers' learners leave files in the current one (CatBoost's catboost_*/).
+    done = subprocess.run(
+        command, cwd=work, env=env, capture_output=True, text=True, timeout=budget * 5 + 600
+    )
     if done.returncode != 0:
         return {}, done.stderr[-2000:]
     return json.loads((work / f"{method}-{budget:g}.json").read_text()), ""
@@ -151,6 +154,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--json", type=Path, help="write every result to this file")
     args = parser.parse_args()
+    args.bench_python = os.path.abspath(args.bench_python)  # not resolve(): a venv's python is a symlink
     if set(args.methods) & set(PEERS) and not Path(args.bench_python).exists():
         parser.error(f"{args.bench_python} does not exist: `just bench-automl` creates the peers' virtualenv")
     return args
