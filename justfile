@@ -140,9 +140,37 @@ stack-down:
 bench-metrics:
     {{python}} benchmarks/metrics_overhead.py
 
+# The peers of the AutoML benchmark, in a virtualenv of their own (never the product's dependencies).
+# AutoGluon's [xgboost] extra wants the CPU build `xgboost-cpu`, FLAML's [automl] the full `xgboost<3`
+# (with 200 MB of CUDA NCCL); both install the same `xgboost` module. So: one CPU build that fits
+# both, then FLAML without resolving its extras (its others, lightgbm, scipy, pandas and
+# scikit-learn, come with AutoGluon). No extra of either pulls torch: AutoGluon's neural networks
+# are skipped, as the benchmark intends.
+bench_venv := ".bench-venv"
+flaml_version := "2.8.0"
+autogluon_version := "1.6.3"
+
+# e.g. `just bench-automl --budgets 30 --sets digits orders --jobs 2 --json automl.json`
+# Our AutoML vs the HGB default, FLAML and AutoGluon (creates .bench-venv once; docs: Benchmarks)
+bench-automl *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    stamp="{{bench_venv}}/.installed-flaml-{{flaml_version}}-autogluon-{{autogluon_version}}"
+    if [ ! -f "$stamp" ]; then
+        rm -rf "{{bench_venv}}"
+        {{python}} -m venv "{{bench_venv}}"
+        "{{bench_venv}}/bin/python" -m pip install -q --upgrade pip
+        "{{bench_venv}}/bin/python" -m pip install -q "autogluon.tabular[lightgbm,catboost,xgboost]=={{autogluon_version}}" "xgboost-cpu>=2.1.1,<3"
+        "{{bench_venv}}/bin/python" -m pip install -q --no-deps "flaml=={{flaml_version}}"
+        "{{bench_venv}}/bin/python" -c "import autogluon.tabular, catboost, flaml.automl, lightgbm, xgboost"
+        if "{{bench_venv}}/bin/python" -c "import torch" 2>/dev/null; then echo "torch got into {{bench_venv}}" >&2; exit 1; fi
+        touch "$stamp"
+    fi
+    {{python}} benchmarks/automl.py --bench-python "{{bench_venv}}/bin/python" {{args}}
+
 # Every benchmark, each printing ratios against a baseline measured in the same run
-# (needs Debian `wrk`; run on a quiet machine)
+# (needs Debian `wrk`; run on a quiet machine; the AutoML one last, it takes about an hour)
 bench: bench-metrics
     {{python}} benchmarks/profile.py
-    {{python}} benchmarks/automl.py
     {{python}} benchmarks/predict.py
+    {{just_executable()}} bench-automl
