@@ -43,6 +43,8 @@ class ModelDocument(Document):
     explanation_means: list[float] | None = None
     """Linear models: each encoded feature's training mean, the base of their explanations."""
     leaderboard: list[dict[str, Any]] = Field(default_factory=list)
+    search_stop: dict[str, Any] | None = None
+    """When and why the search stopped (None on models trained before it said so)."""
     training_schema: dict[str, Any]
     rows_train: int
     rows_test: int

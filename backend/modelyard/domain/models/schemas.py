@@ -183,6 +183,68 @@ class Candidate(Schema):
             examples=["would not finish within the time budget"],
         ),
     ] = None
+    stage: Annotated[
+        Literal["portfolio", "tuning"],
+        msgspec.Meta(
+            description="`portfolio`: one of the strong default configurations tried first; `tuning`: "
+            "a configuration proposed by the optimizer (Optuna's TPE) afterwards.",
+            examples=["portfolio"],
+        ),
+    ] = "portfolio"
+
+
+class SearchStop(Schema):
+    """When and why the search stopped."""
+
+    reason: Annotated[
+        Literal["budget_spent", "converged", "nothing_to_tune"],
+        msgspec.Meta(
+            description="`budget_spent`: the time budget ran out (less the time kept back for the refit "
+            "and explanations); `converged`: the best cross-validated score stopped improving (see "
+            "`detail` for the criterion); `nothing_to_tune`: no allowed family has a tunable space.",
+            examples=["converged"],
+        ),
+    ]
+    detail: Annotated[
+        str,
+        msgspec.Meta(
+            description="The reason in words, with the criterion.",
+            examples=[
+                "the best cross-validated score did not improve by more than 0.05% over the last 30 trials"
+            ],
+        ),
+    ]
+    tuning_trials: Annotated[
+        int, msgspec.Meta(ge=0, description="Trials run after the portfolio.", examples=[64])
+    ]
+    seconds: Annotated[
+        float,
+        msgspec.Meta(
+            ge=0, description="When it stopped, in seconds since training started.", examples=[41.2]
+        ),
+    ]
+
+
+class ScorePoint(Schema):
+    """The best cross-validated score at a moment of the search (a point of its progress chart)."""
+
+    seconds: Annotated[
+        float, msgspec.Meta(ge=0, description="Seconds since the training started.", examples=[12.4])
+    ]
+    cv_score: Score
+    candidate: Annotated[
+        int, msgspec.Meta(description="The leaderboard's `candidate` that reached it.", examples=[17])
+    ]
+    rows: Annotated[int, msgspec.Meta(description="Training rows it was cross-validated on.", examples=[320])]
+
+
+SearchStopField = Annotated[
+    SearchStop | None,
+    msgspec.Meta(
+        description="When and why the search stopped; null while it runs (and for models trained "
+        "before the search reported it)."
+    ),
+]
 
 
 class ConfusionMatrix(Schema):
@@ -256,6 +318,7 @@ class Model(Schema):
         ),
     ]
     leaderboard: list[Candidate]
+    search_stop: SearchStopField
     training_schema: TrainingSchema
     rows_train: Annotated[int, msgspec.Meta(description="Rows it was trained on.", examples=[320])]
     rows_test: Annotated[int, msgspec.Meta(description="Held-out rows it was tested on.", examples=[80])]

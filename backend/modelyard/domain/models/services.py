@@ -41,6 +41,7 @@ TRAINING_RESULT_FIELDS = (
     "residuals",
     "feature_importance",
     "leakage_findings",
+    "search_stop",
     "shap_summary",
     "explanation_means",
     "leaderboard",

@@ -7,7 +7,13 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from modelyard.domain.models.schemas import Candidate, DroppedColumn, LeakageFinding
+from modelyard.domain.models.schemas import (
+    Candidate,
+    DroppedColumn,
+    LeakageFinding,
+    ScorePoint,
+    SearchStopField,
+)
 from modelyard.lib import examples
 from modelyard.lib.errors import Problem
 from modelyard.lib.pagination import Page
@@ -53,7 +59,8 @@ class TrainingJobCreate(Schema):
                 ge=1,
                 le=86_400,
                 description="Search time budget in seconds (default 60; the server maximum applies, 3600 by "
-                "default). Wall time stays within the budget + 10% + the final refit.",
+                "default). The search uses it (unless it converges first) and the whole job, refit "
+                "and explanations included, stays within the budget + 10%.",
                 examples=[60],
             ),
         ]
@@ -125,6 +132,27 @@ class TrainingJob(Schema):
     candidates: Annotated[
         list[Candidate], msgspec.Meta(description="Leaderboard so far, best first (live while running).")
     ]
+    score_history: Annotated[
+        list[ScorePoint],
+        msgspec.Meta(
+            description="The best cross-validated score over time, a point each time the best "
+            "configuration changed (live while running; for a progress chart)."
+        ),
+    ]
+    estimated_seconds_left: (
+        Annotated[
+            float,
+            msgspec.Meta(
+                ge=0,
+                description="Estimated seconds until the job finishes: the rest of the time budget while "
+                "the search runs, then the expected refit and explanation time; 0 once finished, null "
+                "before the search starts.",
+                examples=[18.5],
+            ),
+        ]
+        | None
+    )
+    search_stop: SearchStopField
     dropped_columns: list[DroppedColumn]
     leakage_findings: Annotated[
         list[LeakageFinding],

@@ -62,6 +62,8 @@ __all__ = [
     "Readiness",
     "RecordExplanation",
     "RecordPrediction",
+    "ScorePoint",
+    "SearchStop",
     "ShapSummary",
     "TargetSuggestion",
     "TokenRequest",
@@ -213,6 +215,7 @@ class Candidate(msgspec.Struct, kw_only=True):
     rows: int
     status: str
     detail: str | None = None
+    stage: Literal["portfolio", "tuning"] = 'portfolio'
 
 
 class CheckResult(msgspec.Struct, kw_only=True):
@@ -420,6 +423,7 @@ class Model(msgspec.Struct, kw_only=True):
     residuals: dict[str, float] | None
     rows_test: int
     rows_train: int
+    search_stop: SearchStop | None
     shap_summary: ShapSummary | None
     size_bytes: int
     stage: Literal["none", "staging", "production", "archived"]
@@ -593,6 +597,22 @@ class RecordPrediction(msgspec.Struct, kw_only=True):
     warnings: list[str] | None = None
 
 
+class ScorePoint(msgspec.Struct, kw_only=True):
+    "Response body."
+    candidate: int
+    cv_score: float
+    rows: int
+    seconds: float
+
+
+class SearchStop(msgspec.Struct, kw_only=True):
+    "Response body."
+    detail: str
+    reason: Literal["budget_spent", "converged", "nothing_to_tune"]
+    seconds: float
+    tuning_trials: int
+
+
 class ShapSummary(msgspec.Struct, kw_only=True):
     "Response body."
     features: list[ColumnShap]
@@ -633,6 +653,7 @@ class TrainingJob(msgspec.Struct, kw_only=True):
     dataset_id: str
     dropped_columns: list[DroppedColumn]
     error: Problem | None
+    estimated_seconds_left: float | None
     finished_at: datetime | None
     id: str
     leakage_findings: list[LeakageFinding]
@@ -642,6 +663,8 @@ class TrainingJob(msgspec.Struct, kw_only=True):
     options: TrainingOptions
     problem_type: Literal["binary", "multiclass", "regression"] | None
     progress: float
+    score_history: list[ScorePoint]
+    search_stop: SearchStop | None
     started_at: datetime | None
     status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
     target: str

@@ -20,13 +20,14 @@ from modelyard.domain.training.automl.space import (
     Metric,
     allowed_configurations,
 )
+from modelyard.domain.training.automl.tuning import Tuner
 from modelyard.lib.jobs import JobControl
 from modelyard.lib.schema import ProblemType
 from modelyard.ml.explain import encoded_means
 from modelyard.ml.features import TrainingSchema
 
 # The search stops at this share of the budget: preparation, refit and importance need the rest.
-SEARCH_SHARE = 0.85
+SEARCH_SHARE = 0.9
 
 
 @dataclass
@@ -50,6 +51,10 @@ class AutoMLResult:
     explanation_means: list[float] | None
     """Linear models: each encoded feature's training mean, the base of their explanations."""
     shap_summary: dict[str, Any] | None
+    search_stop: dict[str, Any]
+    """When and why the search stopped (`tuning.SearchStop`)."""
+    score_history: list[dict[str, Any]]
+    """The best cross-validated score over time."""
     rows_train: int
     rows_test: int
     search_seconds: float
@@ -65,39 +70,49 @@ def _explanations(
     return means, shap_summary(pipeline, split.X_test, means, deadline)
 
 
-def run_automl(data: Any, options: AutoMLOptions, control: JobControl | None = None) -> AutoMLResult:
-    """Search, refit and evaluate. Raises TrainingDataError for unusable data."""
-    control = control or JobControl()
-    started = time.monotonic()
-    budget = options.time_budget_s
-    split = split_training_data(data, options)
-    metric: Metric = options.metric or DEFAULT_METRIC[split.problem]
-    greater = metric not in LOWER_IS_BETTER
+def _search(
+    split: TrainingSplit, options: AutoMLOptions, metric: Metric, control: JobControl, started: float
+) -> tuple[CandidateSearch, dict[str, Any], tuple[Algorithm, dict[str, Any], float, float]]:
+    """The portfolio, then tuning: (the search, why it stopped, the winner's algorithm, params,
+    cv score and std)."""
     configs, allowed = allowed_configurations(options, split.problem)
     search = CandidateSearch(
         split=split,
         metric=metric,
-        greater=greater,
+        greater=metric not in LOWER_IS_BETTER,
         seed=options.random_seed,
         started=started,
-        deadline=started + budget * SEARCH_SHARE,
-        budget_s=budget,
+        deadline=started + options.time_budget_s * SEARCH_SHARE,
+        budget_s=options.time_budget_s,
         control=control,
     )
-    search.run(configs, halving_rungs(len(split.X_train)))
+    rungs = halving_rungs(len(split.X_train))
+    search.run(configs, rungs)
+    stop = Tuner(search, allowed, rungs, first_index=len(configs)).run().as_dict()
+    search.stopped_at = time.monotonic()
+    return search, stop, search.best(configs, allowed)
+
+
+def run_automl(data: Any, options: AutoMLOptions, control: JobControl | None = None) -> AutoMLResult:
+    """Search, refit and evaluate. Raises TrainingDataError for unusable data."""
+    control = control or JobControl()
+    started = time.monotonic()
+    split = split_training_data(data, options)
+    metric: Metric = options.metric or DEFAULT_METRIC[split.problem]
+    greater = metric not in LOWER_IS_BETTER
+    search, stop, (algorithm, params, cv_score, cv_std) = _search(split, options, metric, control, started)
     search_seconds = time.monotonic() - started
-    algorithm, params, cv_score, cv_std = search.best(configs, allowed)
 
     control.check()
-    search.publish("Refitting the best pipeline")
+    search.publish("Refitting the best pipeline", search_stop=stop)
     tested = refit_and_test(split, algorithm, params, options.random_seed)
     leakage = split.leakage + check_test_score(split.problem, tested.test_metrics, split.y_test)
     control.check()
-    search.publish("Explaining the model")
-    finish = started + budget + tested.refit_seconds
+    search.publish("Explaining the model", search_stop=stop)
+    finish = started + options.time_budget_s
     means, summary = _explanations(tested.pipeline, split, finish)
     control.check()
-    search.publish("Computing feature importance")
+    search.publish("Computing feature importance", search_stop=stop)
     importance = permutation_importance(
         tested.pipeline, split.X_test, split.y_test, metric, greater, options.random_seed, deadline=finish
     )
@@ -119,6 +134,8 @@ def run_automl(data: Any, options: AutoMLOptions, control: JobControl | None = N
         leakage_findings=[finding.as_dict() for finding in leakage],
         explanation_means=means,
         shap_summary=summary,
+        search_stop=stop,
+        score_history=search.history,
         rows_train=len(split.X_train),
         rows_test=len(split.X_test),
         search_seconds=search_seconds,

@@ -2,7 +2,9 @@
 
 On larger data all configurations are cross-validated on a subsample, the best third
 moves on to three times the rows, up to the full training split. The deadline is checked
-between folds; a configuration whose estimated cost no longer fits is skipped.
+between folds; a configuration whose estimated cost no longer fits is skipped. The deadline
+moves earlier as the best configuration gets more expensive: the time its refit on the whole
+training split is expected to take is kept back (`refit_reserve`), so the budget holds.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Evaluation:
     fit_seconds: float = 0.0
     status: str = "ok"
     detail: str | None = None
+    stage: str = "portfolio"
 
     def as_dict(self, metric: Metric) -> dict[str, Any]:
         return {
@@ -58,6 +61,7 @@ class Evaluation:
             "fit_seconds": round(self.fit_seconds, 4),
             "status": self.status,
             "detail": self.detail,
+            "stage": self.stage,
         }
 
 
@@ -94,17 +98,71 @@ class CandidateSearch:
     control: JobControl
     evaluations: list[Evaluation] = field(default_factory=list)
     per_fold_cost: dict[tuple[str, int], float] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    """The best score over time: a point each time the best configuration changes."""
+    stopped_at: float | None = None
+    """When the search ended (monotonic); until then the budget's end is the estimate."""
 
-    def publish(self, note: str) -> None:
-        """Report progress (share of the budget spent), the leaderboard so far and the leakage
-        findings (each report replaces the last, so every one carries them)."""
-        elapsed = time.monotonic() - self.started
+    def publish(self, note: str, **fields: Any) -> None:
+        """Report progress (share of the budget spent), the leaderboard so far, the best score
+        over time, the estimated time left and the leakage findings (each report replaces the
+        last, so every one carries them)."""
+        now = time.monotonic()
         board = leaderboard(self.evaluations, self.metric, self.greater)
         self.control.report(
-            min(0.95, elapsed / max(self.budget_s, 1e-9)),
+            min(0.95, (now - self.started) / max(self.budget_s, 1e-9)),
             candidates=board,
             message=note,
             leakage_findings=[finding.as_dict() for finding in self.split.leakage],
+            score_history=self.history,
+            estimated_seconds_left=round(self.seconds_left(now), 1),
+            **fields,
+        )
+
+    def seconds_left(self, now: float) -> float:
+        """The budget's end while searching; after it, the refit (and explanations, bounded
+        likewise) the best configuration is expected to need, never past the budget's end."""
+        end = self.started + self.budget_s
+        if self.stopped_at is None:
+            return max(0.0, end - now)
+        return max(0.0, min(end, self.stopped_at + 2 * self.refit_reserve()) - now)
+
+    def best_evaluation(self) -> Evaluation | None:
+        """The best scored evaluation on the most rows."""
+        ok = [ev for ev in self.evaluations if ev.status == "ok"]
+        if not ok:
+            return None
+        top_rows = max(ev.rows for ev in ok)
+        return sorted(
+            (ev for ev in ok if ev.rows == top_rows), key=lambda ev: ev.score, reverse=self.greater
+        )[0]
+
+    def refit_reserve(self) -> float:
+        """Expected seconds to refit the best configuration on the whole training split: its
+        cost per fold scaled to all rows (a fold trains on (k-1)/k of them), with 20% to spare."""
+        best = self.best_evaluation()
+        if best is None:
+            return 0.0
+        per_fold = self.per_fold_cost.get((best.algorithm, best.rows), best.fit_seconds)
+        n = len(self.split.X_train)
+        return 1.2 * per_fold * (n / best.rows) * self.split.folds / max(1, self.split.folds - 1)
+
+    def search_deadline(self) -> float:
+        """When the search must stop: the deadline less the best configuration's refit."""
+        return self.deadline - self.refit_reserve()
+
+    def record(self, ev: Evaluation) -> None:
+        """Add a point to the best score over time when `ev` changed the best configuration."""
+        best = self.best_evaluation()
+        if best is not ev:
+            return
+        self.history.append(
+            {
+                "seconds": round(time.monotonic() - self.started, 3),
+                "cv_score": best.score,
+                "candidate": best.index,
+                "rows": best.rows,
+            }
         )
 
     def run(self, configs: list[Configuration], rungs: list[int]) -> None:
@@ -115,12 +173,12 @@ class CandidateSearch:
             results: list[Evaluation] = []
             for index, (algorithm, params) in survivors:
                 self.control.check()
-                if time.monotonic() >= self.deadline:
+                if time.monotonic() >= self.search_deadline():
                     break
-                results.append(self._evaluate(index, algorithm, params, rows))
+                results.append(self.evaluate(index, algorithm, params, rows))
                 self.publish(f"Rung {rung + 1}/{len(rungs)} on {rows} rows")
             scored = [ev for ev in results if ev.status == "ok"]
-            if not scored or time.monotonic() >= self.deadline or rung == len(rungs) - 1:
+            if not scored or time.monotonic() >= self.search_deadline() or rung == len(rungs) - 1:
                 break
             scored.sort(key=lambda ev: ev.score, reverse=self.greater)
             keep = max(1, math.ceil(len(scored) / 3))
@@ -130,27 +188,33 @@ class CandidateSearch:
         self, configs: list[Configuration], allowed: set[str]
     ) -> tuple[Algorithm, dict[str, Any], float, float]:
         """(algorithm, params, cv score, cv std) of the winner on the most rows."""
-        ok = [ev for ev in self.evaluations if ev.status == "ok"]
-        if not ok:
+        best = self.best_evaluation()
+        if best is None:
             # Nothing finished in time: fall back to the strongest cheap default.
             algorithm: Algorithm = (
                 "hist_gradient_boosting" if "hist_gradient_boosting" in allowed else configs[0][0]
             )
             params = {} if algorithm == "hist_gradient_boosting" else configs[0][1]
             return algorithm, params, math.nan, math.nan
-        top_rows = max(ev.rows for ev in ok)
-        best = sorted(
-            (ev for ev in ok if ev.rows == top_rows), key=lambda ev: ev.score, reverse=self.greater
-        )[0]
         return best.algorithm, best.params, best.score, best.std
 
-    def _evaluate(self, index: int, algorithm: Algorithm, params: dict[str, Any], rows: int) -> Evaluation:
-        ev = Evaluation(index, algorithm, params, rows)
+    def evaluate(
+        self, index: int, algorithm: Algorithm, params: dict[str, Any], rows: int, stage: str = "portfolio"
+    ) -> Evaluation:
+        """Cross-validate one configuration on `rows` rows (recorded, even when skipped or failed)."""
+        ev = self._evaluate(index, algorithm, params, rows, stage)
+        self.record(ev)
+        return ev
+
+    def _evaluate(
+        self, index: int, algorithm: Algorithm, params: dict[str, Any], rows: int, stage: str
+    ) -> Evaluation:
+        ev = Evaluation(index, algorithm, params, rows, stage=stage)
         self.evaluations.append(ev)
         split = self.split
         Xs, ys = subsample(split.X_train, split.y_train, rows, split.classify, self.seed)
         estimate = self.per_fold_cost.get((algorithm, rows))
-        remaining = self.deadline - time.monotonic()
+        remaining = self.search_deadline() - time.monotonic()
         if estimate is not None and estimate * split.folds > remaining:
             ev.status, ev.detail = "skipped", "would not finish within the time budget"
             return ev
@@ -192,7 +256,7 @@ class CandidateSearch:
             fold_cost = self.per_fold_cost.get((ev.algorithm, ev.rows), 0.0)
             if scores:
                 fold_cost = (time.monotonic() - t0) / len(scores)
-            if time.monotonic() + fold_cost > self.deadline:
+            if time.monotonic() + fold_cost > self.search_deadline():
                 raise _Deadline
             model = build_pipeline(split.schema, ev.algorithm, ev.params, self.seed)
             model.fit(Xs.iloc[train_idx], ys[train_idx])
