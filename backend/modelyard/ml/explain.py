@@ -7,7 +7,8 @@ input column, and base + the sum of every column's contribution equals the raw o
   their training rows;
 - linear models: coefficient x (encoded value - its training mean), exact; the base is the
   output at the training means. The means are computed at training (`encoded_means`) and
-  stored with the model; a linear model stored before them cannot be explained.
+  stored with the model; a linear model stored before them cannot be explained;
+- ensembles blended in margin space: the weighted sum of their members' (`ensemble_explain`).
 The contributions of the encoded features a column becomes (one-hot categories, date parts)
 are added back to that column.
 
@@ -29,6 +30,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 from modelyard.lib.schema import ExplainedOutput
+from modelyard.ml.ensemble import MarginBlend
+from modelyard.ml.ensemble_explain import BlendExplainer
 from modelyard.ml.features import DATETIME_PARTS, DatetimeFeatures
 from modelyard.ml.trees import CompiledEnsemble, NotCompilableError, compile_estimator
 from modelyard.ml.treeshap import TreeExplainer
@@ -88,7 +91,8 @@ def encoded_means(pipeline: Pipeline, X: Any) -> list[float] | None:
     """The mean of each encoded feature over `X` (the training rows) for a linear model; None
     for other models, whose explanations need no data."""
     estimator = pipeline.steps[-1][1]
-    if not isinstance(estimator, LogisticRegression | Ridge):
+    linear_blend = isinstance(estimator, MarginBlend) and estimator.has_linear()
+    if not isinstance(estimator, LogisticRegression | Ridge) and not linear_blend:
         return None
     encoded = np.asarray(pipeline[:-1].transform(X), dtype=np.float64)
     return [float(v) for v in encoded.mean(axis=0)]
@@ -106,9 +110,14 @@ class ModelExplainer:
         position = {name: i for i, name in enumerate(self.columns)}
         self._source = np.asarray([position[s] for s in sources], dtype=np.intp)
         self.classes = getattr(estimator, "classes_", None)
-        self._tree: TreeExplainer | None = None
+        self._tree: TreeExplainer | BlendExplainer | None = None
         self._linear: tuple[Array, Array, Array] | None = None
-        if isinstance(estimator, LogisticRegression | Ridge):
+        if isinstance(estimator, MarginBlend):  # an ensemble: its members' weighted SHAP values
+            try:
+                self._tree = BlendExplainer(estimator, means)
+            except ValueError as exc:
+                raise NotExplainableError(str(exc)) from None
+        elif isinstance(estimator, LogisticRegression | Ridge):
             if means is None or len(means) != len(sources):
                 raise NotExplainableError(
                     "this linear model was stored before explanations existed; train it again"
@@ -129,7 +138,9 @@ class ModelExplainer:
     def _kind(self, estimator: Any) -> OutputKind:
         if self.classes is None:
             return "prediction"
-        if self._tree is not None and not self._tree.ensemble.source.startswith("HistGradientBoosting"):
+        if isinstance(self._tree, TreeExplainer) and not self._tree.ensemble.source.startswith(
+            "HistGradientBoosting"
+        ):
             return "probability"  # forests average their trees' class fractions
         return "log_odds" if len(self.classes) == 2 else "class_logit"
 

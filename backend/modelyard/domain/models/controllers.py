@@ -63,7 +63,7 @@ def to_model(doc: ModelDocument) -> Model:
         shap_summary=msgspec.convert(doc.shap_summary, ShapSummary) if doc.shap_summary else None,
         leakage_findings=[LeakageFinding(**f) for f in doc.leakage_findings],
         leakage_acknowledged_at=doc.leakage_acknowledged_at,
-        leaderboard=[Candidate(**c) for c in doc.leaderboard],
+        leaderboard=[msgspec.convert(c, Candidate, strict=False) for c in doc.leaderboard],
         search_stop=SearchStop(**doc.search_stop) if doc.search_stop else None,
         training_schema=TrainingSchema.from_dict(schema),
         rows_train=doc.rows_train,

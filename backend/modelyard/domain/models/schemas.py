@@ -35,7 +35,9 @@ Target = Annotated[str, msgspec.Meta(description="The column it predicts.", exam
 Algorithm = Annotated[
     str,
     msgspec.Meta(
-        description="Model family: `linear`, `hist_gradient_boosting`, `extra_trees` or `random_forest`.",
+        description="Model family: `linear`, `hist_gradient_boosting`, `extra_trees` or `random_forest`; "
+        "`ensemble` for a weighted blend of several (its members are in `params.members` and on the "
+        "leaderboard).",
         examples=["linear"],
     ),
 ]
@@ -154,8 +156,28 @@ class LeakageFinding(Schema):
     ]
 
 
+class EnsembleMember(Schema):
+    """One configuration in an ensemble, and its weight."""
+
+    candidate: Annotated[
+        int, msgspec.Meta(description="The member's `candidate` on the leaderboard.", examples=[4])
+    ]
+    algorithm: Algorithm
+    params: Params
+    weight: Annotated[
+        float,
+        msgspec.Meta(
+            gt=0,
+            le=1,
+            description="Its share of the blend (the weights sum to 1): how often the greedy "
+            "selection picked it.",
+            examples=[0.6],
+        ),
+    ]
+
+
 class Candidate(Schema):
-    """One configuration tried by the search (one row of the leaderboard)."""
+    """One configuration tried by the search, or the ensemble built from them (a leaderboard row)."""
 
     rank: Annotated[
         int | None, msgspec.Meta(description="1 = best; null when it has no score.", examples=[1])
@@ -184,13 +206,21 @@ class Candidate(Schema):
         ),
     ] = None
     stage: Annotated[
-        Literal["portfolio", "tuning"],
+        Literal["portfolio", "tuning", "ensemble"],
         msgspec.Meta(
             description="`portfolio`: one of the strong default configurations tried first; `tuning`: "
-            "a configuration proposed by the optimizer (Optuna's TPE) afterwards.",
+            "a configuration proposed by the optimizer (Optuna's TPE) afterwards; `ensemble`: the "
+            "greedy weighted ensemble of the best ones, scored on the same folds.",
             examples=["portfolio"],
         ),
     ] = "portfolio"
+    members: Annotated[
+        list[EnsembleMember] | None,
+        msgspec.Meta(description="The ensemble's members and weights; null for a single configuration."),
+    ] = None
+
+
+_CONVERGED = "the best cross-validated score did not improve by more than 0.05% over the last 30 trials"
 
 
 class SearchStop(Schema):
@@ -207,35 +237,14 @@ class SearchStop(Schema):
     ]
     detail: Annotated[
         str,
-        msgspec.Meta(
-            description="The reason in words, with the criterion.",
-            examples=[
-                "the best cross-validated score did not improve by more than 0.05% over the last 30 trials"
-            ],
-        ),
+        msgspec.Meta(description="The reason in words, with the criterion.", examples=[_CONVERGED]),
     ]
     tuning_trials: Annotated[
         int, msgspec.Meta(ge=0, description="Trials run after the portfolio.", examples=[64])
     ]
     seconds: Annotated[
-        float,
-        msgspec.Meta(
-            ge=0, description="When it stopped, in seconds since training started.", examples=[41.2]
-        ),
+        float, msgspec.Meta(ge=0, description="When it stopped, in seconds since training started.")
     ]
-
-
-class ScorePoint(Schema):
-    """The best cross-validated score at a moment of the search (a point of its progress chart)."""
-
-    seconds: Annotated[
-        float, msgspec.Meta(ge=0, description="Seconds since the training started.", examples=[12.4])
-    ]
-    cv_score: Score
-    candidate: Annotated[
-        int, msgspec.Meta(description="The leaderboard's `candidate` that reached it.", examples=[17])
-    ]
-    rows: Annotated[int, msgspec.Meta(description="Training rows it was cross-validated on.", examples=[320])]
 
 
 SearchStopField = Annotated[

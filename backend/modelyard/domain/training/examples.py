@@ -10,8 +10,8 @@ from datetime import datetime
 
 import msgspec
 
-from modelyard.domain.models.schemas import Candidate, DroppedColumn, ScorePoint, SearchStop
-from modelyard.domain.training.schemas import TrainingJob, TrainingOptions
+from modelyard.domain.models.schemas import Candidate, DroppedColumn, SearchStop
+from modelyard.domain.training.schemas import ScorePoint, TrainingJob, TrainingOptions
 from modelyard.lib import examples
 
 

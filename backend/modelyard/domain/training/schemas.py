@@ -11,7 +11,7 @@ from modelyard.domain.models.schemas import (
     Candidate,
     DroppedColumn,
     LeakageFinding,
-    ScorePoint,
+    Score,
     SearchStopField,
 )
 from modelyard.lib import examples
@@ -30,6 +30,19 @@ ExcludeColumns = Annotated[
         max_length=2000, description="Columns not to use as features.", examples=[["account_closed"]]
     ),
 ]
+
+
+class ScorePoint(Schema):
+    """The best cross-validated score at a moment of the search (a point of its progress chart)."""
+
+    seconds: Annotated[
+        float, msgspec.Meta(ge=0, description="Seconds since the training started.", examples=[12.4])
+    ]
+    cv_score: Score
+    candidate: Annotated[
+        int, msgspec.Meta(description="The leaderboard's `candidate` that reached it.", examples=[17])
+    ]
+    rows: Annotated[int, msgspec.Meta(description="Training rows it was cross-validated on.", examples=[320])]
 
 
 class TrainingJobCreate(Schema):

@@ -37,6 +37,7 @@ __all__ = [
     "DeliveryAttempt",
     "DriverExplanation",
     "DroppedColumn",
+    "EnsembleMember",
     "FeatureContribution",
     "FeatureImportance",
     "FeatureSchema",
@@ -215,7 +216,8 @@ class Candidate(msgspec.Struct, kw_only=True):
     rows: int
     status: str
     detail: str | None = None
-    stage: Literal["portfolio", "tuning"] = 'portfolio'
+    members: list[EnsembleMember] | None = None
+    stage: Literal["portfolio", "tuning", "ensemble"] = 'portfolio'
 
 
 class CheckResult(msgspec.Struct, kw_only=True):
@@ -343,6 +345,14 @@ class DroppedColumn(msgspec.Struct, kw_only=True):
     "Response body."
     name: str
     reason: str
+
+
+class EnsembleMember(msgspec.Struct, kw_only=True):
+    "Response body."
+    algorithm: str
+    candidate: int
+    params: dict[str, Any]
+    weight: float
 
 
 class FeatureContribution(msgspec.Struct, kw_only=True):

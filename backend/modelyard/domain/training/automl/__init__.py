@@ -5,15 +5,16 @@ random forests and histogram gradient boosting, cheapest first (the default
 HistGradientBoosting is always the second one tried, so the search never ends without the
 usual strong baseline); on larger data they race by successive halving (`search`). Then
 Optuna's TPE tunes the leading families within their spaces (`hyperparameters`) until the
-budget is spent or the search converged (`tuning`). The winner is refit on the whole training
-split and scored on the held-out test split (`evaluation`).
+budget is spent or the search converged (`tuning`). A greedy weighted ensemble of the
+configurations' out-of-fold outputs wins when it beats the best one (`blending`). The winner is
+refit on the whole training split and scored on the held-out test split (`evaluation`).
 
 Preprocessing lives inside the pipeline (`pipelines`); identifier-like, constant,
 empty and excluded columns are dropped and listed in the schema.
 
 Modules: `space` (algorithms, metrics, options, portfolio configurations), `hyperparameters`
 (each family's tuning space), `data` (target, schema, split), `pipelines`, `metrics`, `search`,
-`tuning`, `evaluation`, `run` (`run_automl`).
+`tuning`, `blending`, `evaluation`, `run` (`run_automl`).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ summary and permutation importance of each input column within what is left of t
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -18,10 +19,11 @@ from sklearn.pipeline import Pipeline
 from modelyard.domain.training.automl.data import TrainingSplit
 from modelyard.domain.training.automl.metrics import all_metrics, metric_value, predictions, residual_summary
 from modelyard.domain.training.automl.pipelines import build_pipeline
-from modelyard.domain.training.automl.space import Algorithm, Metric
+from modelyard.domain.training.automl.space import Metric
 from modelyard.lib.schema import ProblemType
+from modelyard.ml.ensemble import MarginBlend, fit_blend
 from modelyard.ml.explain import ModelExplainer, NotExplainableError, explanation_summary
-from modelyard.ml.trees import NotCompilableError, compile_estimator
+from modelyard.ml.trees import CompiledEnsemble, NotCompilableError, compile_estimator
 
 
 @dataclass
@@ -35,16 +37,26 @@ class TestEvaluation:
     residuals: dict[str, float] | None
 
 
-def refit_and_test(
-    split: TrainingSplit, algorithm: Algorithm, params: dict[str, Any], seed: int
-) -> TestEvaluation:
-    """Fit `algorithm` on the whole training split and score it on the test split.
+def refit(split: TrainingSplit, algorithm: str, params: dict[str, Any], seed: int) -> Pipeline:
+    """`algorithm` fitted on the whole training split; an ensemble's members each refit there
+    (rather than keeping their fold models: see the training guide for the measurements)."""
+    if algorithm != "ensemble":
+        pipeline = build_pipeline(split.schema, algorithm, params, seed)  # type: ignore[arg-type]
+        pipeline.fit(split.X_train, split.y_train)
+        return pipeline
+    members = [build_pipeline(split.schema, m["algorithm"], m["params"], seed) for m in params["members"]]
+    weights = [float(m["weight"]) for m in params["members"]]
+    classes = np.unique(split.y_train) if split.classify else None
+    return fit_blend(members, weights, split.X_train, split.y_train, classes)
+
+
+def refit_and_test(split: TrainingSplit, algorithm: str, params: dict[str, Any], seed: int) -> TestEvaluation:
+    """Fit `algorithm` (or the ensemble) on the whole training split and score it on the test split.
 
     Records the classes in `split.schema` for classification.
     """
-    pipeline = build_pipeline(split.schema, algorithm, params, seed)
     refit_started = time.monotonic()
-    pipeline.fit(split.X_train, split.y_train)
+    pipeline = refit(split, algorithm, params, seed)
     refit_seconds = time.monotonic() - refit_started
     proba, pred = predictions(pipeline, split.X_test, split.problem)
     classes = pipeline.classes_ if split.classify else None
@@ -134,21 +146,29 @@ SHAP_SECONDS_PER_PATH_STEP = 2e-6
 for a busy machine and the first chunk of rows."""
 
 
+def _path_steps(compiled: Any) -> int:
+    """An upper bound of the (leaf, depth) steps of the explainer's tree paths: leaves x depth."""
+    if isinstance(compiled, MarginBlend):
+        return sum(_path_steps(member) for member in compiled.members)
+    if not isinstance(compiled, CompiledEnsemble):
+        return 0
+    trees = compiled.trees
+    return int(np.count_nonzero(trees.left == np.arange(len(trees.left)))) * max(1, trees.depth)
+
+
 def shap_summary(
     pipeline: Pipeline, X: pd.DataFrame, means: list[float] | None, deadline: float
 ) -> dict[str, Any] | None:
     """Mean |SHAP contribution| of each input column over up to `SHAP_SUMMARY_ROWS` test rows,
     as many as fit before `deadline` (at least one chunk); None for a model without explanations,
     or when building a tree model's explainer is not expected to finish by `deadline`."""
-    try:
-        compiled: Any = compile_estimator(pipeline.steps[-1][1])
-    except NotCompilableError:
-        compiled = None  # linear models: explained from their coefficients, cheaply
-    else:
-        trees = compiled.trees
-        steps = int(np.count_nonzero(trees.left == np.arange(len(trees.left)))) * max(1, trees.depth)
-        if time.monotonic() + steps * SHAP_SECONDS_PER_PATH_STEP > deadline:
-            return None  # deep forests: the paths alone would not fit in the budget
+    estimator = pipeline.steps[-1][1]
+    compiled: Any = estimator.compiled() if isinstance(estimator, MarginBlend) else None
+    if compiled is None:
+        with contextlib.suppress(NotCompilableError):  # linear models: explained cheaply
+            compiled = compile_estimator(estimator)
+    if time.monotonic() + _path_steps(compiled) * SHAP_SECONDS_PER_PATH_STEP > deadline:
+        return None  # deep forests: the paths alone would not fit in the budget
     try:
         explainer = ModelExplainer(pipeline, means, compiled)
     except NotExplainableError:

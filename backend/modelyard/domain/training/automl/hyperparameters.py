@@ -68,6 +68,21 @@ HYPERPARAMETER_SPACES: dict[str, tuple[Dimension, ...]] = {
 }
 
 
+SIZE_PARAMETERS = {"max_iter": 100, "n_estimators": 100}
+"""Hyperparameters a fit's time grows with, and their defaults (scikit-learn's)."""
+
+
+def relative_cost(params: dict[str, Any]) -> float:
+    """A configuration's fit time relative to its family's defaults: its trees or iterations over
+    the default number (so a 600-iteration boosting is expected to cost 6x the default's)."""
+    cost = 1.0
+    for name, default in SIZE_PARAMETERS.items():
+        value = params.get(name)
+        if isinstance(value, int | float) and value > 0:
+            cost *= float(value) / default
+    return cost
+
+
 def distributions(algorithm: str, problem: ProblemType) -> dict[str, BaseDistribution]:
     """The family's tunable hyperparameters for `problem` as Optuna distributions ({}: not tuned)."""
     return {

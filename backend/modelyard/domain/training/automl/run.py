@@ -8,14 +8,14 @@ from typing import Any
 
 from sklearn.pipeline import Pipeline
 
+from modelyard.domain.training.automl.blending import greedy_ensemble
 from modelyard.domain.training.automl.data import TrainingSplit, split_training_data
 from modelyard.domain.training.automl.evaluation import permutation_importance, refit_and_test, shap_summary
 from modelyard.domain.training.automl.leakage import check_test_score
-from modelyard.domain.training.automl.search import CandidateSearch, halving_rungs, leaderboard
+from modelyard.domain.training.automl.search import CandidateSearch, Evaluation, halving_rungs, leaderboard
 from modelyard.domain.training.automl.space import (
     DEFAULT_METRIC,
     LOWER_IS_BETTER,
-    Algorithm,
     AutoMLOptions,
     Metric,
     allowed_configurations,
@@ -37,7 +37,8 @@ class AutoMLResult:
     problem_type: ProblemType
     metric: Metric
     greater_is_better: bool
-    algorithm: Algorithm
+    algorithm: str
+    """A family, or `ensemble` (its members in `params["members"]`)."""
     params: dict[str, Any]
     cv_score: float
     cv_std: float
@@ -72,9 +73,9 @@ def _explanations(
 
 def _search(
     split: TrainingSplit, options: AutoMLOptions, metric: Metric, control: JobControl, started: float
-) -> tuple[CandidateSearch, dict[str, Any], tuple[Algorithm, dict[str, Any], float, float]]:
-    """The portfolio, then tuning: (the search, why it stopped, the winner's algorithm, params,
-    cv score and std)."""
+) -> tuple[CandidateSearch, dict[str, Any], tuple[str, dict[str, Any], float, float]]:
+    """The portfolio, tuning, then the ensemble: (the search, why it stopped, the winner's
+    algorithm, params, cv score and std)."""
     configs, allowed = allowed_configurations(options, split.problem)
     search = CandidateSearch(
         split=split,
@@ -88,9 +89,34 @@ def _search(
     )
     rungs = halving_rungs(len(split.X_train))
     search.run(configs, rungs)
-    stop = Tuner(search, allowed, rungs, first_index=len(configs)).run().as_dict()
+    tuner = Tuner(search, allowed, rungs, first_index=len(configs))
+    stop = tuner.run().as_dict()
+    _add_ensemble(search, tuner.next_index)
     search.stopped_at = time.monotonic()
     return search, stop, search.best(configs, allowed)
+
+
+def _add_ensemble(search: CandidateSearch, index: int) -> None:
+    """Build the greedy ensemble of configurations whose refit fits in 70% of the time left (the
+    rest is for the explanations); it joins the leaderboard (and wins) when it beats the best
+    configuration on the same folds."""
+    finish = search.started + search.budget_s
+
+    def affordable(members: list[Evaluation]) -> bool:
+        left = finish - time.monotonic()
+        return sum(search.refit_seconds(member) for member in members) <= 0.7 * left
+
+    choice = greedy_ensemble(search, search.started + search.budget_s * SEARCH_SHARE, affordable)
+    if choice is None:
+        return
+    members = [
+        {"candidate": ev.index, "algorithm": ev.algorithm, "params": ev.params, "weight": round(w, 6)}
+        for ev, w in zip(choice.members, choice.weights, strict=True)
+    ]
+    ev = Evaluation(index, "ensemble", {"members": members}, len(search.split.X_train), stage="ensemble")
+    ev.score, ev.std, ev.members = choice.score, choice.std, members
+    search.evaluations.append(ev)
+    search.record(ev)
 
 
 def run_automl(data: Any, options: AutoMLOptions, control: JobControl | None = None) -> AutoMLResult:

@@ -20,6 +20,7 @@ import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from modelyard.domain.training.automl.data import TrainingSplit, subsample
+from modelyard.domain.training.automl.hyperparameters import relative_cost
 from modelyard.domain.training.automl.metrics import metric_value, predictions
 from modelyard.domain.training.automl.pipelines import build_pipeline
 from modelyard.domain.training.automl.space import Algorithm, Configuration, Metric
@@ -27,6 +28,8 @@ from modelyard.lib.jobs import JobControl
 
 HALVING_MIN_ROWS = 600
 HALVING_FROM_ROWS = 3000
+KEPT_OUT_OF_FOLD = 30
+"""Out-of-fold outputs kept for the ensemble: the best configurations' (memory stays bounded)."""
 
 
 class _Deadline(Exception):
@@ -38,7 +41,7 @@ class Evaluation:
     """One configuration cross-validated on `rows` training rows (a leaderboard row)."""
 
     index: int
-    algorithm: Algorithm
+    algorithm: str
     params: dict[str, Any]
     rows: int
     score: float = math.nan
@@ -47,6 +50,10 @@ class Evaluation:
     status: str = "ok"
     detail: str | None = None
     stage: str = "portfolio"
+    oof: np.ndarray[Any, Any] | None = field(default=None, repr=False)
+    """Out-of-fold raw outputs on the whole training split (n, K): margins or predictions."""
+    members: list[dict[str, Any]] | None = None
+    """An ensemble's members: candidate, algorithm and weight of each."""
 
     def as_dict(self, metric: Metric) -> dict[str, Any]:
         return {
@@ -62,6 +69,7 @@ class Evaluation:
             "status": self.status,
             "detail": self.detail,
             "stage": self.stage,
+            "members": self.members,
         }
 
 
@@ -98,10 +106,14 @@ class CandidateSearch:
     control: JobControl
     evaluations: list[Evaluation] = field(default_factory=list)
     per_fold_cost: dict[tuple[str, int], float] = field(default_factory=dict)
+    """Seconds per fold per (algorithm, rows), per unit of `relative_cost` (the last measured)."""
     history: list[dict[str, Any]] = field(default_factory=list)
     """The best score over time: a point each time the best configuration changes."""
     stopped_at: float | None = None
     """When the search ended (monotonic); until then the budget's end is the estimate."""
+    fold_of_row: np.ndarray[Any, Any] | None = None
+    """The fold each training row is validated in (the same folds for every configuration)."""
+    _fold_numbers: list[Any] = field(default_factory=list)
 
     def publish(self, note: str, **fields: Any) -> None:
         """Report progress (share of the budget spent), the leaderboard so far, the best score
@@ -138,14 +150,33 @@ class CandidateSearch:
         )[0]
 
     def refit_reserve(self) -> float:
-        """Expected seconds to refit the best configuration on the whole training split: its
-        cost per fold scaled to all rows (a fold trains on (k-1)/k of them), with 20% to spare."""
+        """Expected seconds to refit the best configuration on the whole training split, twice
+        once an ensemble is possible (room for its other members, most often of a similar cost)."""
         best = self.best_evaluation()
         if best is None:
             return 0.0
-        per_fold = self.per_fold_cost.get((best.algorithm, best.rows), best.fit_seconds)
+        blendable = sum(ev.oof is not None for ev in self.evaluations) >= 2
+        return self.refit_seconds(best) * (2 if blendable else 1)
+
+    def refit_seconds(self, ev: Evaluation) -> float:
+        """Expected seconds to refit `ev` on the whole training split: its cost per fold scaled to
+        all rows (a fold trains on (k-1)/k of them), with 20% to spare."""
+        if ev.members is not None:
+            return sum(
+                self.refit_seconds(e)
+                for e in self.evaluations
+                if e.index in {m["candidate"] for m in ev.members} and e.rows == ev.rows
+            )
+        own = ev.fit_seconds / self.split.folds if ev.status == "ok" else None
+        per_fold = own or self.fold_estimate(ev.algorithm, ev.params, ev.rows) or ev.fit_seconds
         n = len(self.split.X_train)
-        return 1.2 * per_fold * (n / best.rows) * self.split.folds / max(1, self.split.folds - 1)
+        return 1.2 * per_fold * (n / ev.rows) * self.split.folds / max(1, self.split.folds - 1)
+
+    def fold_estimate(self, algorithm: str, params: dict[str, Any], rows: int) -> float | None:
+        """Expected seconds of one fold of a configuration: the family's last measured cost per
+        unit, scaled by the configuration's number of trees or iterations (`relative_cost`)."""
+        unit = self.per_fold_cost.get((algorithm, rows))
+        return None if unit is None else unit * relative_cost(params)
 
     def search_deadline(self) -> float:
         """When the search must stop: the deadline less the best configuration's refit."""
@@ -186,12 +217,12 @@ class CandidateSearch:
 
     def best(
         self, configs: list[Configuration], allowed: set[str]
-    ) -> tuple[Algorithm, dict[str, Any], float, float]:
+    ) -> tuple[str, dict[str, Any], float, float]:
         """(algorithm, params, cv score, cv std) of the winner on the most rows."""
         best = self.best_evaluation()
         if best is None:
             # Nothing finished in time: fall back to the strongest cheap default.
-            algorithm: Algorithm = (
+            algorithm: str = (
                 "hist_gradient_boosting" if "hist_gradient_boosting" in allowed else configs[0][0]
             )
             params = {} if algorithm == "hist_gradient_boosting" else configs[0][1]
@@ -213,7 +244,7 @@ class CandidateSearch:
         self.evaluations.append(ev)
         split = self.split
         Xs, ys = subsample(split.X_train, split.y_train, rows, split.classify, self.seed)
-        estimate = self.per_fold_cost.get((algorithm, rows))
+        estimate = self.fold_estimate(algorithm, params, rows)
         remaining = self.search_deadline() - time.monotonic()
         if estimate is not None and estimate * split.folds > remaining:
             ev.status, ev.detail = "skipped", "would not finish within the time budget"
@@ -235,10 +266,36 @@ class CandidateSearch:
             ev.status, ev.detail = "failed", f"{type(exc).__name__}: {exc}"[:500]
         ev.fit_seconds = time.monotonic() - t0
         if scores:
-            self.per_fold_cost[(algorithm, rows)] = ev.fit_seconds / len(scores)
+            self.per_fold_cost[(algorithm, rows)] = ev.fit_seconds / len(scores) / relative_cost(params)
             if ev.status == "ok":
                 ev.score, ev.std = float(np.mean(scores)), float(np.std(scores))
+        if ev.status != "ok":
+            ev.oof = None
+        self._forget_worst_out_of_fold()
         return ev
+
+    def _forget_worst_out_of_fold(self) -> None:
+        kept = [ev for ev in self.evaluations if ev.oof is not None]
+        if len(kept) > KEPT_OUT_OF_FOLD:
+            kept.sort(key=lambda ev: ev.score, reverse=self.greater)
+            for ev in kept[KEPT_OUT_OF_FOLD:]:
+                ev.oof = None
+
+    def _keep_out_of_fold(self, ev: Evaluation, model: Any, Xv: pd.DataFrame, pred: Any, fold: Any) -> None:
+        """Record the fold's raw outputs (on the whole training split only): predictions, or the
+        margin of classifiers that have one (see `modelyard.ml.ensemble`)."""
+        n = len(self.split.X_train)
+        if ev.rows != n:
+            return
+        if not self.split.classify:
+            out = np.asarray(pred, dtype=np.float64).reshape(len(Xv), 1)
+        elif hasattr(model[-1], "decision_function"):
+            out = np.asarray(model.decision_function(Xv), dtype=np.float64).reshape(len(Xv), -1)
+        else:
+            return
+        if ev.oof is None:
+            ev.oof = np.zeros((n, out.shape[1]))
+        ev.oof[fold] = out
 
     def _cross_validate(
         self,
@@ -253,13 +310,21 @@ class CandidateSearch:
         split = self.split
         for train_idx, valid_idx in folds:
             self.control.check()
-            fold_cost = self.per_fold_cost.get((ev.algorithm, ev.rows), 0.0)
+            fold_cost = self.fold_estimate(ev.algorithm, ev.params, ev.rows) or 0.0
             if scores:
                 fold_cost = (time.monotonic() - t0) / len(scores)
             if time.monotonic() + fold_cost > self.search_deadline():
                 raise _Deadline
-            model = build_pipeline(split.schema, ev.algorithm, ev.params, self.seed)
+            model = build_pipeline(split.schema, ev.algorithm, ev.params, self.seed)  # type: ignore[arg-type]
             model.fit(Xs.iloc[train_idx], ys[train_idx])
             proba, pred = predictions(model, Xs.iloc[valid_idx], split.problem)
             classes = model.classes_ if split.classify else None
             scores.append(metric_value(self.metric, ys[valid_idx], proba, pred, classes))
+            self._keep_out_of_fold(ev, model, Xs.iloc[valid_idx], pred, valid_idx)
+            if ev.rows == len(split.X_train) and self.fold_of_row is None:
+                self._fold_numbers.append(valid_idx)
+        if self.fold_of_row is None and len(self._fold_numbers) == split.folds:
+            self.fold_of_row = np.zeros(len(split.X_train), dtype=np.intp)
+            for number, rows in enumerate(self._fold_numbers):
+                self.fold_of_row[rows] = number
+        self._fold_numbers.clear()
