@@ -134,3 +134,19 @@ def test_budget_holds_on_a_slow_dataset_refit_and_explanations_included() -> Non
     assert wall <= budget * 1.1, (wall, result.search_stop)
     assert result.search_stop["reason"] == "budget_spent"
     assert {f["feature"] for f in result.feature_importance} == {f"x{i}" for i in range(40)}
+
+
+def test_tuning_trials_climb_the_halving_rungs_on_larger_data() -> None:
+    result = run_automl(
+        mixed_frame(4000), AutoMLOptions(target="churn", time_budget_s=30, algorithms=["linear"])
+    )
+    rungs = sorted({row["rows"] for row in result.leaderboard})
+    assert len(rungs) == 3 and rungs[-1] == result.rows_train
+    tuned: dict[int, set[int]] = {}
+    for row in result.leaderboard:
+        if row["stage"] == "tuning" and row["status"] == "ok":
+            tuned.setdefault(row["candidate"], set()).add(row["rows"])
+    assert tuned and all(min(rows) == rungs[0] for rows in tuned.values())  # all start small
+    promoted = [rows for rows in tuned.values() if rungs[-1] in rows]
+    assert promoted and all(rows == set(rungs) for rows in promoted)  # up every rung in turn
+    assert len(promoted) < len(tuned)  # not every trial is worth the whole split
