@@ -223,6 +223,9 @@ class Candidate(Schema):
 _CONVERGED = "the best cross-validated score did not improve by more than 0.05% over the last 30 trials"
 
 
+_TRIALS = "Trials finished after the portfolio (one the budget cut short is not counted)."
+
+
 class SearchStop(Schema):
     """When and why the search stopped."""
 
@@ -239,9 +242,7 @@ class SearchStop(Schema):
         str,
         msgspec.Meta(description="The reason in words, with the criterion.", examples=[_CONVERGED]),
     ]
-    tuning_trials: Annotated[
-        int, msgspec.Meta(ge=0, description="Trials run after the portfolio.", examples=[64])
-    ]
+    tuning_trials: Annotated[int, msgspec.Meta(ge=0, description=_TRIALS, examples=[64])]
     seconds: Annotated[
         float, msgspec.Meta(ge=0, description="When it stopped, in seconds since training started.")
     ]
