@@ -300,7 +300,7 @@ def build_lifespan(settings: Settings, credentials: Credentials) -> Any:
             engine = state.analysis
             precreate_series(  # in every worker: each one's series start at 0
                 routes=counted_routes(app),
-                algorithms=ALGORITHMS,
+                algorithms=(*ALGORITHMS, "ensemble"),  # the winner may be an ensemble of them
                 llm_models={(a.name, a.model) for a in (engine.analyst, engine.heuristic)},
                 job_kinds=state.runner.kinds,
             )

@@ -19,6 +19,7 @@ TRUSTED_TYPES = frozenset(
         "functools.partial",
         "numpy.dtype",
         "modelyard.ml.features.DatetimeFeatures",
+        "modelyard.ml.ensemble.MarginBlend",
         # Where artifacts written before the code moved to ml/ (#12) name it; still importable there.
         "modelyard.domain.training.features.DatetimeFeatures",
         "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",

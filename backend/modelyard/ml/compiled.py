@@ -22,6 +22,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
+from modelyard.ml.ensemble import MarginBlend
 from modelyard.ml.features import DatetimeFeatures, datetime_features, to_datetime_ns
 from modelyard.ml.trees import NotCompilableError, compile_estimator
 
@@ -183,6 +184,8 @@ def compile_pipeline(pipeline: Any) -> tuple[CompiledPreprocessor, Any]:
     if not blocks:
         raise NotCompilableError("no columns")
     width = len(preprocess.get_feature_names_out())
+    if isinstance(estimator, MarginBlend):  # an ensemble: its tree members compiled
+        estimator = estimator.compiled()
     with contextlib.suppress(NotCompilableError):  # the trees too, when they have a numpy form
         estimator = compile_estimator(estimator)
     return CompiledPreprocessor(blocks, width), estimator

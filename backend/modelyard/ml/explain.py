@@ -7,7 +7,8 @@ input column, and base + the sum of every column's contribution equals the raw o
   their training rows; LightGBM: the same TreeSHAP computed by LightGBM (`pred_contrib`), faster;
 - linear models: coefficient x (encoded value - its training mean), exact; the base is the
   output at the training means. The means are computed at training (`encoded_means`) and
-  stored with the model; a linear model stored before them cannot be explained.
+  stored with the model; a linear model stored before them cannot be explained;
+- ensembles blended in margin space: the weighted sum of their members' (`ensemble_explain`).
 The contributions of the encoded features a column becomes (one-hot categories, date parts)
 are added back to that column.
 
@@ -29,6 +30,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 from modelyard.lib.schema import ExplainedOutput
+from modelyard.ml.ensemble import MarginBlend
+from modelyard.ml.ensemble_explain import BlendExplainer
 from modelyard.ml.features import DATETIME_PARTS, DatetimeFeatures
 from modelyard.ml.lightgbm_model import LightGBMClassifier, LightGBMContributions, LightGBMRegressor
 from modelyard.ml.trees import CompiledEnsemble, NotCompilableError, compile_estimator
@@ -89,7 +92,8 @@ def encoded_means(pipeline: Pipeline, X: Any) -> list[float] | None:
     """The mean of each encoded feature over `X` (the training rows) for a linear model; None
     for other models, whose explanations need no data."""
     estimator = pipeline.steps[-1][1]
-    if not isinstance(estimator, LogisticRegression | Ridge):
+    linear_blend = isinstance(estimator, MarginBlend) and estimator.has_linear()
+    if not isinstance(estimator, LogisticRegression | Ridge) and not linear_blend:
         return None
     encoded = np.asarray(pipeline[:-1].transform(X), dtype=np.float64)
     return [float(v) for v in encoded.mean(axis=0)]
@@ -107,9 +111,14 @@ class ModelExplainer:
         position = {name: i for i, name in enumerate(self.columns)}
         self._source = np.asarray([position[s] for s in sources], dtype=np.intp)
         self.classes = getattr(estimator, "classes_", None)
-        self._tree: TreeExplainer | LightGBMContributions | None = None
+        self._tree: TreeExplainer | LightGBMContributions | BlendExplainer | None = None
         self._linear: tuple[Array, Array, Array] | None = None
-        if isinstance(estimator, LogisticRegression | Ridge):
+        if isinstance(estimator, MarginBlend):  # an ensemble: its members' weighted SHAP values
+            try:
+                self._tree = BlendExplainer(estimator, means)
+            except ValueError as exc:
+                raise NotExplainableError(str(exc)) from None
+        elif isinstance(estimator, LogisticRegression | Ridge):
             if means is None or len(means) != len(sources):
                 raise NotExplainableError(
                     "this linear model was stored before explanations existed; train it again"

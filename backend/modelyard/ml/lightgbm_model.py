@@ -126,6 +126,10 @@ class LightGBMClassifier(ClassifierMixin, _LightGBM):  # type: ignore[misc]
     def predict_proba(self, X: Any) -> Array:
         return np.asarray(self.model_.predict_proba(np.asarray(X, dtype=np.float64)))
 
+    def decision_function(self, X: Any) -> Array:
+        """Log-odds (n,) or class logits (n, classes): the margin an ensemble blends."""
+        return self.raw_output(X)
+
 
 class LightGBMRegressor(RegressorMixin, _LightGBM):  # type: ignore[misc]
     pass

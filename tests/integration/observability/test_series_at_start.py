@@ -44,7 +44,7 @@ async def test_known_series_are_exposed_before_any_event(app: Litestar, client: 
     for problem in PROBLEM_TYPES:
         for status in ("succeeded", "failed", "cancelled"):
             assert has("modelyard_training_jobs_finished_total", problem_type=problem, status=status)
-        for algorithm in ("linear", "hist_gradient_boosting", "none"):
+        for algorithm in ("linear", "hist_gradient_boosting", "ensemble", "none"):
             assert has("modelyard_training_duration_seconds_count", problem_type=problem, algorithm=algorithm)
         for kind in ("online", "batch"):
             assert has("modelyard_predictions_total", problem_type=problem, kind=kind)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from bson import ObjectId
 
 from modelyard.lifespan import app_state
 from tests.integration.training.helpers import churn_frame, to_csv, train, upload_csv
@@ -21,6 +22,17 @@ async def test_binary_training_produces_an_evaluated_model(
     assert job["progress"] == 1.0 and job["problem_type"] == "binary" and job["metric"] == "roc_auc"
     assert job["candidates"] and job["candidates"][0]["rank"] == 1
     assert {"name": "id", "reason": "identifier-like: distinct integer per row"} in job["dropped_columns"]
+    # The portfolio, then tuning (when the budget left room for it), and why the search stopped.
+    assert "portfolio" in {c["stage"] for c in job["candidates"]} <= {"portfolio", "tuning", "ensemble"}
+    stop = job["search_stop"]
+    assert stop["reason"] in ("budget_spent", "converged") and stop["detail"], stop
+    finished = {c["candidate"] for c in job["candidates"] if c["stage"] == "tuning" and c["status"] == "ok"}
+    assert stop["tuning_trials"] == len(finished)  # a trial the budget cut short is not counted
+    assert job["estimated_seconds_left"] == 0.0
+    history = job["score_history"]
+    assert history and [p["seconds"] for p in history] == sorted(p["seconds"] for p in history)
+    assert [p["cv_score"] for p in history] == sorted(p["cv_score"] for p in history)  # roc_auc: up
+    assert history[-1]["candidate"] == job["candidates"][0]["candidate"]
 
     model = (await client.get(f"/api/v1/models/{job['model_id']}", headers=auth_headers)).json()
     assert model["training_job_id"] == job["id"] and model["dataset_id"] == dataset_id
@@ -30,9 +42,58 @@ async def test_binary_training_produces_an_evaluated_model(
     assert {f["feature"] for f in model["feature_importance"]} == {"age", "city", "member", "signup"}
     assert model["inference_path"] == "compiled" and model["size_bytes"] > 0
     assert model["leaderboard"] == job["candidates"]
+    assert model["search_stop"] == stop and model["cv_score"] == history[-1]["cv_score"]
 
     listed = (await client.get("/api/v1/training-jobs", headers=auth_headers)).json()
     assert listed["total"] == 1 and listed["items"][0]["id"] == job["id"]
+
+
+async def test_a_converged_search_says_so(client: httpx.AsyncClient, auth_headers: dict[str, str]) -> None:
+    """One cheap family converges long before its budget: the job ends early and says why."""
+    dataset_id = await upload_csv(client, auth_headers, to_csv(churn_frame()))
+    job = await train(client, auth_headers, dataset_id, algorithms=["linear"], time_budget_s=300)
+    assert job["status"] == "succeeded", job
+    stop = job["search_stop"]
+    assert stop["reason"] == "converged" and "over the last 30 trials" in stop["detail"], stop
+    assert stop["seconds"] < 150 and stop["tuning_trials"] >= 30
+    tuned = [c for c in job["candidates"] if c["stage"] == "tuning"]
+    assert len(tuned) == stop["tuning_trials"] and all(set(c["params"]) == {"C"} for c in tuned)
+    model = (await client.get(f"/api/v1/models/{job['model_id']}", headers=auth_headers)).json()
+    assert model["search_stop"] == stop
+
+
+async def test_a_model_stored_before_the_tuned_search_reads_and_serves(
+    app: object, client: httpx.AsyncClient, auth_headers: dict[str, str]
+) -> None:
+    """Models and jobs recorded before the search said why it stopped (no `search_stop`, no score
+    history, leaderboard rows without `stage`) still read, list and predict."""
+    dataset_id = await upload_csv(client, auth_headers, to_csv(churn_frame()))
+    job = await train(client, auth_headers, dataset_id, algorithms=["linear"])
+    assert job["status"] == "succeeded", job
+    database = app_state(app).client[app_state(app).database_name]  # type: ignore[arg-type]
+    await database["models"].update_one(
+        {"_id": ObjectId(job["model_id"])}, {"$unset": {"search_stop": "", "leaderboard.$[].stage": ""}}
+    )
+    await database["training_jobs"].update_one(
+        {"_id": ObjectId(job["id"])},
+        {
+            "$unset": {
+                "search_stop": "",
+                "score_history": "",
+                "estimated_seconds_left": "",
+                "candidates.$[].stage": "",
+            }
+        },
+    )
+    model = (await client.get(f"/api/v1/models/{job['model_id']}", headers=auth_headers)).json()
+    assert model["search_stop"] is None and {c["stage"] for c in model["leaderboard"]} == {"portfolio"}
+    old_job = (await client.get(f"/api/v1/training-jobs/{job['id']}", headers=auth_headers)).json()
+    assert old_job["search_stop"] is None and old_job["score_history"] == []
+    assert old_job["estimated_seconds_left"] is None
+    record = {"age": 40.0, "city": "paris", "member": "true", "signup": "2021-06-01"}
+    url = f"/api/v1/models/{job['model_id']}/predictions"
+    served = await client.post(url, headers=auth_headers, json={"records": [record]})
+    assert served.status_code == 200 and served.json()["predictions"][0]["prediction"] in ("yes", "no")
 
 
 async def test_validation_errors_name_the_field(
@@ -81,9 +142,16 @@ async def test_cancel_stops_a_running_job(client: httpx.AsyncClient, auth_header
     body = {"dataset_id": dataset_id, "target": "target", "time_budget_s": 120}
     created = await client.post("/api/v1/training-jobs", headers=auth_headers, json=body)
     url = created.headers["location"]
-    await wait_for_job(
-        client, url, auth_headers, until=lambda job: job["status"] == "running" and job["candidates"]
+    # Cancelled during the tuning phase, after the portfolio.
+    running = await wait_for_job(
+        client,
+        url,
+        auth_headers,
+        until=lambda job: any(c["stage"] == "tuning" for c in job["candidates"]),
+        timeout=90,
     )
+    assert running["status"] == "running" and running["search_stop"] is None
+    assert running["score_history"] and 0 < running["estimated_seconds_left"] <= 120
     response = await client.post(url + "/cancel", headers=auth_headers)
     assert response.status_code == 202 and response.json()["cancel_requested"] is True
     job = await wait_for_job(client, url, auth_headers, timeout=30)

@@ -46,6 +46,8 @@ class ModelDocument(Document):
     drift_reference: dict[str, Any] | None = None
     """The monitoring reference (`ml.drift`): set at training; None on models trained before it,
     until monitoring derives one from the dataset."""
+    search_stop: dict[str, Any] | None = None
+    """When and why the search stopped (None on models trained before it said so)."""
     training_schema: dict[str, Any]
     rows_train: int
     rows_test: int

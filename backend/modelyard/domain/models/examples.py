@@ -18,6 +18,7 @@ from modelyard.domain.models.schemas import (
     Model,
     ModelPage,
     ModelSummary,
+    SearchStop,
     ShapSummary,
     TrainingSchema,
 )
@@ -79,6 +80,12 @@ MODEL = Model(
             status="ok",
         )
     ],
+    search_stop=SearchStop(
+        reason="converged",
+        detail="the best cross-validated score did not improve by more than 0.05% over the last 30 trials",
+        tuning_trials=30,
+        seconds=14.2,
+    ),
     training_schema=TrainingSchema(
         target="churned",
         problem_type="binary",

@@ -36,7 +36,8 @@ Algorithm = Annotated[
     str,
     msgspec.Meta(
         description="Model family: `linear`, `hist_gradient_boosting`, `lightgbm`, `extra_trees` or "
-        "`random_forest`.",
+        "`random_forest`; `ensemble` for a weighted blend of several (its members are in "
+        "`params.members` and on the leaderboard).",
         examples=["linear"],
     ),
 ]
@@ -155,8 +156,28 @@ class LeakageFinding(Schema):
     ]
 
 
+class EnsembleMember(Schema):
+    """One configuration in an ensemble, and its weight."""
+
+    candidate: Annotated[
+        int, msgspec.Meta(description="The member's `candidate` on the leaderboard.", examples=[4])
+    ]
+    algorithm: Algorithm
+    params: Params
+    weight: Annotated[
+        float,
+        msgspec.Meta(
+            gt=0,
+            le=1,
+            description="Its share of the blend (the weights sum to 1): how often the greedy "
+            "selection picked it.",
+            examples=[0.6],
+        ),
+    ]
+
+
 class Candidate(Schema):
-    """One configuration tried by the search (one row of the leaderboard)."""
+    """One configuration tried by the search, or the ensemble built from them (a leaderboard row)."""
 
     rank: Annotated[
         int | None, msgspec.Meta(description="1 = best; null when it has no score.", examples=[1])
@@ -184,6 +205,56 @@ class Candidate(Schema):
             examples=["would not finish within the time budget"],
         ),
     ] = None
+    stage: Annotated[
+        Literal["portfolio", "tuning", "ensemble"],
+        msgspec.Meta(
+            description="`portfolio`: one of the strong default configurations tried first; `tuning`: "
+            "a configuration proposed by the optimizer (Optuna's TPE) afterwards; `ensemble`: the "
+            "greedy weighted ensemble of the best ones, scored on the same folds.",
+            examples=["portfolio"],
+        ),
+    ] = "portfolio"
+    members: Annotated[
+        list[EnsembleMember] | None,
+        msgspec.Meta(description="The ensemble's members and weights; null for a single configuration."),
+    ] = None
+
+
+_CONVERGED = "the best cross-validated score did not improve by more than 0.05% over the last 30 trials"
+
+
+_TRIALS = "Trials finished after the portfolio (one the budget cut short is not counted)."
+
+
+class SearchStop(Schema):
+    """When and why the search stopped."""
+
+    reason: Annotated[
+        Literal["budget_spent", "converged", "nothing_to_tune"],
+        msgspec.Meta(
+            description="`budget_spent`: the time budget ran out (less the time kept back for the refit "
+            "and explanations); `converged`: the best cross-validated score stopped improving (see "
+            "`detail` for the criterion); `nothing_to_tune`: no allowed family has a tunable space.",
+            examples=["converged"],
+        ),
+    ]
+    detail: Annotated[
+        str,
+        msgspec.Meta(description="The reason in words, with the criterion.", examples=[_CONVERGED]),
+    ]
+    tuning_trials: Annotated[int, msgspec.Meta(ge=0, description=_TRIALS, examples=[64])]
+    seconds: Annotated[
+        float, msgspec.Meta(ge=0, description="When it stopped, in seconds since training started.")
+    ]
+
+
+SearchStopField = Annotated[
+    SearchStop | None,
+    msgspec.Meta(
+        description="When and why the search stopped; null while it runs (and for models trained "
+        "before the search reported it)."
+    ),
+]
 
 
 class ConfusionMatrix(Schema):
@@ -257,6 +328,7 @@ class Model(Schema):
         ),
     ]
     leaderboard: list[Candidate]
+    search_stop: SearchStopField
     training_schema: TrainingSchema
     rows_train: Annotated[int, msgspec.Meta(description="Rows it was trained on.", examples=[320])]
     rows_test: Annotated[int, msgspec.Meta(description="Held-out rows it was tested on.", examples=[80])]

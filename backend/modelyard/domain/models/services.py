@@ -42,6 +42,7 @@ TRAINING_RESULT_FIELDS = (
     "feature_importance",
     "leakage_findings",
     "drift_reference",
+    "search_stop",
     "shap_summary",
     "explanation_means",
     "leaderboard",

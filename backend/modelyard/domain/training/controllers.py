@@ -12,10 +12,21 @@ from litestar.response import ServerSentEvent
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from modelyard.domain.accounts.auth import UserRequest, owner
-from modelyard.domain.models.schemas import Candidate, DroppedColumn, LeakageFinding
+from modelyard.domain.models.schemas import (
+    Candidate,
+    DroppedColumn,
+    LeakageFinding,
+    SearchStop,
+)
 from modelyard.domain.training import examples
 from modelyard.domain.training.documents import TrainingJobDocument
-from modelyard.domain.training.schemas import TrainingJob, TrainingJobCreate, TrainingJobPage, TrainingOptions
+from modelyard.domain.training.schemas import (
+    ScorePoint,
+    TrainingJob,
+    TrainingJobCreate,
+    TrainingJobPage,
+    TrainingOptions,
+)
 from modelyard.domain.training.services import TrainingService
 from modelyard.lib.errors import FieldError, Problem
 from modelyard.lib.events import (
@@ -56,7 +67,10 @@ def to_training_job(job: TrainingJobDocument) -> TrainingJob:
             exclude_columns=list(options.get("exclude_columns") or []),
             random_seed=int(options.get("random_seed", 0)),
         ),
-        candidates=[Candidate(**c) for c in job.candidates],
+        candidates=[msgspec.convert(c, Candidate, strict=False) for c in job.candidates],
+        score_history=[ScorePoint(**p) for p in job.score_history],
+        estimated_seconds_left=job.estimated_seconds_left,
+        search_stop=SearchStop(**job.search_stop) if job.search_stop else None,
         dropped_columns=[DroppedColumn(**d) for d in job.dropped_columns],
         leakage_findings=[LeakageFinding(**f) for f in job.leakage_findings],
         model_id=str(job.model_id) if job.model_id else None,

@@ -25,6 +25,12 @@ class TrainingJobDocument(JobDocument):
     dropped_columns: list[dict[str, str]] = Field(default_factory=list)
     leakage_findings: list[dict[str, Any]] = Field(default_factory=list)
     """The leakage gate's findings: the column screen's while the job runs, then the test score's."""
+    score_history: list[dict[str, Any]] = Field(default_factory=list)
+    """The best cross-validated score over time, refreshed while the job runs."""
+    estimated_seconds_left: float | None = None
+    """The search's estimate of the time left, refreshed while the job runs."""
+    search_stop: dict[str, Any] | None = None
+    """When and why the search stopped."""
 
     class Settings:
         name = "training_jobs"

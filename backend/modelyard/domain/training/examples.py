@@ -10,8 +10,8 @@ from datetime import datetime
 
 import msgspec
 
-from modelyard.domain.models.schemas import Candidate, DroppedColumn
-from modelyard.domain.training.schemas import TrainingJob, TrainingOptions
+from modelyard.domain.models.schemas import Candidate, DroppedColumn, SearchStop
+from modelyard.domain.training.schemas import ScorePoint, TrainingJob, TrainingOptions
 from modelyard.lib import examples
 
 
@@ -39,6 +39,9 @@ QUEUED = TrainingJob(
         random_seed=0,
     ),
     candidates=[],
+    score_history=[],
+    estimated_seconds_left=None,
+    search_stop=None,
     dropped_columns=[],
     leakage_findings=[],
     model_id=None,
@@ -81,8 +84,13 @@ CANCELLING = msgspec.structs.replace(
     QUEUED,
     status="running",
     progress=0.35,
-    message="Rung 1/1 on 320 rows",
+    message="Tuning: trial 3 (linear)",
     candidates=_LEADERS,
+    score_history=[
+        ScorePoint(seconds=0.41, cv_score=0.7795, candidate=0, rows=320),
+        ScorePoint(seconds=3.87, cv_score=0.7831, candidate=4, rows=320),
+    ],
+    estimated_seconds_left=38.6,
     attempts=1,
     cancel_requested=True,
     started_at=_at(examples.TRAINING_STARTED_AT),
@@ -93,6 +101,13 @@ SUCCEEDED = msgspec.structs.replace(
     status="succeeded",
     progress=1.0,
     message="Done.",
+    estimated_seconds_left=0.0,
+    search_stop=SearchStop(
+        reason="converged",
+        detail="the best cross-validated score did not improve by more than 0.05% over the last 30 trials",
+        tuning_trials=30,
+        seconds=14.2,
+    ),
     cancel_requested=False,
     dropped_columns=[
         DroppedColumn(name="customer_id", reason="identifier-like: distinct integer per row"),

@@ -52,7 +52,7 @@ class TrainingJobs:
         recorded = await self.models.trained_by(job.id)  # type: ignore[arg-type]
         if recorded is not None:
             log.info("training job retried: its model was recorded", model_id=str(recorded.id))
-            names = ("problem_type", "metric", "leaderboard", "leakage_findings")
+            names = ("problem_type", "metric", "leaderboard", "leakage_findings", "search_stop")
             fields = {name: getattr(recorded, name) for name in names}
             return _outcome(recorded.id, {**fields, "training_schema": recorded.training_schema})  # type: ignore[arg-type]
         started = time.monotonic()
@@ -143,6 +143,10 @@ def _outcome(model_id: PydanticObjectId, result: dict[str, Any]) -> dict[str, An
         "candidates": result["leaderboard"],
         "dropped_columns": result["training_schema"]["dropped"],
         "leakage_findings": result["leakage_findings"],
+        "search_stop": result["search_stop"],
+        "estimated_seconds_left": 0.0,
+        # A retried job's model does not keep the score history: the job keeps the last one it had.
+        **({"score_history": result["score_history"]} if "score_history" in result else {}),
     }
 
 

@@ -7,7 +7,13 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from modelyard.domain.models.schemas import Candidate, DroppedColumn, LeakageFinding
+from modelyard.domain.models.schemas import (
+    Candidate,
+    DroppedColumn,
+    LeakageFinding,
+    Score,
+    SearchStopField,
+)
 from modelyard.lib import examples
 from modelyard.lib.errors import Problem
 from modelyard.lib.pagination import Page
@@ -24,6 +30,19 @@ ExcludeColumns = Annotated[
         max_length=2000, description="Columns not to use as features.", examples=[["account_closed"]]
     ),
 ]
+
+
+class ScorePoint(Schema):
+    """The best cross-validated score at a moment of the search (a point of its progress chart)."""
+
+    seconds: Annotated[
+        float, msgspec.Meta(ge=0, description="Seconds since the training started.", examples=[12.4])
+    ]
+    cv_score: Score
+    candidate: Annotated[
+        int, msgspec.Meta(description="The leaderboard's `candidate` that reached it.", examples=[17])
+    ]
+    rows: Annotated[int, msgspec.Meta(description="Training rows it was cross-validated on.", examples=[320])]
 
 
 class TrainingJobCreate(Schema):
@@ -53,7 +72,8 @@ class TrainingJobCreate(Schema):
                 ge=1,
                 le=86_400,
                 description="Search time budget in seconds (default 60; the server maximum applies, 3600 by "
-                "default). Wall time stays within the budget + 10% + the final refit.",
+                "default). The search uses it (unless it converges first) and the whole job, refit "
+                "and explanations included, stays within the budget + 10%.",
                 examples=[60],
             ),
         ]
@@ -125,6 +145,27 @@ class TrainingJob(Schema):
     candidates: Annotated[
         list[Candidate], msgspec.Meta(description="Leaderboard so far, best first (live while running).")
     ]
+    score_history: Annotated[
+        list[ScorePoint],
+        msgspec.Meta(
+            description="The best cross-validated score over time, a point each time the best "
+            "configuration changed (live while running; for a progress chart)."
+        ),
+    ]
+    estimated_seconds_left: (
+        Annotated[
+            float,
+            msgspec.Meta(
+                ge=0,
+                description="Estimated seconds until the job finishes: the rest of the time budget while "
+                "the search runs, then the expected refit and explanation time; 0 once finished, null "
+                "before the search starts.",
+                examples=[18.5],
+            ),
+        ]
+        | None
+    )
+    search_stop: SearchStopField
     dropped_columns: list[DroppedColumn]
     leakage_findings: Annotated[
         list[LeakageFinding],

@@ -46,6 +46,8 @@ def train_in_worker(control: JobControl, table_path: str, options: dict[str, Any
         "leakage_findings": result.leakage_findings,
         "explanation_means": result.explanation_means,
         "shap_summary": result.shap_summary,
+        "search_stop": result.search_stop,
+        "score_history": result.score_history,
         "training_schema": result.schema.to_dict(),
         "rows_train": result.rows_train,
         "rows_test": result.rows_test,

@@ -38,6 +38,7 @@ __all__ = [
     "DriftFinding",
     "DriverExplanation",
     "DroppedColumn",
+    "EnsembleMember",
     "FeatureContribution",
     "FeatureDriftReport",
     "FeatureImportance",
@@ -71,6 +72,8 @@ __all__ = [
     "RecordExplanation",
     "RecordPrediction",
     "ReferenceSummary",
+    "ScorePoint",
+    "SearchStop",
     "ShapSummary",
     "TargetSuggestion",
     "TokenRequest",
@@ -222,6 +225,8 @@ class Candidate(msgspec.Struct, kw_only=True):
     rows: int
     status: str
     detail: str | None = None
+    members: list[EnsembleMember] | None = None
+    stage: Literal["portfolio", "tuning", "ensemble"] = 'portfolio'
 
 
 class CheckResult(msgspec.Struct, kw_only=True):
@@ -359,6 +364,14 @@ class DroppedColumn(msgspec.Struct, kw_only=True):
     reason: str
 
 
+class EnsembleMember(msgspec.Struct, kw_only=True):
+    "Response body."
+    algorithm: str
+    candidate: int
+    params: dict[str, Any]
+    weight: float
+
+
 class FeatureContribution(msgspec.Struct, kw_only=True):
     "Response body."
     contribution: float
@@ -473,6 +486,7 @@ class Model(msgspec.Struct, kw_only=True):
     residuals: dict[str, float] | None
     rows_test: int
     rows_train: int
+    search_stop: SearchStop | None
     shap_summary: ShapSummary | None
     size_bytes: int
     stage: Literal["none", "staging", "production", "archived"]
@@ -674,6 +688,22 @@ class ReferenceSummary(msgspec.Struct, kw_only=True):
     source: Literal["training_split", "dataset"]
 
 
+class ScorePoint(msgspec.Struct, kw_only=True):
+    "Response body."
+    candidate: int
+    cv_score: float
+    rows: int
+    seconds: float
+
+
+class SearchStop(msgspec.Struct, kw_only=True):
+    "Response body."
+    detail: str
+    reason: Literal["budget_spent", "converged", "nothing_to_tune"]
+    seconds: float
+    tuning_trials: int
+
+
 class ShapSummary(msgspec.Struct, kw_only=True):
     "Response body."
     features: list[ColumnShap]
@@ -714,6 +744,7 @@ class TrainingJob(msgspec.Struct, kw_only=True):
     dataset_id: str
     dropped_columns: list[DroppedColumn]
     error: Problem | None
+    estimated_seconds_left: float | None
     finished_at: datetime | None
     id: str
     leakage_findings: list[LeakageFinding]
@@ -723,6 +754,8 @@ class TrainingJob(msgspec.Struct, kw_only=True):
     options: TrainingOptions
     problem_type: Literal["binary", "multiclass", "regression"] | None
     progress: float
+    score_history: list[ScorePoint]
+    search_stop: SearchStop | None
     started_at: datetime | None
     status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
     target: str

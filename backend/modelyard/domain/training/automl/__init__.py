@@ -1,17 +1,20 @@
 """AutoML: from a table and a target to the best fitted pipeline, within a time budget.
 
-Search: linear models, extra trees, random forests and histogram gradient boosting,
-each with a few configurations ordered cheapest first (the default
-HistGradientBoosting is always the second one tried, so the search never ends
-without the usual strong baseline). On larger data the configurations race by
-successive halving (`search`). The winner is refit on the whole training split and
-scored on the held-out test split (`evaluation`).
+Search: first a portfolio of strong default configurations of linear models, extra trees,
+random forests and histogram gradient boosting, cheapest first (the default
+HistGradientBoosting is always the second one tried, so the search never ends without the
+usual strong baseline); on larger data they race by successive halving (`search`). Then
+Optuna's TPE tunes the leading families within their spaces (`hyperparameters`) until the
+budget is spent or the search converged (`tuning`). A greedy weighted ensemble of the
+configurations' out-of-fold outputs wins when it beats the best one (`blending`). The winner is
+refit on the whole training split and scored on the held-out test split (`evaluation`).
 
 Preprocessing lives inside the pipeline (`pipelines`); identifier-like, constant,
 empty and excluded columns are dropped and listed in the schema.
 
-Modules: `space` (algorithms, metrics, options, configurations), `data` (target,
-schema, split), `pipelines`, `metrics`, `search`, `evaluation`, `run` (`run_automl`).
+Modules: `space` (algorithms, metrics, options, portfolio configurations), `hyperparameters`
+(each family's tuning space), `data` (target, schema, split), `pipelines`, `metrics`, `search`,
+`tuning`, `blending`, `evaluation`, `run` (`run_automl`).
 """
 
 from __future__ import annotations

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from modelyard.domain.training.automl.lightgbm_space import LIGHTGBM_DEFAULTS
 from modelyard.lib.schema import ProblemType
 
 Algorithm = Literal["linear", "hist_gradient_boosting", "extra_trees", "random_forest", "lightgbm"]
@@ -61,7 +60,9 @@ def search_space(problem: ProblemType) -> list[Configuration]:
     return [
         ("linear", linear[0]),
         ("hist_gradient_boosting", {}),
-        *(("lightgbm", dict(params)) for params in LIGHTGBM_DEFAULTS),
+        # LightGBM: a slow learning rate with early stopping, and its extremely randomised variant.
+        ("lightgbm", {"learning_rate": 0.05}),
+        ("lightgbm", {"learning_rate": 0.05, "extra_trees": True}),
         ("extra_trees", {"n_estimators": 150, "max_features": "sqrt", "min_samples_leaf": 1}),
         ("random_forest", {"n_estimators": 150, "max_features": "sqrt", "min_samples_leaf": 1}),
         ("linear", linear[1]),
