@@ -15,17 +15,27 @@ from modelyard.domain.training.automl.pipelines import build_pipeline
 from modelyard.ml.artifacts import dump_pipeline, load_pipeline
 from modelyard.ml.ensemble import MarginBlend, fit_blend
 from modelyard.ml.explain import encoded_means
+from modelyard.ml.lightgbm_trees import CompiledLightGBM
 from modelyard.ml.scoring import LoadedModel, explain_records, predict_records
 from modelyard.ml.trees import CompiledEnsemble
 from tests.unit.training.data import mixed_frame
 
 MEMBERS = {
-    "binary": [("linear", {}, 0.6), ("hist_gradient_boosting", {"max_iter": 30}, 0.4)],
-    "multiclass": [("linear", {}, 0.25), ("hist_gradient_boosting", {"max_iter": 30}, 0.75)],
-    "regression": [
+    "binary": [
         ("linear", {}, 0.5),
         ("hist_gradient_boosting", {"max_iter": 30}, 0.3),
+        ("lightgbm", {"learning_rate": 0.1}, 0.2),
+    ],
+    "multiclass": [
+        ("linear", {}, 0.25),
+        ("hist_gradient_boosting", {"max_iter": 30}, 0.5),
+        ("lightgbm", {"learning_rate": 0.1}, 0.25),
+    ],
+    "regression": [
+        ("linear", {}, 0.4),
+        ("hist_gradient_boosting", {"max_iter": 30}, 0.3),
         ("extra_trees", {"n_estimators": 20}, 0.2),
+        ("lightgbm", {"learning_rate": 0.1}, 0.1),
     ],
 }
 
@@ -70,6 +80,7 @@ def test_ensemble_round_trips_serves_compiled_and_explains_additively(problem: s
     plain = LoadedModel.build(loaded, split.schema, len(blob), compile=False, explanation_means=means)
     assert compiled.path == "compiled" and plain.path == "pipeline"
     assert any(isinstance(m, CompiledEnsemble) for m in compiled.estimator.members)
+    assert any(isinstance(m, CompiledLightGBM) for m in compiled.estimator.members)
 
     records = _records(split.X_test)
     fast, slow = predict_records(compiled, records), predict_records(plain, records)
