@@ -2,9 +2,9 @@
 
 The ensemble's raw output is sum_i w_i * raw_i(X[:, slice_i]) (`modelyard.ml.ensemble`), and
 Shapley values are linear in the explained function, so each member's contributions (TreeSHAP
-over its compiled trees, or coefficient x (value - training mean) for a linear member), scaled by
-its weight and placed on its own block of encoded columns, add up to exact contributions of the
-ensemble, with base = sum_i w_i * base_i.
+over its compiled trees, LightGBM's own TreeSHAP for a LightGBM member, or coefficient x
+(value - training mean) for a linear member), scaled by its weight and placed on its own block of
+encoded columns, add up to exact contributions of the ensemble, with base = sum_i w_i * base_i.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression, Ridge
 
 from modelyard.ml.ensemble import MarginBlend
+from modelyard.ml.lightgbm_model import LightGBMClassifier, LightGBMContributions, LightGBMRegressor
 from modelyard.ml.trees import CompiledEnsemble
 from modelyard.ml.treeshap import TreeExplainer
 
@@ -42,8 +43,10 @@ class BlendExplainer:
         self.slices = compiled.slices
         self.weights = compiled.weights
         self.parts: list[Any] = []
-        for member, (a, b) in zip(compiled.members, self.slices, strict=True):
-            if isinstance(member, CompiledEnsemble):
+        for original, member, (a, b) in zip(blend.members, compiled.members, self.slices, strict=True):
+            if isinstance(original, LightGBMClassifier | LightGBMRegressor):
+                self.parts.append(LightGBMContributions(original))  # LightGBM's own TreeSHAP: faster
+            elif isinstance(member, CompiledEnsemble):
                 self.parts.append(TreeExplainer(member))
             elif isinstance(member, LogisticRegression | Ridge):
                 if means is None or len(means) < b:

@@ -23,6 +23,7 @@ from modelyard.domain.training.automl.space import Metric
 from modelyard.lib.schema import ProblemType
 from modelyard.ml.ensemble import MarginBlend, fit_blend
 from modelyard.ml.explain import ModelExplainer, NotExplainableError, explanation_summary
+from modelyard.ml.lightgbm_trees import CompiledLightGBM
 from modelyard.ml.trees import CompiledEnsemble, NotCompilableError, compile_estimator
 
 
@@ -150,8 +151,8 @@ def _path_steps(compiled: Any) -> int:
     """An upper bound of the (leaf, depth) steps of the explainer's tree paths: leaves x depth."""
     if isinstance(compiled, MarginBlend):
         return sum(_path_steps(member) for member in compiled.members)
-    if not isinstance(compiled, CompiledEnsemble):
-        return 0
+    if not isinstance(compiled, CompiledEnsemble) or isinstance(compiled, CompiledLightGBM):
+        return 0  # linear models, and LightGBM (explained by LightGBM's own TreeSHAP, no paths)
     trees = compiled.trees
     return int(np.count_nonzero(trees.left == np.arange(len(trees.left)))) * max(1, trees.depth)
 
