@@ -4,7 +4,8 @@ The app runs in a uvicorn subprocess (one worker, then two), Debian's `prometheu
 every second and evaluates the committed recording and alert rules every second. The
 workload goes through the public HTTP API only, and does each kind of event a known number
 of times, most of them exactly once: register, upload, train a classifier and a regressor,
-promote, predict online once, a batch job, one analysis with the `openai` provider against
+promote, predict online once, a batch job, feedback on the online predictions once monitoring
+has them, one analysis with the `openai` provider against
 a local OpenAI-compatible server (so token counts are real), one each of 401, 404, 405 and
 422, and real 5xx (the database is stopped under the running server). Every request the
 workload sends is tallied by status class on the client side.
@@ -195,7 +196,8 @@ class Workload:
         assert started.status_code == 202, started.text
         return str(self.poll(started.headers["location"])["model_id"])
 
-    def predict(self, model_id: str, batch_rows: int) -> None:
+    def predict(self, model_id: str, batch_rows: int) -> list[str]:
+        """Score 3 records online and `batch_rows` in a batch; the online predictions' ids."""
         record = {"age": 33, "city": "lyon", "member": "false", "signup": "2021-07-01"}
         url = f"/api/v1/models/{model_id}"
         online = self.http.post(f"{url}/predictions", headers=self.headers, json={"records": [record] * 3})
@@ -206,6 +208,23 @@ class Workload:
         )
         assert batch.status_code == 202, batch.text
         self.poll(batch.headers["location"])
+        return [p["prediction_id"] for p in online.json()["predictions"]]
+
+    def feedback(self, model_id: str, prediction_ids: list[str], rows: int) -> None:
+        """Once monitoring has flushed the `rows` predictions (and kept the online ones), label the
+        online ones: the drift and feedback-delay panels get their data."""
+        url = f"/api/v1/models/{model_id}"
+        deadline = time.monotonic() + 60
+        while True:
+            report = self.http.get(f"{url}/monitoring?window=1h", headers=self.headers)
+            assert report.status_code == 200, report.text
+            if report.json()["rows"] >= rows:
+                break
+            assert time.monotonic() < deadline, report.text
+            time.sleep(0.5)
+        items = [{"prediction_id": i, "actual": "yes"} for i in prediction_ids]
+        sent = self.http.post(f"{url}/feedback", headers=self.headers, json={"items": items})
+        assert sent.status_code == 200 and sent.json()["accepted"] == len(items), sent.text
 
     def run(self) -> dict[str, Any]:
         """Every kind of event, once unless said otherwise; returns the count panels' truth."""
@@ -217,7 +236,8 @@ class Workload:
             f"/api/v1/models/{model_id}", headers=self.headers, json={"stage": "production"}
         )
         assert promoted.status_code == 200, promoted.text
-        self.predict(model_id, batch_rows=50)
+        online_ids = self.predict(model_id, batch_rows=50)
+        self.feedback(model_id, online_ids, rows=3 + 50)
         started = self.http.post(f"/api/v1/datasets/{binary}/analyses", headers=self.headers, json={})
         assert started.status_code == 202, started.text
         analysis = self.poll(started.headers["location"])
